@@ -1,0 +1,3 @@
+"""Commands of the classify group (see DESIGN.md)."""
+
+from __future__ import annotations

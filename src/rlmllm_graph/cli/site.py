@@ -1,0 +1,3 @@
+"""Commands of the site group (see DESIGN.md)."""
+
+from __future__ import annotations

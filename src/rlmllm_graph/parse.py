@@ -1,0 +1,257 @@
+"""Semantic Scholar JSON shapes → records.
+
+Two shapes arrive: Graph API paper objects (``paperId``, ``externalIds``, …,
+optionally nested ``references``/``citations``) and bulk dataset records
+(``corpusid``, ``externalids``, …; citation records with ``citingcorpusid`` /
+``citedcorpusid``). Both the importer and the crawler read through here, so the
+two agree on what a paper is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .records import Author, Citation, Paper, normalise_arxiv_id, normalise_doi
+
+__all__ = [
+    "ParsedRecord",
+    "ShapeError",
+    "citation_from_bulk",
+    "paper_from_api",
+    "paper_from_bulk",
+    "parse_record",
+]
+
+_S2_URL_SHA = re.compile(r"/paper/(?:[^/]+/)?([0-9a-f]{40})")
+
+
+class ShapeError(ValueError):
+    """A JSON value that is not a Semantic Scholar record (the message says why)."""
+
+
+@dataclass
+class ParsedRecord:
+    """What one input line contributes."""
+
+    papers: list[Paper] = field(default_factory=list)
+    citations: list[Citation] = field(default_factory=list)
+    # bulk citation records name papers by corpus id; resolved against the store
+    corpus_citations: list[tuple[int, int, bool | None, list[str] | None]] = field(default_factory=list)
+    abstracts_by_corpus_id: dict[int, str] = field(default_factory=dict)
+    elided: int = 0  # nested entries whose paperId was null
+
+
+def _opt_str(obj: dict[str, Any], key: str) -> str | None:
+    v = obj.get(key)
+    if v is None:
+        return None
+    if not isinstance(v, str):
+        raise ShapeError(f"{key!r} must be a string or null, not {type(v).__name__}")
+    v = v.strip()
+    return v or None
+
+
+def _opt_int(obj: dict[str, Any], key: str) -> int | None:
+    v = obj.get(key)
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, (int, float, str)):
+        raise ShapeError(f"{key!r} must be a number or null, not {type(v).__name__}")
+    try:
+        return int(v)
+    except ValueError:
+        raise ShapeError(f"{key!r} must be a number, not {v!r}") from None
+
+
+def _authors(value: Any) -> list[Author]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ShapeError("'authors' must be a list")
+    out: list[Author] = []
+    for a in value:
+        if not isinstance(a, dict):
+            raise ShapeError("each author must be an object")
+        name = a.get("name")
+        aid = a.get("authorId", a.get("authorid"))
+        if aid is None:
+            if not name:
+                continue
+            # S2 leaves authorId null for unresolved authors: key them by name
+            aid = "name:" + hashlib.sha1(str(name).encode()).hexdigest()[:16]
+        out.append(Author(str(aid), str(name) if name is not None else None))
+    return out
+
+
+def _external_ids(value: Any) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ShapeError("'externalIds' must be an object")
+    return value
+
+
+def _date(value: str | None) -> str | None:
+    if value and re.match(r"^\d{4}(-\d{2}(-\d{2})?)?", value):
+        return value[:10]
+    return value
+
+
+def paper_from_api(obj: Any) -> Paper:
+    """A Graph API paper object → :class:`Paper` (nested lists are not read here)."""
+    if not isinstance(obj, dict):
+        raise ShapeError("a paper must be a JSON object")
+    pid = obj.get("paperId")
+    if not isinstance(pid, str) or not pid.strip():
+        raise ShapeError("'paperId' must be a non-empty string")
+    ext = _external_ids(obj.get("externalIds"))
+    corpus_id = _opt_int(obj, "corpusId")
+    if corpus_id is None and ext.get("CorpusId") is not None:
+        corpus_id = _opt_int(ext, "CorpusId")
+    venue = _opt_str(obj, "venue")
+    if venue is None and isinstance(obj.get("journal"), dict):
+        venue = _opt_str(obj["journal"], "name")
+    return Paper(
+        paper_id=pid.strip(),
+        corpus_id=corpus_id,
+        arxiv_id=normalise_arxiv_id(ext.get("ArXiv")),
+        doi=normalise_doi(ext.get("DOI")),
+        title=_opt_str(obj, "title"),
+        abstract=_opt_str(obj, "abstract"),
+        year=_opt_int(obj, "year"),
+        publication_date=_date(_opt_str(obj, "publicationDate")),
+        venue=venue,
+        citation_count=_opt_int(obj, "citationCount"),
+        reference_count=_opt_int(obj, "referenceCount"),
+        url=_opt_str(obj, "url"),
+        external_ids=ext or None,
+        authors=_authors(obj.get("authors")),
+    )
+
+
+def paper_from_bulk(obj: dict[str, Any]) -> Paper:
+    """A bulk-dataset ``papers`` record → :class:`Paper`.
+
+    Bulk records carry no ``paperId``; the Semantic Scholar id is read from the
+    ``url``, and a record without one is keyed ``CorpusId:N``.
+    """
+    corpus_id = _opt_int(obj, "corpusid")
+    if corpus_id is None:
+        raise ShapeError("'corpusid' must be a number")
+    ext = _external_ids(obj.get("externalids"))
+    url = _opt_str(obj, "url")
+    m = _S2_URL_SHA.search(url or "")
+    pid = m.group(1) if m else f"CorpusId:{corpus_id}"
+    venue = _opt_str(obj, "venue")
+    if venue is None and isinstance(obj.get("journal"), dict):
+        venue = _opt_str(obj["journal"], "name")
+    return Paper(
+        paper_id=pid,
+        corpus_id=corpus_id,
+        arxiv_id=normalise_arxiv_id(ext.get("ArXiv") or ext.get("arxiv")),
+        doi=normalise_doi(ext.get("DOI") or ext.get("doi")),
+        title=_opt_str(obj, "title"),
+        abstract=_opt_str(obj, "abstract"),
+        year=_opt_int(obj, "year"),
+        publication_date=_date(_opt_str(obj, "publicationdate")),
+        venue=venue,
+        citation_count=_opt_int(obj, "citationcount"),
+        reference_count=_opt_int(obj, "referencecount"),
+        url=url,
+        external_ids=ext or None,
+        authors=_authors(obj.get("authors")),
+    )
+
+
+def citation_from_bulk(obj: dict[str, Any]) -> tuple[int, int, bool | None, list[str] | None]:
+    """A bulk ``citations`` record → (citing corpus id, cited corpus id, influential, intents)."""
+    citing = _opt_int(obj, "citingcorpusid")
+    cited = _opt_int(obj, "citedcorpusid")
+    if citing is None or cited is None:
+        raise ShapeError("'citingcorpusid' and 'citedcorpusid' must be numbers")
+    infl = obj.get("isinfluential")
+    intents = obj.get("intents")
+    return citing, cited, (bool(infl) if infl is not None else None), _flat_intents(intents)
+
+
+def _flat_intents(value: Any) -> list[str] | None:
+    if not value:
+        return None
+    if not isinstance(value, list):
+        raise ShapeError("'intents' must be a list")
+    flat: list[str] = []
+    for v in value:  # bulk records nest one list per context
+        for x in v if isinstance(v, list) else [v]:
+            if isinstance(x, str) and x not in flat:
+                flat.append(x)
+    return flat or None
+
+
+def _nested(record: ParsedRecord, owner: str, value: Any, key: str) -> None:
+    """Nested ``references`` (owner cites them) or ``citations`` (they cite owner)."""
+    if value is None:
+        return
+    if not isinstance(value, list):
+        raise ShapeError(f"{key!r} must be a list")
+    wrapper = "citedPaper" if key == "references" else "citingPaper"
+    for item in value:
+        infl: bool | None = None
+        intents: list[str] | None = None
+        if isinstance(item, str):
+            other = item.strip()
+        elif isinstance(item, dict):
+            if wrapper in item:  # a /references or /citations page item
+                infl = item.get("isInfluential")
+                intents = _flat_intents(item.get("intents"))
+                item = item[wrapper]
+                if not isinstance(item, dict):
+                    raise ShapeError(f"{wrapper!r} must be an object")
+            pid = item.get("paperId")
+            if pid is None:
+                record.elided += 1
+                continue
+            if not isinstance(pid, str):
+                raise ShapeError(f"'paperId' in {key!r} must be a string")
+            other = pid.strip()
+            if item.get("title") is not None:  # a paper object, not just an id
+                record.papers.append(paper_from_api(item))
+        elif item is None:
+            record.elided += 1
+            continue
+        else:
+            raise ShapeError(f"entries of {key!r} must be ids or paper objects")
+        if not other:
+            record.elided += 1
+            continue
+        if key == "references":
+            record.citations.append(Citation(owner, other, infl, intents))
+        else:
+            record.citations.append(Citation(other, owner, infl, intents))
+
+
+def parse_record(obj: Any) -> ParsedRecord:
+    """One decoded JSON line → what it contributes. Raises :class:`ShapeError`."""
+    if not isinstance(obj, dict):
+        raise ShapeError("expected a JSON object")
+    rec = ParsedRecord()
+    if "paperId" in obj:
+        paper = paper_from_api(obj)
+        rec.papers.append(paper)
+        _nested(rec, paper.paper_id, obj.get("references"), "references")
+        _nested(rec, paper.paper_id, obj.get("citations"), "citations")
+    elif "citingcorpusid" in obj or "citedcorpusid" in obj:
+        rec.corpus_citations.append(citation_from_bulk(obj))
+    elif "corpusid" in obj:
+        if "title" not in obj and "abstract" in obj:  # bulk ``abstracts`` dataset
+            cid = _opt_int(obj, "corpusid")
+            text = _opt_str(obj, "abstract")
+            if cid is not None and text:
+                rec.abstracts_by_corpus_id[cid] = text
+        else:
+            rec.papers.append(paper_from_bulk(obj))
+    else:
+        raise ShapeError("not a Semantic Scholar record (no paperId, corpusid or citingcorpusid)")
+    return rec

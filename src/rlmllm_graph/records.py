@@ -1,0 +1,155 @@
+"""The vocabulary every stage shares: papers, authors, citations and paper ids."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import BadInput
+
+__all__ = [
+    "Author",
+    "Citation",
+    "Paper",
+    "PaperId",
+    "normalise_arxiv_id",
+    "normalise_doi",
+    "normalise_paper_id",
+]
+
+PaperId = str  # a Semantic Scholar paper id (40 hex digits) or a prefixed external id
+
+_S2_SHA = re.compile(r"^[0-9a-f]{40}$")
+_ARXIV_NEW = re.compile(r"^(\d{4}\.\d{4,5})(v\d+)?$")
+_ARXIV_OLD = re.compile(r"^([a-z\-]+(?:\.[A-Z]{2})?/\d{7})(v\d+)?$", re.IGNORECASE)
+_ARXIV_URL = re.compile(
+    r"^(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html)/(.+?)(?:\.pdf)?/?(?:[?#].*)?$",
+    re.IGNORECASE,
+)
+_S2_URL = re.compile(r"^(?:https?://)?(?:www\.)?semanticscholar\.org/paper/(?:[^/]+/)?([0-9a-f]{40})", re.I)
+_DOI_URL = re.compile(r"^(?:https?://)?(?:dx\.)?doi\.org/(10\..+)$", re.IGNORECASE)
+_PREFIXES = {
+    "arxiv": "ARXIV",
+    "corpusid": "CorpusId",
+    "doi": "DOI",
+    "mag": "MAG",
+    "acl": "ACL",
+    "pmid": "PMID",
+    "pmcid": "PMCID",
+    "url": "URL",
+}
+
+
+def normalise_arxiv_id(value: str | None) -> str | None:
+    """``2503.06749v2`` → ``2503.06749``; None and junk → None."""
+    if not value:
+        return None
+    v = str(value).strip()
+    if v.lower().startswith("arxiv:"):
+        v = v[6:]
+    m = _ARXIV_NEW.match(v) or _ARXIV_OLD.match(v)
+    return m.group(1) if m else None
+
+
+def normalise_doi(value: str | None) -> str | None:
+    """DOIs compare case-insensitively: store them lower-cased, without a URL prefix."""
+    if not value:
+        return None
+    v = str(value).strip()
+    m = _DOI_URL.match(v)
+    if m:
+        v = m.group(1)
+    if v.lower().startswith("doi:"):
+        v = v[4:]
+    return v.lower() or None
+
+
+def normalise_paper_id(value: str) -> PaperId:
+    """Turn any accepted spelling of a paper id into the form the API takes.
+
+    Accepts Semantic Scholar ids, ``ARXIV:2503.06749`` (any case), bare arXiv
+    ids, arXiv and Semantic Scholar URLs, ``CorpusId:123``, ``DOI:10.…``, bare
+    DOIs and DOI URLs. Raises :class:`BadInput` for anything else.
+
+    >>> normalise_paper_id("https://arxiv.org/abs/2504.21277v2")
+    'ARXIV:2504.21277'
+    >>> normalise_paper_id("corpusid:123")
+    'CorpusId:123'
+    """
+    v = (value or "").strip()
+    if not v:
+        raise BadInput("empty paper id")
+    if _S2_SHA.match(v.lower()):
+        return v.lower()
+    for pattern in (_ARXIV_URL,):
+        m = pattern.match(v)
+        if m:
+            a = normalise_arxiv_id(m.group(1))
+            if a:
+                return f"ARXIV:{a}"
+            raise BadInput(f"not an arXiv URL we understand: {value}")
+    m = _S2_URL.match(v)
+    if m:
+        return m.group(1).lower()
+    m = _DOI_URL.match(v)
+    if m:
+        return f"DOI:{normalise_doi(m.group(1))}"
+    if ":" in v:
+        prefix, rest = v.split(":", 1)
+        canon = _PREFIXES.get(prefix.lower())
+        if canon and rest.strip():
+            rest = rest.strip()
+            if canon == "ARXIV":
+                a = normalise_arxiv_id(rest)
+                if not a:
+                    raise BadInput(f"not an arXiv id: {value}")
+                return f"ARXIV:{a}"
+            if canon == "DOI":
+                return f"DOI:{normalise_doi(rest)}"
+            if canon == "CorpusId" and not rest.isdigit():
+                raise BadInput(f"not a CorpusId: {value}")
+            return f"{canon}:{rest}"
+    a = normalise_arxiv_id(v)
+    if a:
+        return f"ARXIV:{a}"
+    if v.startswith("10.") and "/" in v:
+        return f"DOI:{normalise_doi(v)}"
+    raise BadInput(
+        f"not a paper id: {value!r} (expected a Semantic Scholar id, ARXIV:…, CorpusId:…, DOI:… or an arXiv URL)"
+    )
+
+
+@dataclass
+class Author:
+    author_id: str
+    name: str | None = None
+
+
+@dataclass
+class Paper:
+    """One paper as the store keeps it. ``None`` means "not known", never "empty"."""
+
+    paper_id: PaperId
+    corpus_id: int | None = None
+    arxiv_id: str | None = None
+    doi: str | None = None
+    title: str | None = None
+    abstract: str | None = None
+    year: int | None = None
+    publication_date: str | None = None
+    venue: str | None = None
+    citation_count: int | None = None
+    reference_count: int | None = None
+    url: str | None = None
+    external_ids: dict[str, Any] | None = None
+    authors: list[Author] = field(default_factory=list)
+    hop: int | None = None
+
+
+@dataclass
+class Citation:
+    citing_id: PaperId
+    cited_id: PaperId
+    is_influential: bool | None = None
+    intents: list[str] | None = None

@@ -1,0 +1,57 @@
+"""The store: the only place rlmllm-graph speaks SQL.
+
+``core`` opens, migrates and writes; ``read`` loads for everything above;
+``labels`` keeps classifier and manual labels; ``crawl`` keeps crawl state.
+"""
+
+from __future__ import annotations
+
+from .core import (
+    PAPER_COLUMNS,
+    now_iso,
+    open_db,
+    paper_count,
+    resolve_corpus_citations,
+    set_abstracts_by_corpus_id,
+    table_counts,
+    transaction,
+    upsert_citations,
+    upsert_papers,
+)
+from .migrations import SCHEMA_VERSION
+from .read import (
+    compute_stats,
+    get_paper,
+    iter_papers,
+    last_crawl,
+    load_authors,
+    load_citations,
+    load_labels,
+    load_papers,
+    resolve_paper_id,
+    search_papers,
+)
+
+__all__ = [
+    "PAPER_COLUMNS",
+    "SCHEMA_VERSION",
+    "compute_stats",
+    "get_paper",
+    "iter_papers",
+    "last_crawl",
+    "load_authors",
+    "load_citations",
+    "load_labels",
+    "load_papers",
+    "now_iso",
+    "open_db",
+    "paper_count",
+    "resolve_corpus_citations",
+    "resolve_paper_id",
+    "search_papers",
+    "set_abstracts_by_corpus_id",
+    "table_counts",
+    "transaction",
+    "upsert_citations",
+    "upsert_papers",
+]

@@ -1,0 +1,301 @@
+"""Opening the database, transactions, and writing papers, authors and citations.
+
+All SQL of rlmllm-graph lives in this package. The connection runs in
+autocommit mode (``isolation_level=None``); every write goes through
+:func:`transaction`, which takes the write lock up front (``BEGIN IMMEDIATE``)
+so a second writer fails fast with :class:`DatabaseLocked` instead of
+corrupting anything, and rolls back on any error so a failed command leaves
+the database as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from ..errors import DatabaseLocked, DatabaseMissing, NotADatabase, SchemaOutOfDate, StoreError
+from ..records import Citation, Paper
+from .migrations import MIGRATIONS, SCHEMA_VERSION
+
+__all__ = [
+    "PAPER_COLUMNS",
+    "now_iso",
+    "open_db",
+    "paper_count",
+    "transaction",
+    "upsert_citations",
+    "upsert_papers",
+]
+
+PAPER_COLUMNS = (
+    "paper_id",
+    "corpus_id",
+    "arxiv_id",
+    "doi",
+    "title",
+    "abstract",
+    "year",
+    "publication_date",
+    "venue",
+    "citation_count",
+    "reference_count",
+    "url",
+    "external_ids",
+    "hop",
+    "first_seen",
+    "updated_at",
+)
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _translate(exc: sqlite3.Error, path: str) -> StoreError:
+    msg = str(exc)
+    if "locked" in msg or "busy" in msg:
+        return DatabaseLocked(f"database {path} is locked by another writer; try again when it has finished")
+    if "not a database" in msg or "malformed" in msg or "corrupt" in msg:
+        return NotADatabase(f"{path} is not an rlmllm-graph database or is corrupt ({msg})")
+    if "readonly" in msg or "read-only" in msg:
+        return StoreError(f"database {path} cannot be written ({msg})")
+    if "unable to open" in msg:
+        return StoreError(f"cannot open database {path} ({msg})")
+    return StoreError(f"database {path}: {msg}")
+
+
+def open_db(
+    path: str | Path,
+    *,
+    create: bool = True,
+    busy_timeout_ms: int = 2000,
+    readonly: bool = False,
+) -> sqlite_utils.Database:
+    """Open (and if need be create and migrate) the database at ``path``.
+
+    ``create=False`` is for read-only commands: a missing file is an error, not
+    a new empty database. Raises :class:`~rlmllm_graph.errors.StoreError`
+    subclasses with one readable message.
+    """
+    p = Path(path)
+    spath = str(p)
+    if p.is_dir():
+        raise StoreError(f"{spath} is a folder, not a database file")
+    if not p.exists():
+        if not create or readonly:
+            raise DatabaseMissing(
+                f"no database at {spath}; fill it first with `rlmllm-graph refresh` or `rlmllm-graph import`"
+            )
+        if not p.parent.exists():
+            raise StoreError(f"cannot create database {spath}: folder {p.parent} does not exist")
+    try:
+        if readonly:
+            conn = sqlite3.connect(f"file:{p.resolve()}?mode=ro", uri=True, isolation_level=None,
+                                   check_same_thread=False)
+        else:
+            conn = sqlite3.connect(spath, isolation_level=None, check_same_thread=False)
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.Error as exc:
+        raise _translate(exc, spath) from None
+    db = sqlite_utils.Database(conn)
+    if version > SCHEMA_VERSION:
+        raise SchemaOutOfDate(
+            f"database {spath} has schema version {version}, newer than this rlmllm-graph ({SCHEMA_VERSION}); upgrade"
+        )
+    if not readonly:
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            if version < SCHEMA_VERSION:
+                _migrate(db, spath, version)
+        except sqlite3.Error as exc:
+            raise _translate(exc, spath) from None
+    elif version < SCHEMA_VERSION:
+        raise SchemaOutOfDate(f"database {spath} needs migrating; open it once with a writing command")
+    conn.execute("PRAGMA foreign_keys = OFF")
+    db._rlmllm_path = spath  # type: ignore[attr-defined]
+    return db
+
+
+def _migrate(db: sqlite_utils.Database, path: str, version: int) -> None:
+    if version == 0 and db.table_names() and "papers" not in db.table_names():
+        raise NotADatabase(f"{path} is an SQLite file but not an rlmllm-graph database")
+    with transaction(db):
+        # re-read under the lock: another process may have migrated meanwhile
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        for i, step in enumerate(MIGRATIONS[version:], start=version + 1):
+            step(db)
+            db.execute(f"PRAGMA user_version = {i}")
+
+
+def db_path(db: sqlite_utils.Database) -> str:
+    return getattr(db, "_rlmllm_path", "database")
+
+
+@contextmanager
+def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """One all-or-nothing write: ``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any error.
+
+    Nested use joins the outer transaction. Do not call sqlite-utils'
+    ``insert_all``/``upsert_all`` inside: they commit on their own.
+    """
+    conn = db.conn
+    if conn.in_transaction:
+        yield db
+        return
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.Error as exc:
+        raise _translate(exc, db_path(db)) from None
+    try:
+        yield db
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    try:
+        conn.execute("COMMIT")
+    except sqlite3.Error as exc:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise _translate(exc, db_path(db)) from None
+
+
+def _dumps(value: Any) -> str | None:
+    return json.dumps(value, sort_keys=True) if value else None
+
+
+_UPSERT_PAPER = f"""
+INSERT INTO papers ({", ".join(PAPER_COLUMNS)})
+VALUES ({", ".join("?" for _ in PAPER_COLUMNS)})
+ON CONFLICT(paper_id) DO UPDATE SET
+{", ".join(f"{c} = coalesce(excluded.{c}, papers.{c})" for c in PAPER_COLUMNS[1:-3])},
+  hop = CASE WHEN papers.hop IS NULL THEN excluded.hop
+             WHEN excluded.hop IS NULL THEN papers.hop
+             ELSE min(papers.hop, excluded.hop) END,
+  updated_at = excluded.updated_at
+"""
+
+
+def upsert_papers(db: sqlite_utils.Database, papers: Iterable[Paper], *, when: str | None = None) -> int:
+    """Insert or merge papers; a known value is never replaced by an unknown (null) one.
+
+    Authors are replaced only when the new record lists some. Returns how many
+    records were written. Call inside :func:`transaction` for atomicity.
+    """
+    when = when or now_iso()
+    rows = []
+    author_rows: dict[str, str | None] = {}
+    links: list[tuple[str, str, int]] = []
+    with_authors: list[tuple[str]] = []
+    for p in papers:
+        rows.append(
+            (
+                p.paper_id, p.corpus_id, p.arxiv_id, p.doi, p.title, p.abstract, p.year,
+                p.publication_date, p.venue, p.citation_count, p.reference_count, p.url,
+                _dumps(p.external_ids), p.hop, when, when,
+            )
+        )
+        if p.authors:
+            with_authors.append((p.paper_id,))
+            for pos, a in enumerate(p.authors):
+                if a.name is not None or a.author_id not in author_rows:
+                    author_rows[a.author_id] = a.name
+                links.append((p.paper_id, a.author_id, pos))
+    if not rows:
+        return 0
+    conn = db.conn
+    try:
+        conn.executemany(_UPSERT_PAPER, rows)
+        if author_rows:
+            conn.executemany(
+                "INSERT INTO authors (author_id, name) VALUES (?, ?) "
+                "ON CONFLICT(author_id) DO UPDATE SET name = coalesce(excluded.name, authors.name)",
+                author_rows.items(),
+            )
+            conn.executemany("DELETE FROM paper_authors WHERE paper_id = ?", with_authors)
+            conn.executemany(
+                "INSERT OR REPLACE INTO paper_authors (paper_id, author_id, position) VALUES (?, ?, ?)", links
+            )
+    except sqlite3.Error as exc:
+        raise _translate(exc, db_path(db)) from None
+    return len(rows)
+
+
+def upsert_citations(
+    db: sqlite_utils.Database, citations: Iterable[Citation | tuple[str, str, Any, Any]]
+) -> int:
+    """Insert citation edges; known ``is_influential``/``intents`` are kept when the new value is null."""
+    rows = []
+    for c in citations:
+        if isinstance(c, Citation):
+            c = (c.citing_id, c.cited_id, c.is_influential, c.intents)
+        citing, cited, infl, intents = c
+        rows.append(
+            (
+                citing,
+                cited,
+                None if infl is None else int(bool(infl)),
+                intents if isinstance(intents, (str, type(None))) else json.dumps(intents),
+            )
+        )
+    if not rows:
+        return 0
+    try:
+        db.conn.executemany(
+            "INSERT INTO citations (citing_id, cited_id, is_influential, intents) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(citing_id, cited_id) DO UPDATE SET "
+            "is_influential = coalesce(excluded.is_influential, citations.is_influential), "
+            "intents = coalesce(excluded.intents, citations.intents)",
+            rows,
+        )
+    except sqlite3.Error as exc:
+        raise _translate(exc, db_path(db)) from None
+    return len(rows)
+
+
+def set_abstracts_by_corpus_id(db: sqlite_utils.Database, abstracts: dict[int, str]) -> int:
+    """Fill abstracts from a bulk ``abstracts`` record (by corpus id); returns rows touched."""
+    cur = db.conn.executemany(
+        "UPDATE papers SET abstract = ? WHERE corpus_id = ?", [(a, c) for c, a in abstracts.items()]
+    )
+    return cur.rowcount
+
+
+def resolve_corpus_citations(
+    db: sqlite_utils.Database, edges: list[tuple[int, int, bool | None, list[str] | None]]
+) -> tuple[int, int]:
+    """Store bulk citation records whose both ends are stored papers.
+
+    Returns (edges written, edges skipped because an end is not in the database).
+    """
+    if not edges:
+        return 0, 0
+    ids = dict(db.execute("SELECT corpus_id, paper_id FROM papers WHERE corpus_id IS NOT NULL").fetchall())
+    rows = []
+    for citing, cited, infl, intents in edges:
+        a, b = ids.get(citing), ids.get(cited)
+        if a and b:
+            rows.append((a, b, infl, intents))
+    upsert_citations(db, rows)
+    return len(rows), len(edges) - len(rows)
+
+
+def paper_count(db: sqlite_utils.Database) -> int:
+    return int(db.execute("SELECT count(*) FROM papers").fetchone()[0])
+
+
+def table_counts(db: sqlite_utils.Database) -> dict[str, int]:
+    return {
+        t: int(db.execute(f"SELECT count(*) FROM [{t}]").fetchone()[0])
+        for t in ("papers", "citations", "authors", "paper_authors")
+    }
