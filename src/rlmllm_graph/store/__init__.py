@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from .core import (
+    db_path,
     PAPER_COLUMNS,
     now_iso,
     open_db,
@@ -18,6 +19,7 @@ from .core import (
     upsert_citations,
     upsert_papers,
 )
+from .labels import insert_labels
 from .migrations import SCHEMA_VERSION
 from .read import (
     compute_stats,
@@ -36,7 +38,9 @@ __all__ = [
     "PAPER_COLUMNS",
     "SCHEMA_VERSION",
     "compute_stats",
+    "db_path",
     "get_paper",
+    "insert_labels",
     "iter_papers",
     "last_crawl",
     "load_authors",
