@@ -16,6 +16,7 @@ failure at run time, 2 for a usage error or bad input)::
     │   ├── NotADatabase         the file exists but is not SQLite (or is corrupt)
     │   ├── DatabaseLocked       another process is writing
     │   ├── DatabaseMissing      a read command on a database that does not exist
+    │   ├── BadDatabasePath      (exit 2) a folder, or a file in a folder that does not exist
     │   └── SchemaOutOfDate      written by a newer rlmllm-graph
     ├── ModelNotTrained          (exit 1) the classifier has no training data
     └── EmptyGraph               (exit 1) nothing to analyse yet
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 __all__ = [
     "ApiUnreachable",
+    "BadDatabasePath",
     "BadInput",
     "DatabaseLocked",
     "DatabaseMissing",
@@ -108,6 +110,12 @@ class DatabaseLocked(StoreError):
 
 class DatabaseMissing(StoreError):
     """A read-only command was pointed at a database that does not exist."""
+
+
+class BadDatabasePath(StoreError):
+    """The database path cannot be a database file (a usage error, exit code 2)."""
+
+    exit_code = 2
 
 
 class SchemaOutOfDate(StoreError):

@@ -20,7 +20,7 @@ from typing import Any
 
 import sqlite_utils
 
-from ..errors import DatabaseLocked, DatabaseMissing, NotADatabase, SchemaOutOfDate, StoreError
+from ..errors import BadDatabasePath, DatabaseLocked, DatabaseMissing, NotADatabase, SchemaOutOfDate, StoreError
 from ..records import Citation, Paper
 from .migrations import MIGRATIONS, SCHEMA_VERSION
 
@@ -87,14 +87,14 @@ def open_db(
     p = Path(path)
     spath = str(p)
     if p.is_dir():
-        raise StoreError(f"{spath} is a folder, not a database file")
+        raise BadDatabasePath(f"{spath} is a folder, not a database file")
     if not p.exists():
         if not create or readonly:
             raise DatabaseMissing(
                 f"no database at {spath}; fill it first with `rlmllm-graph refresh` or `rlmllm-graph import`"
             )
         if not p.parent.exists():
-            raise StoreError(f"cannot create database {spath}: folder {p.parent} does not exist")
+            raise BadDatabasePath(f"cannot create database {spath}: folder {p.parent} does not exist")
     try:
         if readonly:
             conn = sqlite3.connect(f"file:{p.resolve()}?mode=ro", uri=True, isolation_level=None,

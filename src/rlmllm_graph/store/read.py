@@ -82,6 +82,9 @@ def load_authors(db: sqlite_utils.Database) -> dict[str, list[str]]:
 
 def resolve_paper_id(db: sqlite_utils.Database, ref: str) -> str:
     """Any accepted spelling of a paper id → the ``paper_id`` stored. Raises PaperNotFound."""
+    row = db.execute("SELECT paper_id FROM papers WHERE paper_id = ?", [ref.strip()]).fetchone()
+    if row:  # stored ids need not look like S2 ids (bulk records without a url are ``CorpusId:N``)
+        return str(row[0])
     norm = normalise_paper_id(ref)
     prefix, _, rest = norm.partition(":")
     if not rest:

@@ -1,0 +1,176 @@
+"""``import`` and ``stats``: shapes, all-or-nothing, bad input, and the shared corpus."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXTURES, write_jsonl
+from rlmllm_graph import store
+
+MINI = FIXTURES / "mini_corpus.jsonl"
+
+
+def _dump(db_path: Path) -> dict[str, list]:
+    conn = sqlite3.connect(db_path)
+    out = {
+        t: conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall()
+        for t in ("citations", "authors", "paper_authors")
+    }
+    out["papers"] = conn.execute(
+        "SELECT paper_id, title, abstract, arxiv_id, doi, year, venue FROM papers ORDER BY 1"
+    ).fetchall()
+    conn.close()
+    return out
+
+
+def test_import_and_stats_json(invoke, db_path):
+    r = invoke("import", str(MINI))
+    assert r.exit_code == 0, r.output
+    assert "4 papers added" in r.stdout
+    s = json.loads(invoke("stats", "--json").stdout)
+    assert {"papers", "citations", "authors", "labelled", "last_crawl"} <= set(s)
+    assert s["papers"] == 4
+    assert s["citations"] == 6  # including the edge to a paper not in the file
+    assert s["citations_in_corpus"] == 5
+    assert s["authors"] == 5
+    assert s["labelled"] == 0 and s["last_crawl"] is None
+    d = store.open_db(db_path)
+    p = store.get_paper(d, store.resolve_paper_id(d, "ARXIV:2504.21277"))
+    assert p["doi"] == "10.48550/arxiv.2504.21277"  # lower-cased
+    assert p["authors"] == ["Guanghao Zhou", "Panjia Qiu"]
+
+
+def test_reimport_is_idempotent(invoke, db_path):
+    invoke("import", str(MINI))
+    first = _dump(db_path)
+    r = invoke("import", str(MINI), "--json")
+    rep = json.loads(r.stdout)
+    assert rep["papers_added"] == 0 and rep["papers_updated"] == 4 and rep["citations_added"] == 0
+    assert _dump(db_path) == first
+
+
+def test_gzip_and_nested_citation_objects(invoke, tmp_path):
+    recs = [
+        {"paperId": "s1", "title": "Seed", "citations": [
+            {"citingPaper": {"paperId": "c1", "title": "Citer"}, "isInfluential": True, "intents": ["background"]},
+            {"citingPaper": {"paperId": None, "title": "elided"}},
+        ], "references": [{"paperId": "r1", "title": "Ref", "year": 2020}, {"paperId": "r2"}]},
+    ]
+    gz = tmp_path / "x.jsonl.gz"
+    with gzip.open(gz, "wt") as fh:
+        fh.write("\n".join(json.dumps(r) for r in recs) + "\n")
+    r = invoke("import", str(gz), "--json")
+    assert r.exit_code == 0, r.output
+    rep = json.loads(r.stdout)
+    assert rep["papers_added"] == 3  # s1 plus the nested paper objects c1 and r1
+    assert rep["citations_added"] == 3 and rep["elided"] == 1
+
+
+def test_bulk_dataset_records(invoke, tmp_path, db_path):
+    f = write_jsonl(tmp_path / "bulk.jsonl", [
+        {"corpusid": 1, "externalids": {"ArXiv": "2501.00001", "DOI": "10.5/X"}, "title": "One",
+         "url": "https://www.semanticscholar.org/paper/" + "1" * 40, "year": 2025,
+         "authors": [{"authorId": "9", "name": "Nine"}], "publicationdate": "2025-01-02"},
+        {"corpusid": 2, "title": "Two", "year": 2024},
+        {"corpusid": 2, "abstract": "abstract of two", "openaccessinfo": None},
+        {"citationid": 5, "citingcorpusid": 1, "citedcorpusid": 2, "isinfluential": False,
+         "intents": [["methodology"]]},
+        {"citationid": 6, "citingcorpusid": 1, "citedcorpusid": 999},
+    ])
+    r = invoke("import", str(f), "--json")
+    rep = json.loads(r.stdout)
+    assert rep["papers_added"] == 2 and rep["citations_added"] == 1 and rep["unresolved_citations"] == 1
+    d = store.open_db(db_path)
+    assert store.get_paper(d, "CorpusId:2")["abstract"] == "abstract of two"
+    assert store.resolve_paper_id(d, "ARXIV:2501.00001") == "1" * 40
+
+
+@pytest.mark.parametrize(
+    "bad_line, why",
+    [
+        ('{"paperId": "x", "title": ', "malformed JSON"),
+        ('{"title": "no id"}', "not a Semantic Scholar record"),
+        ('{"paperId": "x", "year": "soon"}', "must be a number"),
+        ('{"paperId": "x", "authors": "Ann"}', "'authors' must be a list"),
+        ("[1, 2]", "expected a JSON object"),
+    ],
+)
+def test_malformed_line_stops_import_and_changes_nothing(invoke, tmp_path, db_path, bad_line, why):
+    invoke("import", str(MINI))
+    before = _dump(db_path)
+    f = write_jsonl(tmp_path / "bad.jsonl", [{"paperId": "new1", "title": "New"}, bad_line])
+    r = invoke("import", str(f))
+    assert r.exit_code == 2
+    err = r.stderr.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("Error: ") and f"{f}:2:" in err[0] and why in err[0]
+    assert "Traceback" not in r.output
+    assert _dump(db_path) == before
+
+
+def test_skip_invalid_reports_lines(invoke, tmp_path):
+    f = write_jsonl(tmp_path / "bad.jsonl", [{"paperId": "new1", "title": "New"}, "{oops", {"x": 1}])
+    r = invoke("import", str(f), "--skip-invalid")
+    assert r.exit_code == 0
+    assert "1 papers added" in r.stdout and "2 lines skipped" in r.stdout
+    assert f"{f}:2:" in r.stderr and f"{f}:3:" in r.stderr
+
+
+def test_missing_file_and_bad_gzip(invoke, tmp_path, db_path):
+    r = invoke("import", str(tmp_path / "missing.jsonl"))
+    assert r.exit_code == 2 and "no such file" in r.stderr
+    gz = tmp_path / "broken.jsonl.gz"
+    gz.write_bytes(gzip.compress(b'{"paperId": "a", "title": "A"}\n' * 50)[:40])
+    r = invoke("import", str(MINI), str(gz))
+    assert r.exit_code == 2 and str(gz) in r.stderr and "Traceback" not in r.output
+    assert len(r.stderr.strip().splitlines()) == 1
+    assert store.paper_count(store.open_db(db_path)) == 0  # the good file before it was rolled back too
+
+
+def test_bad_database_paths(runner, tmp_path):
+    from rlmllm_graph.cli import cli
+
+    r = runner.invoke(cli, ["import", str(MINI), "--db", str(tmp_path / "no" / "such" / "x.db")])
+    assert r.exit_code == 2 and "does not exist" in r.stderr
+    notdb = tmp_path / "notdb.db"
+    notdb.write_text("hello, I am a text file" * 50)
+    r = runner.invoke(cli, ["import", str(MINI), "--db", str(notdb)])
+    assert r.exit_code == 1 and "not an rlmllm-graph database" in r.stderr
+    assert notdb.read_text().startswith("hello")
+    r = runner.invoke(cli, ["stats", "--db", str(tmp_path / "absent.db")])
+    assert r.exit_code == 1 and "no database at" in r.stderr
+    r = runner.invoke(cli, ["stats", "--db", str(tmp_path / "absent.db"), "--nope"])
+    assert r.exit_code == 2 and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_locked_database(invoke, db_path, monkeypatch):
+    invoke("import", str(MINI))
+    before = _dump(db_path)
+    holder = sqlite3.connect(db_path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    monkeypatch.setenv("RLMLLM_BUSY_TIMEOUT_MS", "50")
+    r = invoke("import", str(MINI))
+    holder.execute("ROLLBACK")
+    holder.close()
+    assert r.exit_code == 1 and "locked by another writer" in r.stderr
+    assert _dump(db_path) == before
+
+
+def test_shared_corpus_counts_match_the_file(invoke, shared_data):
+    path = shared_data / "corpus.jsonl"
+    ids, edges, authors = set(), set(), set()
+    for line in path.open():
+        rec = json.loads(line)
+        ids.add(rec["paperId"])
+        edges.update((rec["paperId"], r) for r in rec.get("references") or [])
+        authors.update(a["authorId"] or a["name"] for a in rec.get("authors") or [])
+    r = invoke("import", str(path))
+    assert r.exit_code == 0, r.output
+    s = json.loads(invoke("stats", "--json").stdout)
+    assert s["papers"] == len(ids) == 1588
+    assert s["citations"] == len(edges) == 263
+    assert s["authors"] == len(authors)
