@@ -1,0 +1,652 @@
+"""Network analysis of the citation graph: ``compute_*(G, ...)`` → dict or DataFrame.
+
+Every function takes the citation graph first (a :class:`networkx.DiGraph`
+with edges *citing → cited*, as :func:`rlmllm_graph.graph.build_citation_graph`
+makes it), takes its options as keywords, never prints and never does I/O.
+Anything random takes ``seed=``.
+
+The heavy lifting runs on a scipy sparse adjacency (``graph.citation_matrix``)
+so that a graph of 100,000 papers and a million citations is analysed in
+seconds: PageRank is the same power iteration as :func:`networkx.pagerank`
+(agreeing to its tolerance), and communities are found by the Leiden algorithm
+optimising modularity (python-igraph, in C), a refinement of the Louvain method
+of :func:`networkx.community.louvain_communities`.
+
+>>> import networkx as nx
+>>> G = nx.DiGraph([("b", "a"), ("c", "a"), ("c", "b")])
+>>> m = compute_node_metrics(G)
+>>> m.loc["a", "in_corpus_citations"], m.loc["c", "in_corpus_references"]
+(2, 2)
+>>> m["pagerank"].idxmax()
+'a'
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from .errors import EmptyGraph
+from .graph import citation_matrix
+
+__all__ = [
+    "FACET_ORDER",
+    "compute_cocitation",
+    "compute_communities",
+    "compute_community_summary",
+    "compute_coupling",
+    "compute_discovery",
+    "compute_graph_report",
+    "compute_lineage",
+    "compute_node_metrics",
+    "compute_pagerank",
+    "core_papers",
+]
+
+#: The label facets in the order reports show them (DESIGN.md vocabulary).
+FACET_ORDER = ("relevance", "modality", "algorithm", "paradigm", "reward", "strategy", "application")
+
+#: Community id given to papers that share a community with nobody (no in-corpus link).
+ISOLATED = -1
+
+_PRETTY = {
+    "grpo": "GRPO",
+    "ppo": "PPO",
+    "dpo": "DPO",
+    "rloo": "RLOO",
+    "reinforce": "REINFORCE",
+    "opmd": "OPMD",
+    "3d": "3D",
+    "gui-agent": "GUI agents",
+    "rule": "rule rewards",
+    "model": "reward models",
+    "process": "process rewards",
+    "sft+rl": "SFT+RL",
+    "value-free": "critic-free",
+    "value-based": "critic-based",
+}
+
+_STOP = set(
+    """a an and are as at be by for from in into is it its of on or our that the their this to via we with
+    without using towards toward toward based beyond through can do does how what when why which new not vs
+    large language languages model models learning reasoning multimodal multi modal llm llms mllm mllms lmm lmms
+    vlm vlms vision visual study approach approaches method methods framework frameworks paper data better more
+    via reinforcement rl towards improving improve improves enhancing enhance enhanced scaling scale""".split()
+)
+
+
+def _require_nonempty(G: nx.Graph) -> None:
+    if G.number_of_nodes() == 0:
+        raise EmptyGraph(
+            "nothing to analyse: the database holds no papers yet "
+            "(fill it with `rlmllm-graph refresh` or `rlmllm-graph import`)"
+        )
+
+
+def core_papers(G: nx.DiGraph) -> list[Any]:
+    """The papers labelled ``relevance=core``; if none is, the crawl seeds (``hop == 0``).
+
+    Sorted by node id, so every function that starts from "the core" is deterministic.
+    """
+    core = [n for n, d in G.nodes(data=True) if "core" in (d.get("labels") or {}).get("relevance", ())]
+    if not core:
+        core = [n for n, d in G.nodes(data=True) if d.get("hop") == 0]
+    return sorted(core, key=str)
+
+
+# --------------------------------------------------------------------------- PageRank
+
+
+def _pagerank_vector(A: sp.csr_array, *, alpha: float, tol: float, max_iter: int) -> np.ndarray:
+    """networkx's ``_pagerank_scipy`` on a prepared adjacency (uniform teleport, dangling → uniform)."""
+    N = A.shape[0]
+    if N == 0:
+        return np.zeros(0)
+    out = np.asarray(A.sum(axis=1)).ravel()
+    inv = np.divide(1.0, out, out=np.zeros_like(out), where=out != 0)
+    P = sp.csr_array(sp.diags_array(inv) @ A)
+    PT = P.T.tocsr()  # x @ P == PT @ x, and CSR mat-vec is the fast one
+    dangling = out == 0
+    x = np.full(N, 1.0 / N)
+    p = np.full(N, 1.0 / N)
+    for _ in range(max_iter):
+        xlast = x
+        x = alpha * (PT @ x + x[dangling].sum() * p) + (1 - alpha) * p
+        if np.abs(x - xlast).sum() < N * tol:
+            break
+    return x / x.sum()
+
+
+def compute_pagerank(
+    G: nx.DiGraph, *, alpha: float = 0.85, tol: float = 1.0e-6, max_iter: int = 100
+) -> dict[Any, float]:
+    """PageRank of every paper (a paper ranks high when high-ranked papers cite it).
+
+    The power iteration of :func:`networkx.pagerank` (same defaults, same
+    handling of papers that cite nothing) on a sparse matrix built straight
+    from the adjacency, so it agrees with networkx to ``tol``.
+
+    >>> import networkx as nx
+    >>> pr = compute_pagerank(nx.DiGraph([("a", "b"), ("b", "a")]))
+    >>> round(pr["a"], 3), round(pr["b"], 3)
+    (0.5, 0.5)
+    """
+    order, A = citation_matrix(G)
+    x = _pagerank_vector(A, alpha=alpha, tol=tol, max_iter=max_iter)
+    return dict(zip(order, x.tolist()))
+
+
+# --------------------------------------------------------------------------- communities
+
+
+def _leiden_membership(n: int, rows: np.ndarray, cols: np.ndarray, *, seed: int, resolution: float) -> list[int]:
+    import igraph as ig  # imported here: only communities need it
+
+    g = ig.Graph(n=n, edges=np.column_stack([rows, cols]).tolist(), directed=False)
+    rng_state = random.Random(seed)
+    ig.set_random_number_generator(rng_state)
+    try:
+        part = g.community_leiden(objective_function="modularity", resolution=resolution, n_iterations=-1)
+    finally:
+        ig.set_random_number_generator(random)
+    return list(part.membership)
+
+
+def compute_communities(G: nx.Graph, *, seed: int = 42, resolution: float = 1.0) -> dict[Any, int]:
+    """Community of every paper: Leiden modularity optimisation on the undirected citation graph.
+
+    Deterministic for a given ``seed``. Communities are numbered 0, 1, 2, … by
+    size (largest first; ties by their smallest paper id); a paper that shares
+    its community with nobody (it has no in-corpus citation link) gets ``-1``.
+
+    Parameters
+    ----------
+    G : networkx.Graph or DiGraph
+        Edge direction is ignored.
+    seed : int, default 42
+    resolution : float, default 1.0
+        Higher gives more, smaller communities (as in networkx's Louvain).
+    """
+    order = list(G.nodes)
+    if not order:
+        return {}
+    _, A = citation_matrix(G, order)
+    U = sp.triu(A + A.T, k=1).tocoo()  # each undirected link once, no self-loops
+    membership = _leiden_membership(len(order), U.row, U.col, seed=seed, resolution=resolution)
+    groups: dict[int, list[int]] = {}
+    for i, c in enumerate(membership):
+        groups.setdefault(c, []).append(i)
+    keyed = sorted(groups.values(), key=lambda idx: (-len(idx), min(str(order[i]) for i in idx)))
+    result: dict[Any, int] = {}
+    next_id = 0
+    for idx in keyed:
+        if len(idx) == 1:
+            result[order[idx[0]]] = ISOLATED
+            continue
+        for i in idx:
+            result[order[i]] = next_id
+        next_id += 1
+    return result
+
+
+def _pretty(value: str) -> str:
+    return _PRETTY.get(value, value.replace("-", " ").capitalize() if value.islower() else value)
+
+
+def _title_words(title: Any) -> set[str]:
+    if not isinstance(title, str):
+        return set()
+    return {w for w in re.findall(r"[a-z][a-z0-9\-]{2,}", title.lower()) if w not in _STOP}
+
+
+def _community_names(G: nx.Graph, communities: dict[Any, int]) -> dict[int, str]:
+    """A readable name per community: its dominant tags, then its most distinctive title words."""
+    members: dict[int, list[Any]] = {}
+    for n, c in communities.items():
+        if c != ISOLATED:
+            members.setdefault(c, []).append(n)
+    words_of = {n: _title_words(G.nodes[n].get("title")) for n in communities}
+    df_all: Counter[str] = Counter()
+    for ws in words_of.values():
+        df_all.update(ws)
+    total = max(len(words_of), 1)
+    names: dict[int, str] = {}
+    seen: Counter[str] = Counter()
+    for c in sorted(members):
+        nodes = members[c]
+        size = len(nodes)
+        tags: list[tuple[float, str]] = []
+        for facet in ("application", "modality", "algorithm", "reward"):
+            counts: Counter[str] = Counter()
+            for n in nodes:
+                counts.update((G.nodes[n].get("labels") or {}).get(facet, ()))
+            for value, k in counts.items():
+                if value in ("general", "other") or k < 2 or k / size < 0.34:
+                    continue
+                tags.append((k / size, value))
+        tags.sort(key=lambda t: (-t[0], t[1]))
+        picked = [_pretty(v) for _, v in tags[:2]]
+        df_c: Counter[str] = Counter()
+        for n in nodes:
+            df_c.update(words_of[n])
+        scored = []
+        for w, k in df_c.items():
+            if k < 2 and size > 3:
+                continue
+            lift = (k / size) / (df_all[w] / total)
+            scored.append((k * math.log(1.0 + lift), w))
+        scored.sort(key=lambda t: (-t[0], t[1]))
+        words = [w for _, w in scored[:2]]
+        name = " · ".join(picked)
+        if words:
+            name = f"{name}: {' '.join(words)}" if name else " ".join(words).capitalize()
+        name = name or f"Community {c}"
+        seen[name] += 1
+        names[c] = name if seen[name] == 1 else f"{name} ({c})"
+    names[ISOLATED] = "Unconnected"
+    return names
+
+
+def compute_node_metrics(G: nx.DiGraph, *, seed: int = 42) -> pd.DataFrame:
+    """Per-paper network metrics, one row per node.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``paper_id`` (node order of ``G``), columns ``pagerank``
+        (float, sums to 1), ``in_corpus_citations`` (papers of ``G`` citing it),
+        ``in_corpus_references`` (papers of ``G`` it cites), ``community``
+        (int, deterministic for ``seed``; ``-1`` for unconnected papers) and
+        ``community_name`` (str). An empty graph gives an empty frame.
+    """
+    columns = ["pagerank", "in_corpus_citations", "in_corpus_references", "community", "community_name"]
+    order, A = citation_matrix(G)
+    if not order:
+        return pd.DataFrame(columns=columns, index=pd.Index([], name="paper_id"))
+    pr = _pagerank_vector(A, alpha=0.85, tol=1.0e-6, max_iter=100)
+    comm = compute_communities(G, seed=seed)
+    names = _community_names(G, comm)
+    community = np.fromiter((comm[n] for n in order), dtype=np.int64, count=len(order))
+    frame = pd.DataFrame(
+        {
+            "pagerank": pr,
+            "in_corpus_citations": np.asarray(A.sum(axis=0)).ravel().astype(np.int64),
+            "in_corpus_references": np.asarray(A.sum(axis=1)).ravel().astype(np.int64),
+            "community": community,
+            "community_name": [names[c] for c in community.tolist()],
+        },
+        index=pd.Index(order, name="paper_id"),
+    )
+    return frame
+
+
+# --------------------------------------------------------------------------- communities summary
+
+
+def _paper_brief(G: nx.Graph, n: Any, metrics: pd.DataFrame) -> dict[str, Any]:
+    d = G.nodes[n]
+    return {
+        "paper_id": n,
+        "title": d.get("title"),
+        "year": d.get("year"),
+        "pagerank": float(metrics.at[n, "pagerank"]),
+        "in_corpus_citations": int(metrics.at[n, "in_corpus_citations"]),
+    }
+
+
+def compute_community_summary(
+    G: nx.DiGraph, metrics: pd.DataFrame, *, top_papers: int = 5, max_communities: int | None = None
+) -> list[dict[str, Any]]:
+    """One dict per community (largest first): ``id``, ``name``, ``size``, ``top_papers``, ``dominant_tags``.
+
+    ``top_papers`` are the community's highest-PageRank papers (dicts with
+    ``paper_id``, ``title``, ``year``, ``pagerank``, ``in_corpus_citations``);
+    ``dominant_tags`` maps facet → {value: papers} for the three commonest
+    values of each facet. Unconnected papers (community ``-1``) are left out.
+    """
+    connected = metrics[metrics["community"] != ISOLATED]
+    out: list[dict[str, Any]] = []
+    for cid, grp in connected.groupby("community", sort=True):
+        if max_communities is not None and len(out) >= max_communities:
+            break
+        ranked = grp.sort_values(["pagerank", "in_corpus_citations"], ascending=False, kind="stable")
+        tags: dict[str, dict[str, int]] = {}
+        counters: dict[str, Counter[str]] = {}
+        for n in grp.index:
+            for facet, values in (G.nodes[n].get("labels") or {}).items():
+                counters.setdefault(facet, Counter()).update(values)
+        for facet in sorted(counters, key=lambda f: (FACET_ORDER.index(f) if f in FACET_ORDER else 99, f)):
+            common = sorted(counters[facet].items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+            tags[facet] = {v: int(k) for v, k in common}
+        out.append(
+            {
+                "id": int(cid),
+                "name": str(grp["community_name"].iloc[0]),
+                "size": int(len(grp)),
+                "top_papers": [_paper_brief(G, n, metrics) for n in ranked.index[:top_papers]],
+                "dominant_tags": tags,
+            }
+        )
+    return out
+
+
+# --------------------------------------------------------------------------- co-citation, coupling
+
+
+def _top_pairs(
+    M: sp.csr_array, order: list[Any], degree: np.ndarray, *, rows: np.ndarray | None, top: int, min_weight: int
+) -> pd.DataFrame:
+    """Top pairs of ``M @ M.T`` (rows of M = papers) by weight, then similarity."""
+    if rows is None:
+        S = (M @ M.T).tocoo()
+        r, c, w = S.row, S.col, S.data
+        keep = r < c
+    else:
+        S = (M[rows] @ M.T).tocoo()
+        r, c, w = rows[S.row], S.col, S.data
+        keep = r != c
+    keep &= w >= min_weight
+    r, c, w = r[keep], c[keep], w[keep]
+    a, b = np.minimum(r, c), np.maximum(r, c)
+    if rows is not None and len(a):  # a pair of two selected papers appears twice
+        uniq = np.unique(np.column_stack([a, b, w]), axis=0)
+        a, b, w = uniq[:, 0].astype(np.int64), uniq[:, 1].astype(np.int64), uniq[:, 2]
+    sim = w / np.sqrt(degree[a] * degree[b])
+    idx = np.lexsort((b, a, -sim, -w))[:top]
+    return pd.DataFrame(
+        {
+            "paper_a": [order[i] for i in a[idx].tolist()],
+            "paper_b": [order[i] for i in b[idx].tolist()],
+            "weight": w[idx].astype(np.int64),
+            "similarity": sim[idx],
+        }
+    )
+
+
+def _rows_of(order: list[Any], nodes: Iterable[Any] | None) -> np.ndarray | None:
+    if nodes is None:
+        return None
+    index = {n: i for i, n in enumerate(order)}
+    return np.array(sorted({index[n] for n in nodes if n in index}), dtype=np.int64)
+
+
+def compute_cocitation(
+    G: nx.DiGraph, *, top: int = 20, min_weight: int = 2, nodes: Iterable[Any] | None = None
+) -> pd.DataFrame:
+    """The most co-cited pairs: papers that other papers of ``G`` cite together.
+
+    Returns a DataFrame ``paper_a, paper_b, weight, similarity`` (``weight`` =
+    papers citing both; ``similarity`` = weight / sqrt(citations_a × citations_b)),
+    best first; ``nodes`` restricts to pairs touching those papers.
+    """
+    order, A = citation_matrix(G)
+    AT = A.T.tocsr()
+    degree = np.asarray(AT.sum(axis=1)).ravel()
+    return _top_pairs(AT, order, degree, rows=_rows_of(order, nodes), top=top, min_weight=min_weight)
+
+
+def compute_coupling(
+    G: nx.DiGraph, *, top: int = 20, min_weight: int = 2, nodes: Iterable[Any] | None = None
+) -> pd.DataFrame:
+    """The most strongly coupled pairs: papers of ``G`` that cite the same papers.
+
+    Same columns as :func:`compute_cocitation` (``weight`` = shared references).
+    On a big graph pass ``nodes``: a paper cited by thousands makes the
+    unrestricted product quadratic in its citations.
+    """
+    order, A = citation_matrix(G)
+    degree = np.asarray(A.sum(axis=1)).ravel()
+    return _top_pairs(A, order, degree, rows=_rows_of(order, nodes), top=top, min_weight=min_weight)
+
+
+# --------------------------------------------------------------------------- discovery
+
+
+def compute_discovery(
+    G: nx.DiGraph, *, core: Sequence[Any] | None = None, top: int = 20, min_links: int = 1
+) -> pd.DataFrame:
+    """Papers outside the core that the literature puts next to core papers, best first.
+
+    A candidate scores the sum, over core papers, of its co-citation cosine
+    similarity (both cited by the same papers) and its bibliographic-coupling
+    cosine similarity (both cite the same papers). Strong candidates are what a
+    survey of the core may have missed.
+
+    Parameters
+    ----------
+    core : sequence, optional
+        The core papers; default :func:`core_papers` (``relevance=core``, else the seeds).
+    top : int, default 20
+    min_links : int, default 1
+        Keep candidates linked (by co-citation or coupling) to at least this many core papers.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``paper_id, title, year, relevance, score, cocitation, coupling,
+        cocited_with, coupled_with, closest_core`` (``relevance`` is the
+        paper's label or ``""``; ``closest_core`` the core paper it is most
+        similar to).
+    """
+    columns = ["paper_id", "title", "year", "relevance", "score", "cocitation", "coupling",
+               "cocited_with", "coupled_with", "closest_core"]
+    core = core_papers(G) if core is None else list(core)
+    order, A = citation_matrix(G)
+    rows = _rows_of(order, core)
+    if rows is None or len(rows) == 0 or not order:
+        return pd.DataFrame(columns=columns)
+    AT = A.T.tocsr()
+    indeg = np.asarray(AT.sum(axis=1)).ravel()
+    outdeg = np.asarray(A.sum(axis=1)).ravel()
+
+    def cosine(M: sp.csr_array, deg: np.ndarray) -> sp.csr_array:
+        S = (M[rows] @ M.T).tocoo()
+        val = S.data / np.sqrt(deg[rows][S.row] * deg[S.col])
+        return sp.csr_array((val, (S.row, S.col)), shape=(len(rows), len(order)))
+
+    co = cosine(AT, indeg)
+    cp = cosine(A, outdeg)
+    co_sum = np.asarray(co.sum(axis=0)).ravel()
+    cp_sum = np.asarray(cp.sum(axis=0)).ravel()
+    co_n = np.diff(co.tocsc().indptr)
+    cp_n = np.diff(cp.tocsc().indptr)
+    score = co_sum + cp_sum
+    is_core = np.zeros(len(order), dtype=bool)
+    is_core[rows] = True
+    linked = (co + cp).tocsc()
+    n_linked = np.diff(linked.indptr)
+    candidates = np.flatnonzero(~is_core & (score > 0) & (n_linked >= min_links))
+    ranked = candidates[np.lexsort((candidates, -score[candidates]))][:top]
+    out = []
+    for j in ranked.tolist():
+        col = linked[:, [j]].tocoo()
+        best = rows[col.row[np.lexsort((col.row, -col.data))[0]]] if col.nnz else None
+        d = G.nodes[order[j]]
+        out.append(
+            {
+                "paper_id": order[j],
+                "title": d.get("title"),
+                "year": d.get("year"),
+                "relevance": ",".join((d.get("labels") or {}).get("relevance", ())),
+                "score": float(score[j]),
+                "cocitation": float(co_sum[j]),
+                "coupling": float(cp_sum[j]),
+                "cocited_with": int(co_n[j]),
+                "coupled_with": int(cp_n[j]),
+                "closest_core": None if best is None else order[int(best)],
+            }
+        )
+    return pd.DataFrame(out, columns=columns)
+
+
+# --------------------------------------------------------------------------- lineage
+
+
+def _date_key(d: dict[str, Any]) -> str | None:
+    date = d.get("publication_date")
+    if isinstance(date, str) and len(date) >= 4 and date[:4].isdigit():
+        return (date + "-00-00")[:10] if len(date) < 10 else date[:10]
+    year = d.get("year")
+    if year is not None:
+        return f"{int(year):04d}-06-30"  # year only: mid-year
+    return None
+
+
+def _logsumexp(values: list[float]) -> float:
+    m = max(values)
+    if m == -math.inf:
+        return m
+    return m + math.log(sum(math.exp(v - m) for v in values))
+
+
+def compute_lineage(G: nx.DiGraph, *, nodes: Iterable[Any] | None = None) -> pd.DataFrame:
+    """The main path of the citation DAG: the chain of papers most knowledge flowed through.
+
+    Global main-path analysis with search-path-count (SPC) weights: knowledge
+    flows cited → citing; each link is weighted by the number of source-to-sink
+    paths through it, and the path from a source (an earliest paper) to a sink
+    (a newest) with the largest total weight is returned. Citation graphs are
+    not always acyclic (mutual citations, revised preprints): papers are put in
+    date order (publication date, else mid-year; undated papers are left out)
+    and a link is kept only when it flows forward in that order, which breaks
+    every cycle deterministically.
+
+    Parameters
+    ----------
+    nodes : iterable, optional
+        Restrict to these papers; default :func:`core_papers`, or every paper
+        when there are fewer than two core papers.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per paper on the path, earliest first: ``step, paper_id,
+        title, year, publication_date, path_share`` (the share of all
+        source-to-sink paths that run through the link into this paper; NaN
+        for the first).
+    """
+    columns = ["step", "paper_id", "title", "year", "publication_date", "path_share"]
+    if nodes is None:
+        nodes = core_papers(G)
+        if len(nodes) < 2:
+            nodes = list(G.nodes)
+    keys = {n: _date_key(G.nodes[n]) for n in nodes if n in G}
+    dated = sorted((k, str(n), n) for n, k in keys.items() if k is not None)
+    pos = {n: i for i, (_, _, n) in enumerate(dated)}
+    seq = [n for _, _, n in dated]
+    preds: list[list[int]] = [[] for _ in seq]
+    succs: list[list[int]] = [[] for _ in seq]
+    for citing in seq:
+        j = pos[citing]
+        for cited in G.successors(citing):
+            i = pos.get(cited)
+            if i is not None and i < j:  # flow cited → citing, forward in time
+                preds[j].append(i)
+                succs[i].append(j)
+    active = [i for i in range(len(seq)) if preds[i] or succs[i]]
+    if not active:
+        return pd.DataFrame(columns=columns)
+    lnm = [0.0] * len(seq)  # log number of paths from any source to i
+    for i in active:
+        if preds[i]:
+            lnm[i] = _logsumexp([lnm[u] for u in preds[i]])
+    lnp = [0.0] * len(seq)  # log number of paths from i to any sink
+    for i in reversed(active):
+        if succs[i]:
+            lnp[i] = _logsumexp([lnp[v] for v in succs[i]])
+    total = _logsumexp([lnm[i] for i in active if not succs[i]])
+    best = [-math.inf] * len(seq)  # log of the best total SPC of a path ending at i
+    back = [-1] * len(seq)
+    for v in active:
+        for u in preds[v]:
+            cand = float(np.logaddexp(best[u], lnm[u] + lnp[v]))
+            if cand > best[v]:
+                best[v], back[v] = cand, u
+    sinks = [i for i in active if not succs[i]]
+    end = max(sinks, key=lambda i: (best[i], -i))
+    path = [end]
+    while back[path[-1]] >= 0:
+        path.append(back[path[-1]])
+    path.reverse()
+    out = []
+    for step, i in enumerate(path):
+        d = G.nodes[seq[i]]
+        share = math.nan if step == 0 else math.exp(lnm[path[step - 1]] + lnp[i] - total)
+        out.append([step, seq[i], d.get("title"), d.get("year"), d.get("publication_date"), share])
+    return pd.DataFrame(out, columns=columns)
+
+
+# --------------------------------------------------------------------------- the report
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    recs = df.astype(object).where(pd.notna(df), None).to_dict(orient="records")
+    return [{k: (v.item() if isinstance(v, np.generic) else v) for k, v in r.items()} for r in recs]
+
+
+def compute_graph_report(
+    G: nx.DiGraph,
+    *,
+    top: int = 20,
+    seed: int = 42,
+    metrics: pd.DataFrame | None = None,
+    max_communities: int | None = None,
+) -> dict[str, Any]:
+    """Everything ``rlmllm-graph graph --json`` prints, as a JSON-ready dict.
+
+    Keys: ``nodes``, ``edges``, ``top`` (the ``top`` papers by PageRank:
+    ``paper_id, title, pagerank, in_corpus_citations, community``),
+    ``communities`` (see :func:`compute_community_summary`; at most
+    ``max_communities``, default ``top``), plus ``n_communities``,
+    ``unconnected`` (papers with no in-corpus link), ``core`` (core papers
+    used), ``cocitation`` (top co-cited pairs), ``lineage`` (main path, see
+    :func:`compute_lineage`) and ``discovery`` (see :func:`compute_discovery`).
+
+    Raises
+    ------
+    EmptyGraph
+        When ``G`` has no nodes.
+    """
+    _require_nonempty(G)
+    if metrics is None:
+        metrics = compute_node_metrics(G, seed=seed)
+    ranked = metrics.sort_values(["pagerank", "in_corpus_citations"], ascending=False, kind="stable")
+    top_rows = [
+        {
+            "paper_id": n,
+            "title": G.nodes[n].get("title"),
+            "pagerank": float(row.pagerank),
+            "in_corpus_citations": int(row.in_corpus_citations),
+            "community": int(row.community),
+        }
+        for n, row in zip(ranked.index[:top], ranked.iloc[:top].itertuples(index=False))
+    ]
+    communities = compute_community_summary(
+        G, metrics, max_communities=top if max_communities is None else max_communities
+    )
+    core = core_papers(G)
+    cocitation = compute_cocitation(G, top=top)
+    titles = {n: G.nodes[n].get("title") for n in set(cocitation["paper_a"]) | set(cocitation["paper_b"])}
+    cocitation["title_a"] = cocitation["paper_a"].map(titles)
+    cocitation["title_b"] = cocitation["paper_b"].map(titles)
+    return {
+        "nodes": G.number_of_nodes(),
+        "edges": G.number_of_edges(),
+        "top": top_rows,
+        "communities": communities,
+        "n_communities": int(metrics.loc[metrics["community"] != ISOLATED, "community"].nunique()),
+        "unconnected": int((metrics["community"] == ISOLATED).sum()),
+        "core": len(core),
+        "cocitation": _records(cocitation),
+        "lineage": _records(compute_lineage(G)),
+        "discovery": _records(compute_discovery(G, core=core, top=top)),
+    }
