@@ -15,8 +15,8 @@ import sqlite_utils
 
 from . import store
 from .errors import BadInput, MalformedRecord
-from .parse import ParsedRecord, ShapeError, parse_record
-from .records import Citation, Paper
+from .parse import EdgeRow, ParsedRecord, ShapeError, parse_record
+from .records import Paper
 
 __all__ = ["ImportReport", "import_files", "iter_records"]
 
@@ -125,11 +125,14 @@ def import_files(
     corpus_edges: list[tuple[int, int, bool | None, list[str] | None]] = []
     abstracts: dict[int, str] = {}
     when = store.now_iso()
-    with store.transaction(db):
+    # a load far larger than what is stored rebuilds indexes once instead of row by row
+    incoming = sum(Path(p).stat().st_size for p in paths) // 1000  # about 1 kB a record
+    bulk = incoming > 10_000 and incoming > 2 * before["papers"]
+    with store.bulk_write(db) if bulk else store.transaction(db):
         for path in paths:
             report.files += 1
             papers: list[Paper] = []
-            edges: list[Citation] = []
+            edges: list[EdgeRow] = []
             for lineno, rec in iter_records(
                 Path(path), skip_invalid=skip_invalid, skipped=report.skipped, progress=progress
             ):
@@ -157,7 +160,7 @@ def import_files(
 
 
 def _flush(
-    db: sqlite_utils.Database, papers: list[Paper], edges: list[Citation], seen: set[str], when: str
+    db: sqlite_utils.Database, papers: list[Paper], edges: list[EdgeRow], seen: set[str], when: str
 ) -> int:
     store.upsert_papers(db, papers, when=when)
     seen.update(p.paper_id for p in papers)

@@ -10,11 +10,12 @@ two agree on what a paper is.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .records import Author, Citation, Paper, normalise_arxiv_id, normalise_doi
+from .records import Author, Paper, normalise_arxiv_id, normalise_doi
 
 __all__ = [
     "ParsedRecord",
@@ -28,6 +29,9 @@ __all__ = [
 _S2_URL_SHA = re.compile(r"/paper/(?:[^/]+/)?([0-9a-f]{40})")
 
 
+EdgeRow = tuple[str, str, "int | None", "str | None"]
+
+
 class ShapeError(ValueError):
     """A JSON value that is not a Semantic Scholar record (the message says why)."""
 
@@ -37,7 +41,8 @@ class ParsedRecord:
     """What one input line contributes."""
 
     papers: list[Paper] = field(default_factory=list)
-    citations: list[Citation] = field(default_factory=list)
+    # (citing_id, cited_id, is_influential 0/1/None, intents as JSON text or None): store-ready rows
+    citations: list[EdgeRow] = field(default_factory=list)
     # bulk citation records name papers by corpus id; resolved against the store
     corpus_citations: list[tuple[int, int, bool | None, list[str] | None]] = field(default_factory=list)
     abstracts_by_corpus_id: dict[int, str] = field(default_factory=dict)
@@ -48,6 +53,8 @@ def _opt_str(obj: dict[str, Any], key: str) -> str | None:
     v = obj.get(key)
     if v is None:
         return None
+    if type(v) is str:
+        return v.strip() or None
     if not isinstance(v, str):
         raise ShapeError(f"{key!r} must be a string or null, not {type(v).__name__}")
     v = v.strip()
@@ -56,8 +63,8 @@ def _opt_str(obj: dict[str, Any], key: str) -> str | None:
 
 def _opt_int(obj: dict[str, Any], key: str) -> int | None:
     v = obj.get(key)
-    if v is None:
-        return None
+    if v is None or type(v) is int:
+        return v
     if isinstance(v, bool) or not isinstance(v, (int, float, str)):
         raise ShapeError(f"{key!r} must be a number or null, not {type(v).__name__}")
     try:
@@ -73,10 +80,10 @@ def _authors(value: Any) -> list[Author]:
         raise ShapeError("'authors' must be a list")
     out: list[Author] = []
     for a in value:
-        if not isinstance(a, dict):
+        if type(a) is not dict:
             raise ShapeError("each author must be an object")
         name = a.get("name")
-        aid = a.get("authorId", a.get("authorid"))
+        aid = a["authorId"] if "authorId" in a else a.get("authorid")
         if aid is None:
             if not name:
                 continue
@@ -196,6 +203,13 @@ def _nested(record: ParsedRecord, owner: str, value: Any, key: str) -> None:
         return
     if not isinstance(value, list):
         raise ShapeError(f"{key!r} must be a list")
+    out = record.citations
+    if all(type(x) is str and x for x in value):  # the common case: a plain list of ids
+        if key == "references":
+            out.extend([(owner, x, None, None) for x in value])
+        else:
+            out.extend([(x, owner, None, None) for x in value])
+        return
     wrapper = "citedPaper" if key == "references" else "citingPaper"
     for item in value:
         infl: bool | None = None
@@ -226,10 +240,12 @@ def _nested(record: ParsedRecord, owner: str, value: Any, key: str) -> None:
         if not other:
             record.elided += 1
             continue
+        flag = None if infl is None else int(bool(infl))
+        text = json.dumps(intents) if intents else None
         if key == "references":
-            record.citations.append(Citation(owner, other, infl, intents))
+            out.append((owner, other, flag, text))
         else:
-            record.citations.append(Citation(other, owner, infl, intents))
+            out.append((other, owner, flag, text))
 
 
 def parse_record(obj: Any) -> ParsedRecord:

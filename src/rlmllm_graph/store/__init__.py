@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from .core import (
+    bulk_write,
     db_path,
     PAPER_COLUMNS,
     now_iso,
@@ -35,6 +36,7 @@ from .read import (
 )
 
 __all__ = [
+    "bulk_write",
     "PAPER_COLUMNS",
     "SCHEMA_VERSION",
     "compute_stats",
