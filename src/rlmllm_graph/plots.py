@@ -1,0 +1,289 @@
+"""Charts: ``plot_*(data) → plotly.graph_objects.Figure``.
+
+Plot functions render what :mod:`rlmllm_graph.trends` and
+:mod:`rlmllm_graph.analysis` computed; they never show, never write files
+(``fig.write_html(path, include_plotlyjs="directory")`` is the caller's job)
+and never print. Colours come from a colour-blind-safe palette and are stable
+per value, so "grpo" has the same colour in every chart of a report.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from .trends import compute_cooccurrence, select_papers
+
+__all__ = [
+    "PALETTE",
+    "color_for",
+    "plot_emerging",
+    "plot_heatmap",
+    "plot_paper_counts",
+    "plot_timeline",
+    "plot_trends",
+]
+
+#: Okabe–Ito and Tol's colour-blind-safe qualitative colours (no yellow on white).
+PALETTE = (
+    "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#56B4E9", "#E69F00", "#882255",
+    "#117733", "#332288", "#AA4499", "#44AA99", "#999933", "#661100", "#6699CC", "#888888",
+)
+
+_KNOWN = {
+    # fixed colours for the vocabulary, so the common values never clash
+    "grpo": 0, "ppo": 1, "dpo": 2, "rloo": 3, "reinforce": 4, "opmd": 5,
+    "image": 0, "video": 1, "audio": 2, "3d": 3,
+    "rule": 0, "model": 1, "process": 2,
+    "rl": 0, "sft+rl": 1, "value-free": 0, "value-based": 1,
+    "core": 0, "related": 4, "general": 8, "math": 1, "medical": 2, "gui-agent": 3,
+    "spatial": 5, "perception": 6, "generation": 7,
+    "other": 14,
+}
+
+_LAYOUT = dict(
+    template="plotly_white",
+    font=dict(family="Inter, Segoe UI, Helvetica, Arial, sans-serif", size=13),
+    hoverlabel=dict(namelength=-1),
+    margin=dict(l=60, r=30, t=70, b=60),
+)
+
+_PERIOD_LABEL = {"M": "Month", "Q": "Quarter", "Y": "Year"}
+
+
+def color_for(value: str) -> str:
+    """The palette colour of a facet value (stable across charts and runs)."""
+    if value in _KNOWN:
+        return PALETTE[_KNOWN[value]]
+    return PALETTE[zlib.crc32(str(value).encode()) % (len(PALETTE) - 1)]
+
+
+def _period_axis(periods: pd.Series) -> str:
+    s = str(periods.iloc[0]) if len(periods) else ""
+    if "Q" in s:
+        return "Quarter"
+    return "Month" if len(s) == 7 else "Year"
+
+
+def plot_trends(df: pd.DataFrame, *, facet: str, measure: str = "count") -> go.Figure:
+    """Stacked area of a facet's values over time (``df`` from :func:`~rlmllm_graph.trends.compute_trends`).
+
+    ``measure`` is ``"count"`` (papers per period), ``"share"`` (of the
+    period's labelled papers) or ``"cumulative"`` (running totals).
+    Hover shows count, share and cumulative total of every value.
+    """
+    if measure not in ("count", "share", "cumulative"):
+        raise ValueError(f"measure must be count, share or cumulative, not {measure!r}")
+    fig = go.Figure()
+    values = list(dict.fromkeys(df["value"])) if len(df) else []
+    for value in values:
+        d = df[df["value"] == value]
+        fig.add_trace(
+            go.Scatter(
+                x=d["period"],
+                y=d[measure],
+                name=str(value),
+                mode="lines",
+                stackgroup="one",
+                line=dict(width=0.8, color=color_for(str(value))),
+                customdata=np.column_stack([d["count"], d["share"] * 100, d["cumulative"], d["total"]]),
+                hovertemplate=(
+                    f"<b>{value}</b><br>%{{x}}<br>%{{customdata[0]}} papers "
+                    "(%{customdata[1]:.0f}% of %{customdata[3]})<br>%{customdata[2]} so far<extra></extra>"
+                ),
+            )
+        )
+    what = {"count": "Papers", "share": "Share of labelled papers", "cumulative": "Papers (cumulative)"}[measure]
+    fig.update_layout(
+        **_LAYOUT,
+        title=dict(text=f"<b>{facet}</b> over time — {what.lower()}", x=0.01),
+        xaxis_title=_period_axis(df["period"]) if len(df) else "Period",
+        yaxis_title=what,
+        hovermode="x unified",
+        legend=dict(title=facet, traceorder="normal"),
+    )
+    if measure == "share":
+        fig.update_yaxes(tickformat=".0%", range=[0, 1])
+    if not values:
+        fig.add_annotation(text=f"No papers labelled with {facet} yet", showarrow=False, x=0.5, y=0.5,
+                           xref="paper", yref="paper")
+    return fig
+
+
+def plot_paper_counts(df: pd.DataFrame, *, title: str = "Papers over time") -> go.Figure:
+    """Bars of papers per period and a line of the cumulative total (``trends.compute_paper_counts``)."""
+    fig = go.Figure()
+    fig.add_trace(go.Bar(x=df["period"], y=df["count"], name="papers", marker_color=PALETTE[0],
+                         hovertemplate="%{x}: %{y} papers<extra></extra>"))
+    fig.add_trace(go.Scatter(x=df["period"], y=df["cumulative"], name="cumulative", yaxis="y2",
+                             mode="lines", line=dict(color=PALETTE[1], width=2),
+                             hovertemplate="%{x}: %{y} papers so far<extra></extra>"))
+    fig.update_layout(
+        **_LAYOUT,
+        title=dict(text=f"<b>{title}</b>", x=0.01),
+        xaxis_title=_period_axis(df["period"]) if len(df) else "Period",
+        yaxis=dict(title="Papers per period"),
+        yaxis2=dict(title="Cumulative papers", overlaying="y", side="right", showgrid=False),
+        legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"),
+    )
+    return fig
+
+
+def plot_heatmap(
+    papers: pd.DataFrame,
+    labels: pd.DataFrame,
+    row_facet: str = "modality",
+    col_facet: str = "algorithm",
+) -> go.Figure:
+    """Heatmap of how many papers combine each value of ``row_facet`` with each of ``col_facet``.
+
+    The table is :func:`~rlmllm_graph.trends.compute_cooccurrence`; every cell
+    shows its count.
+    """
+    table = compute_cooccurrence(papers, labels, row_facet=row_facet, col_facet=col_facet)
+    fig = go.Figure()
+    if table.empty:
+        fig.add_annotation(text=f"No paper has both a {row_facet} and an {col_facet} label yet",
+                           showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
+    else:
+        fig.add_trace(
+            go.Heatmap(
+                z=table.to_numpy(),
+                x=[str(c) for c in table.columns],
+                y=[str(r) for r in table.index],
+                colorscale="Blues",
+                texttemplate="%{z}",
+                hovertemplate=f"{row_facet}=%{{y}}<br>{col_facet}=%{{x}}<br>%{{z}} papers<extra></extra>",
+                colorbar=dict(title="Papers"),
+            )
+        )
+        fig.update_yaxes(autorange="reversed")
+    fig.update_layout(
+        **_LAYOUT,
+        title=dict(text=f"<b>{row_facet}</b> × <b>{col_facet}</b>: papers combining them", x=0.01),
+        xaxis_title=col_facet,
+        yaxis_title=row_facet,
+    )
+    return fig
+
+
+def _dates(papers: pd.DataFrame) -> pd.Series:
+    raw = papers["publication_date"].astype("string")
+    full = pd.to_datetime(raw.str.slice(0, 10), errors="coerce", format="%Y-%m-%d")
+    month = pd.to_datetime(raw.str.slice(0, 7), errors="coerce", format="%Y-%m")
+    year = pd.to_numeric(papers["year"], errors="coerce")
+    mid = pd.to_datetime(year.astype("Int64").astype("string") + "-07-01", errors="coerce", format="%Y-%m-%d")
+    return full.fillna(month).fillna(mid)
+
+
+def plot_timeline(
+    papers: pd.DataFrame,
+    labels: pd.DataFrame,
+    *,
+    facet: str = "algorithm",
+    relevance: Sequence[str] | None = ("core",),
+    metrics: pd.DataFrame | None = None,
+) -> go.Figure:
+    """Timeline of the core papers: one marker per paper in a lane per value of ``facet``.
+
+    Markers are placed at the publication date (mid-year when only the year
+    is known), sized by citation count (by ``metrics.pagerank`` when a
+    :func:`~rlmllm_graph.analysis.compute_node_metrics` frame is given) and
+    show title, date, venue and citations on hover. A paper with two values
+    appears in both lanes; papers without a value sit in an "unlabelled" lane.
+    """
+    chosen = select_papers(papers, labels, relevance=relevance).copy()
+    chosen["date"] = _dates(chosen)
+    chosen = chosen[chosen["date"].notna()]
+    lab = labels.loc[labels["facet"] == facet, ["paper_id", "value"]].drop_duplicates()
+    lanes = chosen.merge(lab, on="paper_id", how="left")
+    lanes["value"] = lanes["value"].fillna("unlabelled")
+    if metrics is not None and len(lanes):
+        size_raw = lanes["paper_id"].map(metrics["pagerank"]).fillna(0).to_numpy(dtype=float)
+        size_raw = size_raw / (size_raw.max() or 1) * 400
+    else:
+        size_raw = pd.to_numeric(lanes.get("citation_count"), errors="coerce").fillna(0).to_numpy(dtype=float)
+    size = 6 + 4 * np.log1p(size_raw)
+    order = lanes["value"].value_counts()
+    values = sorted(order.index, key=lambda v: (v == "unlabelled", -order[v], v))
+    fig = go.Figure()
+    for value in values:
+        mask = (lanes["value"] == value).to_numpy()
+        d = lanes[mask]
+        cites = pd.to_numeric(d.get("citation_count"), errors="coerce")
+        custom = np.column_stack([
+            d["title"].fillna("(untitled)").astype(str),
+            d["date"].dt.strftime("%Y-%m-%d"),
+            d.get("venue", pd.Series("", index=d.index)).fillna("").astype(str),
+            cites.fillna(-1).astype(int).astype(str).replace("-1", "?"),
+            d["paper_id"].astype(str),
+        ]) if len(d) else None
+        fig.add_trace(
+            go.Scatter(
+                x=d["date"],
+                y=[str(value)] * len(d),
+                mode="markers",
+                name=str(value),
+                marker=dict(size=size[mask], color=color_for(str(value)), opacity=0.75,
+                            line=dict(width=0.5, color="white")),
+                customdata=custom,
+                hovertemplate=("<b>%{customdata[0]}</b><br>%{customdata[1]} · %{customdata[2]}<br>"
+                               "%{customdata[3]} citations<br>%{customdata[4]}<extra></extra>"),
+            )
+        )
+    who = "core papers" if relevance is not None and tuple(relevance) == ("core",) else "papers"
+    fig.update_layout(
+        **_LAYOUT,
+        title=dict(text=f"<b>Timeline</b> of {who} by {facet} ({len(chosen)} papers)", x=0.01),
+        xaxis_title="Publication date",
+        yaxis_title=facet,
+        showlegend=False,
+        height=max(360, 90 + 60 * len(values)),
+    )
+    fig.update_yaxes(categoryorder="array", categoryarray=list(reversed(values)))
+    return fig
+
+
+def plot_emerging(df: pd.DataFrame, *, top: int = 15) -> go.Figure:
+    """Horizontal bars of the strongest risers (``trends.compute_emerging``): growth of share, log scale.
+
+    Bars of significantly rising values are coloured; hover shows counts and p/q-values.
+    """
+    d = df.head(top).iloc[::-1] if len(df) else df
+    labels = [f"{f}: {v}" for f, v in zip(d["facet"], d["value"])] if len(d) else []
+    colors = [PALETTE[1] if r else PALETTE[14] for r in d["rising"]] if len(d) else []
+
+    def fmt(x: Any) -> str:
+        return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.3g}"
+
+    text = [
+        f"recent {r}/{rt}, before {b}/{bt}<br>p={fmt(p)}, q={fmt(q)}"
+        for r, rt, b, bt, p, q in zip(d.get("recent", []), d.get("recent_total", []), d.get("before", []),
+                                      d.get("before_total", []), d.get("p_value", []), d.get("q_value", []))
+    ]
+    fig = go.Figure(
+        go.Bar(
+            x=list(d["growth"]) if len(d) else [],
+            y=labels,
+            orientation="h",
+            marker_color=colors,
+            customdata=text,
+            hovertemplate="<b>%{y}</b><br>share ×%{x:.2f}<br>%{customdata}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        **_LAYOUT,
+        title=dict(text="<b>Emerging</b>: change in share, recent months vs before (orange = significant rise)",
+                   x=0.01),
+        xaxis_title="Share recent / share before (log scale)",
+        height=max(360, 80 + 28 * len(labels)),
+    )
+    fig.update_xaxes(type="log")
+    fig.add_vline(x=1, line_dash="dot", line_color="#888")
+    return fig
