@@ -9,15 +9,28 @@ Open a database and read it the way the CLI does::
 
 from __future__ import annotations
 
+from .analysis import (
+    compute_cocitation,
+    compute_communities,
+    compute_coupling,
+    compute_discovery,
+    compute_graph_report,
+    compute_lineage,
+    compute_node_metrics,
+    compute_pagerank,
+)
 from .config import DEFAULT_API_URL, DEFAULT_DB, DEFAULT_SEED, Settings, resolve_settings
 from .errors import (
     BadInput,
+    EmptyGraph,
     PaperNotFound,
     RlmGraphError,
     SourceError,
     StoreError,
 )
+from .graph import build_citation_graph, build_cocitation_graph, build_coupling_graph
 from .ingest import ImportReport, import_files
+from .plots import plot_emerging, plot_heatmap, plot_paper_counts, plot_timeline, plot_trends
 from .records import Author, Citation, Paper, normalise_paper_id
 from .store import (
     compute_stats,
@@ -30,6 +43,13 @@ from .store import (
     resolve_paper_id,
     search_papers,
 )
+from .trends import (
+    compute_cooccurrence,
+    compute_emerging,
+    compute_paper_counts,
+    compute_trends,
+    compute_trends_report,
+)
 
 __version__ = "0.1.0"
 
@@ -40,6 +60,7 @@ __all__ = [
     "Author",
     "BadInput",
     "Citation",
+    "EmptyGraph",
     "ImportReport",
     "Paper",
     "PaperNotFound",
@@ -47,7 +68,23 @@ __all__ = [
     "Settings",
     "SourceError",
     "StoreError",
+    "build_citation_graph",
+    "build_cocitation_graph",
+    "build_coupling_graph",
+    "compute_cocitation",
+    "compute_communities",
+    "compute_cooccurrence",
+    "compute_coupling",
+    "compute_discovery",
+    "compute_emerging",
+    "compute_graph_report",
+    "compute_lineage",
+    "compute_node_metrics",
+    "compute_pagerank",
+    "compute_paper_counts",
     "compute_stats",
+    "compute_trends",
+    "compute_trends_report",
     "get_paper",
     "import_files",
     "load_authors",
@@ -56,6 +93,11 @@ __all__ = [
     "load_papers",
     "normalise_paper_id",
     "open_db",
+    "plot_emerging",
+    "plot_heatmap",
+    "plot_paper_counts",
+    "plot_timeline",
+    "plot_trends",
     "resolve_paper_id",
     "resolve_settings",
     "search_papers",
