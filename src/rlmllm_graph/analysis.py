@@ -202,23 +202,38 @@ def _pretty(value: str) -> str:
     return _PRETTY.get(value, value.replace("-", " ").capitalize() if value.islower() else value)
 
 
-def _title_words(title: Any) -> set[str]:
+_ACRONYMS = {"gui": "GUI", "grpo": "GRPO", "ppo": "PPO", "dpo": "DPO", "vqa": "VQA", "rag": "RAG", "sft": "SFT",
+             "cot": "CoT", "ui": "UI", "3d": "3D", "r1": "R1", "rlhf": "RLHF", "rlvr": "RLVR", "vla": "VLA",
+             "ocr": "OCR", "agi": "AGI", "prm": "PRM", "prms": "PRMs", "gpt": "GPT"}
+
+
+def _title_terms(title: Any) -> set[str]:
+    """Content words and adjacent word pairs of a title (lower case, stop words dropped)."""
     if not isinstance(title, str):
         return set()
-    return {w for w in re.findall(r"[a-z][a-z0-9\-]{2,}", title.lower()) if w not in _STOP}
+    words = re.findall(r"[a-z0-9][a-z0-9\-]*", title.lower())
+    terms = {w for w in words if len(w) > 2 and w not in _STOP and not w.isdigit()}
+    for a, b in zip(words, words[1:]):
+        if a not in _STOP and b not in _STOP and len(a) > 1 and len(b) > 2 and not (a.isdigit() or b.isdigit()):
+            terms.add(f"{a} {b}")
+    return terms
+
+
+def _pretty_term(term: str) -> str:
+    return " ".join(_ACRONYMS.get(w, w) for w in term.split())
 
 
 def _community_names(G: nx.Graph, communities: dict[Any, int]) -> dict[int, str]:
-    """A readable name per community: its dominant tags, then its most distinctive title words."""
+    """A readable name per community: its dominant tags, then its most distinctive title terms."""
     members: dict[int, list[Any]] = {}
     for n, c in communities.items():
         if c != ISOLATED:
             members.setdefault(c, []).append(n)
-    words_of = {n: _title_words(G.nodes[n].get("title")) for n in communities}
+    terms_of = {n: _title_terms(G.nodes[n].get("title")) for n in communities}
     df_all: Counter[str] = Counter()
-    for ws in words_of.values():
-        df_all.update(ws)
-    total = max(len(words_of), 1)
+    for ts in terms_of.values():
+        df_all.update(ts)
+    total = max(len(terms_of), 1)
     names: dict[int, str] = {}
     seen: Counter[str] = Counter()
     for c in sorted(members):
@@ -235,20 +250,34 @@ def _community_names(G: nx.Graph, communities: dict[Any, int]) -> dict[int, str]
                 tags.append((k / size, value))
         tags.sort(key=lambda t: (-t[0], t[1]))
         picked = [_pretty(v) for _, v in tags[:2]]
+        taken = {w for v in picked for w in v.lower().split()}
         df_c: Counter[str] = Counter()
         for n in nodes:
-            df_c.update(words_of[n])
+            df_c.update(terms_of[n])
         scored = []
-        for w, k in df_c.items():
+        for t, k in df_c.items():
             if k < 2 and size > 3:
                 continue
-            lift = (k / size) / (df_all[w] / total)
-            scored.append((k * math.log(1.0 + lift), w))
-        scored.sort(key=lambda t: (-t[0], t[1]))
-        words = [w for _, w in scored[:2]]
+            lift = (k / size) / (df_all[t] / total)
+            bonus = 1.3 if " " in t else 1.0  # a pair of words reads better than one
+            scored.append((bonus * k * math.log(1.0 + lift), t))
+        scored.sort(key=lambda x: (-x[0], x[1]))
+        words: list[str] = []
+        for _, t in scored:
+            if " " not in t:  # a frequent pair containing the word reads better ("GUI agents")
+                pairs = [(k, b) for b, k in df_c.items() if " " in b and t in b.split() and 2 * k >= df_c[t]]
+                if pairs:
+                    t = max(pairs)[1]
+            parts = set(t.split())
+            if parts & taken or any(parts & set(w.split()) for w in words):
+                continue
+            words.append(t)
+            if len(words) == 2 or " " in t:
+                break
+        phrase = ", ".join(_pretty_term(w) for w in words)
         name = " · ".join(picked)
-        if words:
-            name = f"{name}: {' '.join(words)}" if name else " ".join(words).capitalize()
+        if phrase:
+            name = f"{name}: {phrase}" if name else phrase[:1].upper() + phrase[1:]
         name = name or f"Community {c}"
         seen[name] += 1
         names[c] = name if seen[name] == 1 else f"{name} ({c})"
