@@ -28,6 +28,15 @@ from .errors import (
     SourceError,
     StoreError,
 )
+from .export import (
+    ExportReport,
+    export_bibtex,
+    export_csv,
+    export_database,
+    export_gexf,
+    export_graphml,
+    export_jsonl,
+)
 from .graph import build_citation_graph, build_cocitation_graph, build_coupling_graph
 from .ingest import ImportReport, import_files
 from .plots import plot_emerging, plot_heatmap, plot_paper_counts, plot_timeline, plot_trends
@@ -43,6 +52,7 @@ from .store import (
     resolve_paper_id,
     search_papers,
 )
+from .table import build_taxonomy_table, render_table_html, render_table_markdown
 from .trends import (
     compute_cooccurrence,
     compute_emerging,
@@ -61,6 +71,7 @@ __all__ = [
     "BadInput",
     "Citation",
     "EmptyGraph",
+    "ExportReport",
     "ImportReport",
     "Paper",
     "PaperNotFound",
@@ -71,6 +82,7 @@ __all__ = [
     "build_citation_graph",
     "build_cocitation_graph",
     "build_coupling_graph",
+    "build_taxonomy_table",
     "compute_cocitation",
     "compute_communities",
     "compute_cooccurrence",
@@ -85,6 +97,12 @@ __all__ = [
     "compute_stats",
     "compute_trends",
     "compute_trends_report",
+    "export_bibtex",
+    "export_csv",
+    "export_database",
+    "export_gexf",
+    "export_graphml",
+    "export_jsonl",
     "get_paper",
     "import_files",
     "load_authors",
@@ -98,6 +116,8 @@ __all__ = [
     "plot_paper_counts",
     "plot_timeline",
     "plot_trends",
+    "render_table_html",
+    "render_table_markdown",
     "resolve_paper_id",
     "resolve_settings",
     "search_papers",
