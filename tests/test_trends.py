@@ -1,0 +1,153 @@
+"""Trends on fixtures with known counts; emerging detection on a planted rise."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis_fixture import fill_small
+from rlmllm_graph.errors import BadInput, EmptyGraph
+from rlmllm_graph.trends import (
+    compute_cooccurrence,
+    compute_emerging,
+    compute_paper_counts,
+    compute_trends,
+    compute_trends_report,
+    paper_periods,
+    select_papers,
+)
+
+PAPERS = pd.DataFrame(
+    {
+        "paper_id": ["a", "b", "c", "d", "e", "f", "g"],
+        "publication_date": ["2025-01-10", "2025-01-20", "2025-03-01", None, "2025-04", None, "garbage"],
+        "year": [2025, 2025, 2025, 2025, 2025, None, 2024],
+    }
+)
+LABELS = pd.DataFrame(
+    [
+        ("a", "algorithm", "grpo"), ("a", "algorithm", "ppo"), ("b", "algorithm", "grpo"),
+        ("c", "algorithm", "grpo"), ("d", "algorithm", "dpo"), ("e", "algorithm", "ppo"),
+        ("f", "algorithm", "grpo"),  # no date, no year: not counted
+        ("a", "modality", "image"), ("b", "modality", "video"), ("c", "modality", "image"),
+        ("a", "relevance", "core"), ("b", "relevance", "related"), ("c", "relevance", "other"),
+        ("zz", "algorithm", "grpo"),  # a label of a paper not in the frame
+    ],
+    columns=["paper_id", "facet", "value"],
+)
+
+
+def test_paper_periods_month_else_year():
+    per = paper_periods(PAPERS)
+    assert per.to_dict() == {"a": "2025-01", "b": "2025-01", "c": "2025-03", "d": "2025-01", "e": "2025-04",
+                             "g": "2024-01"}
+    assert paper_periods(PAPERS, freq="Q").to_dict()["e"] == "2025Q2"
+    assert paper_periods(PAPERS, freq="Y").to_dict()["c"] == "2025"
+    with pytest.raises(BadInput):
+        paper_periods(PAPERS, freq="W")
+
+
+def test_trends_known_counts():
+    t = compute_trends(PAPERS, LABELS, facet="algorithm")
+    assert list(t.columns) == ["period", "value", "count", "total", "share", "cumulative", "growth"]
+    # every month from 2024-01 (paper g) to 2025-04, for each value, most frequent value first
+    assert t["period"].nunique() == 16 and t["period"].iloc[0] == "2024-01" and t["period"].iloc[-1] == "2025-04"
+    assert list(dict.fromkeys(t["value"])) == ["grpo", "ppo", "dpo"]
+    jan = t[t.period == "2025-01"].set_index("value")
+    assert jan["count"].to_dict() == {"grpo": 2, "ppo": 1, "dpo": 1}
+    assert jan["total"].tolist() == [3, 3, 3]  # a, b, d
+    assert jan.loc["grpo", "share"] == pytest.approx(2 / 3)
+    last = t[t.period == "2025-04"].set_index("value")
+    assert last["cumulative"].to_dict() == {"grpo": 3, "ppo": 2, "dpo": 1}
+    assert last.loc["ppo", "growth"] == pytest.approx(1.0)  # 1 new on 1 before
+    assert np.isnan(t[(t.period == "2025-01") & (t.value == "grpo")]["growth"].iloc[0])
+    feb = t[t.period == "2025-02"]
+    assert feb["count"].sum() == 0 and (feb["share"] == 0).all()
+    assert t["count"].sum() == 6  # f has no period, zz is not a paper of the frame
+
+
+def test_trends_by_year_and_unknown_facet():
+    t = compute_trends(PAPERS, LABELS, facet="algorithm", freq="Y")
+    assert t[t.period == "2025"].set_index("value")["count"].to_dict() == {"grpo": 3, "ppo": 2, "dpo": 1}
+    assert compute_trends(PAPERS, LABELS, facet="reward").empty
+
+
+def test_paper_counts():
+    c = compute_paper_counts(PAPERS, freq="Y")
+    assert c.to_dict("list")["count"] == [1, 5] and c["cumulative"].tolist() == [1, 6]
+    assert c["growth"].iloc[1] == pytest.approx(5.0)
+
+
+def test_select_papers_and_cooccurrence():
+    assert list(select_papers(PAPERS, LABELS)["paper_id"]) == ["a", "b"]
+    assert len(select_papers(PAPERS, LABELS, relevance=None)) == 7
+    assert len(select_papers(PAPERS, LABELS[LABELS.facet != "relevance"])) == 7  # no relevance labels yet
+    table = compute_cooccurrence(PAPERS, LABELS, row_facet="modality", col_facet="algorithm")
+    assert table.loc["image", "grpo"] == 2 and table.loc["image", "ppo"] == 1 and table.loc["video", "grpo"] == 1
+    assert list(table.index) == ["image", "video"] and table.columns[0] == "grpo"
+
+
+def _planted(seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """24 months, 20 papers a month; grpo jumps from ~10% to ~60% in the last 6; ppo stays ~40%."""
+    rng = np.random.default_rng(seed)
+    papers, labels = [], []
+    months = pd.period_range("2024-01", "2025-12", freq="M")
+    for mi, month in enumerate(months):
+        for k in range(20):
+            pid = f"{month}-{k}"
+            papers.append({"paper_id": pid, "publication_date": f"{month}-15", "year": month.year})
+            recent = mi >= 18
+            if rng.random() < (0.6 if recent else 0.1):
+                labels.append((pid, "algorithm", "grpo"))
+            if rng.random() < 0.4:
+                labels.append((pid, "algorithm", "ppo"))
+            labels.append((pid, "modality", "image" if rng.random() < 0.7 else "video"))
+    return pd.DataFrame(papers), pd.DataFrame(labels, columns=["paper_id", "facet", "value"])
+
+
+def test_emerging_finds_the_planted_rise():
+    papers, labels = _planted()
+    em = compute_emerging(papers, labels, recent_months=6)
+    assert list(em.columns) == ["facet", "value", "recent", "before", "recent_total", "before_total",
+                                "recent_share", "before_share", "growth", "p_value", "q_value", "rising"]
+    top = em.iloc[0]
+    assert (top.facet, top.value) == ("algorithm", "grpo") and bool(top.rising)
+    assert top.q_value < 1e-6 and top.growth > 2  # share among papers with an algorithm label
+    assert top.recent + top.before == (labels.value == "grpo").sum()
+    rising = set(zip(em[em.rising].facet, em[em.rising].value))
+    assert rising == {("algorithm", "grpo")}
+
+
+def test_emerging_windows_and_edge_cases():
+    papers, labels = _planted()
+    em = compute_emerging(papers, labels, recent_months=6, baseline_months=6, facets=["algorithm"])
+    assert set(em.facet) == {"algorithm"}
+    assert (em.recent_total + em.before_total).max() <= 12 * 20
+    # ending before the rise: nothing rises
+    quiet = compute_emerging(papers, labels, recent_months=6, end="2025-06")
+    assert not quiet.rising.any()
+    # year-only papers take no part
+    assert compute_emerging(papers.assign(publication_date=None), labels).empty
+    with pytest.raises(BadInput):
+        compute_emerging(papers, labels, recent_months=0)
+
+
+def test_trends_report_from_the_database(db):
+    fill_small(db)
+    rep = compute_trends_report(db, freq="Y")
+    # core + related papers only: p1, p2, p3, p5
+    assert sorted(rep.papers["paper_id"]) == ["p1", "p2", "p3", "p5"]
+    assert rep.facets == ["modality", "algorithm", "application"]
+    assert rep.trends["modality"].groupby("value")["count"].sum().to_dict() == {"video": 3}
+    d = rep.as_dict()
+    assert set(d) >= {"freq", "papers", "facets", "paper_counts", "trends", "emerging"}
+    every = compute_trends_report(db, relevance=None, facets=["relevance"])
+    assert every.facets == ["relevance"] and len(every.papers) == 6
+    with pytest.raises(BadInput, match="unknown facet"):
+        compute_trends_report(db, facets=["colour"])
+
+
+def test_trends_report_on_empty_database(db):
+    with pytest.raises(EmptyGraph):
+        compute_trends_report(db)
