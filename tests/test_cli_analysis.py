@@ -1,0 +1,92 @@
+"""`graph` and `trends` commands: output shapes, files written, errors."""
+
+from __future__ import annotations
+
+import json
+
+from analysis_fixture import fill_small
+
+
+def test_graph_json_shape(db, invoke):
+    fill_small(db)
+    r = invoke("graph", "--json", "--top", "2")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert out["nodes"] == 6 and out["edges"] == 6
+    assert len(out["top"]) == 2
+    assert set(out["top"][0]) == {"paper_id", "title", "pagerank", "in_corpus_citations", "community"}
+    assert out["top"][0]["paper_id"] == "p1"
+    assert all({"id", "name", "size", "top_papers", "dominant_tags"} <= set(c) for c in out["communities"])
+    assert {"lineage", "discovery", "cocitation"} <= set(out)
+
+
+def test_graph_text(db, invoke):
+    fill_small(db)
+    r = invoke("graph", "--top", "3")
+    assert r.exit_code == 0
+    assert "Citation graph: 6 papers, 6 citations" in r.stdout
+    assert "Top 3 papers by PageRank" in r.stdout and "GRPO for video grounding" in r.stdout
+    assert "Communities" in r.stdout and "Lineage" in r.stdout
+
+
+def test_graph_on_empty_database_is_one_error_line(db, invoke):
+    r = invoke("graph")
+    assert r.exit_code == 1
+    assert r.stdout == ""
+    assert r.stderr.startswith("Error: nothing to analyse") and r.stderr.count("\n") == 1
+
+
+def test_graph_on_missing_database(invoke, tmp_path):
+    r = invoke("graph", "--db", str(tmp_path / "nope.db"), db=False)
+    assert r.exit_code == 1 and r.stderr.startswith("Error: no database at")
+
+
+def test_trends_text_and_json(db, invoke):
+    fill_small(db)
+    r = invoke("trends")
+    assert r.exit_code == 0, r.stderr
+    assert "4 papers" in r.stdout and "modality" in r.stdout and "Emerging" in r.stdout
+    j = invoke("trends", "--json", "--facet", "algorithm", "--freq", "Y")
+    out = json.loads(j.stdout)
+    assert out["facets"] == ["algorithm"] and out["freq"] == "Y"
+    rows = out["trends"]["algorithm"]
+    assert set(rows[0]) == {"period", "value", "count", "total", "share", "cumulative", "growth"}
+    assert {(x["period"], x["value"], x["count"]) for x in rows} >= {("2024", "grpo", 2), ("2024", "ppo", 1)}
+
+
+def test_trends_out_writes_tables_and_charts(db, invoke, tmp_path):
+    fill_small(db)
+    out = tmp_path / "charts"
+    r = invoke("trends", "--out", str(out), "--relevance", "all")
+    assert r.exit_code == 0, r.stderr
+    names = {p.name for p in out.iterdir()}
+    assert {"index.html", "plotly.min.js", "papers_per_period.csv", "trends_algorithm.csv", "trends_modality.csv",
+            "emerging.csv", "trends_algorithm.html", "share_algorithm.html", "heatmap.html", "timeline.html",
+            "cooccurrence_modality_algorithm.csv"} <= names
+    page = (out / "trends_algorithm.html").read_text()
+    assert 'src="plotly.min.js"' in page and "cdn" not in page.split("<body>")[0].lower()
+    assert "Wrote" in r.stdout and "index.html" in r.stdout
+    header = (out / "trends_algorithm.csv").read_text().splitlines()[0]
+    assert header == "period,value,count,total,share,cumulative,growth"
+
+
+def test_trends_errors(db, invoke):
+    r = invoke("trends")
+    assert r.exit_code == 1 and r.stderr.startswith("Error: nothing to chart")
+    fill_small(db)
+    r = invoke("trends", "--facet", "colour")
+    assert r.exit_code == 2 and "unknown facet 'colour'" in r.stderr
+
+
+def test_trends_without_labels(db, invoke):
+    from analysis_fixture import SMALL_PAPERS, fill
+
+    fill(db, SMALL_PAPERS)
+    r = invoke("trends")
+    assert r.exit_code == 0 and "run `rlmllm-graph classify` first" in r.stdout
+
+
+def test_help_has_examples(invoke):
+    for cmd in ("graph", "trends"):
+        r = invoke(cmd, "--help", db=False)
+        assert r.exit_code == 0 and "Examples:" in r.stdout and f"rlmllm-graph {cmd}" in r.stdout
