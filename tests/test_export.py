@@ -55,7 +55,7 @@ def test_bibtex_parses_back_with_keys_and_arxiv_fields(tdb, tmp_path: Path) -> N
     assert report.papers == 8
     entries = _bib(out.read_text(encoding="utf-8"))
     assert sorted(entries) == [
-        "anon2025untitled",
+        "anon2025arxiv250299999",
         "feng2025video",
         "huang2025vision",
         "huang2025visionb",
@@ -78,7 +78,7 @@ def test_bibtex_parses_back_with_keys_and_arxiv_fields(tdb, tmp_path: Path) -> N
     assert conf["ENTRYTYPE"] == "inproceedings"
     assert conf["booktitle"] == "Computer Vision and Pattern Recognition"
     assert conf["doi"] == "10.1109/cvpr.2025.0042" and "eprint" not in conf
-    assert "title" not in entries["anon2025untitled"]
+    assert "title" not in entries["anon2025arxiv250299999"]
 
 
 def test_bibtex_escapes_latex_specials(tdb) -> None:

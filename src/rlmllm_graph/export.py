@@ -179,10 +179,10 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def latex_escape(text: str) -> str:
-    """Escape LaTeX's special characters (and fold whitespace) for a BibTeX field.
+    r"""Escape LaTeX's special characters (and fold whitespace) for a BibTeX field.
 
-    >>> latex_escape("R&D at 100% {fast} $x_1$ #1 ~ok^")
-    'R\\\\&D at 100\\\\% \\\\{fast\\\\} \\\\$x\\\\_1\\\\$ \\\\#1 \\\\textasciitilde{} ok\\\\textasciicircum{}'
+    >>> print(latex_escape("R&D at 100% {fast} $x_1$ #1 ~ok^"))
+    R\&D at 100\% \{fast\} \$x\_1\$ \#1 \textasciitilde{}ok\textasciicircum{}
     """
     text = " ".join(_CONTROL.sub(" ", text).split())
     return "".join(_LATEX.get(ch, ch) for ch in text)
@@ -204,7 +204,7 @@ def _ascii_words(text: str) -> list[str]:
     return re.findall(r"[a-z0-9]+", folded.lower())
 
 
-def _key_base(authors: Sequence[str], year: Any, title: str | None) -> str:
+def _key_base(authors: Sequence[str], year: Any, title: str | None, arxiv_id: str | None = None) -> str:
     last = ""
     if authors:
         name = authors[0].strip()
@@ -212,7 +212,13 @@ def _key_base(authors: Sequence[str], year: Any, title: str | None) -> str:
         last = "".join(_ascii_words(last_token))
     words = [w for w in _ascii_words(title or "") if w not in _STOP]
     year_part = str(int(year)) if year not in (None, "") and not _isnan(year) else "nd"
-    return f"{last or 'anon'}{year_part}{words[0] if words else 'untitled'}"
+    if words:
+        word = words[0]
+    elif arxiv_id:  # no title: the arXiv id tells the papers apart better than b, c, d …
+        word = "arxiv" + "".join(_ascii_words(arxiv_id))
+    else:
+        word = "untitled"
+    return f"{last or 'anon'}{year_part}{word}"
 
 
 def _isnan(value: Any) -> bool:
@@ -223,15 +229,16 @@ def compute_citation_keys(db: sqlite_utils.Database) -> dict[str, str]:
     """``paper_id`` → BibTeX key, over the whole database.
 
     The base key is first author's last name + year + first significant title
-    word (ASCII, lower case). Papers sharing a base are ordered by when they
-    entered the database (``first_seen``, then ``paper_id``): the first keeps
-    the base, the next get ``b``, ``c`` …, so an existing key never changes
-    when new papers arrive.
+    word (ASCII, lower case; ``arxiv`` + the arXiv id when there is no title;
+    ``anon``/``nd`` for no author/year). Papers sharing a base are ordered by
+    when they entered the database (``first_seen``, then ``paper_id``): the
+    first keeps the base, the next get ``b``, ``c`` …, so an existing key never
+    changes when new papers arrive.
     """
     authors = store.load_authors(db)
     groups: dict[str, list[tuple[str, str]]] = {}
-    for p in store.iter_papers(db, columns=("paper_id", "title", "year", "first_seen")):
-        base = _key_base(authors.get(p["paper_id"], []), p["year"], p["title"])
+    for p in store.iter_papers(db, columns=("paper_id", "title", "year", "arxiv_id", "first_seen")):
+        base = _key_base(authors.get(p["paper_id"], []), p["year"], p["title"], p["arxiv_id"])
         groups.setdefault(base, []).append((p["first_seen"] or "", p["paper_id"]))
     keys: dict[str, str] = {}
     taken = set(groups)
