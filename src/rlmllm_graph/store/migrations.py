@@ -85,5 +85,51 @@ def m001_initial(db: sqlite_utils.Database) -> None:
     db["papers"].enable_fts(["title", "abstract"], create_triggers=True, tokenize="porter")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [m001_initial]
+def m002_crawl_state(db: sqlite_utils.Database) -> None:
+    """The crawler's resumable state: the frontier of the current run, and per-paper crawl facts.
+
+    Plain SQL on purpose: this runs inside the migration transaction, and
+    sqlite-utils' table helpers may commit on their own.
+    """
+    for column, kind in (
+        ("expand", "TEXT"),  # 'all' or 'core'
+        ("level", "INTEGER"),  # NULL: seeds not resolved yet; n: levels < n fully expanded and fetched
+        ("papers_before", "INTEGER"),
+        ("edges_before", "INTEGER"),
+        ("papers_skipped", "INTEGER"),  # ids left out because of --max-papers
+        ("error", "TEXT"),
+    ):
+        db.execute(f"ALTER TABLE crawl_runs ADD COLUMN {column} {kind}")
+    db.execute(
+        """
+        CREATE TABLE crawl_frontier (
+            paper_id TEXT PRIMARY KEY,
+            run_id INTEGER NOT NULL,
+            seq INTEGER NOT NULL,            -- discovery order: the crawl is deterministic
+            hop INTEGER NOT NULL,
+            meta INTEGER NOT NULL DEFAULT 0, -- 0 to fetch, 1 stored, 2 the API does not know the id
+            refs INTEGER NOT NULL DEFAULT 0, -- 0 by batch, 1 by pages, 2 complete, 3 known from an earlier run
+            refs_next INTEGER,               -- next /references offset while paging
+            ref_hint INTEGER,                -- referenceCount as last seen (packs batches under the nested budget)
+            rebatched INTEGER NOT NULL DEFAULT 0,
+            expand INTEGER,                  -- 1 expand, 0 do not, NULL not decided yet
+            cites_next INTEGER,              -- next /citations offset; NULL not started, -1 done
+            expanded INTEGER NOT NULL DEFAULT 0
+        )
+        """
+    )
+    db.execute("CREATE INDEX crawl_frontier_hop ON crawl_frontier (hop, seq)")
+    db.execute("CREATE UNIQUE INDEX crawl_frontier_seq ON crawl_frontier (seq)")
+    db.execute(
+        """
+        CREATE TABLE crawl_papers (
+            paper_id TEXT PRIMARY KEY,
+            refs_at TEXT,    -- when the complete reference list was stored (references rarely change)
+            citers_at TEXT   -- when every citer was last listed
+        )
+        """
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [m001_initial, m002_crawl_state]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,435 @@
+"""The Semantic Scholar Graph API v1 client: all HTTP of rlmllm-graph lives here.
+
+:class:`S2Client` speaks to three endpoints, with ``httpx`` directly:
+
+- ``POST /paper/batch`` — up to 500 ids a call, metadata and (optionally)
+  nested ``references.paperId``; the answer lists the papers in input order,
+  ``null`` for ids the API does not know.
+- ``GET /paper/{id}/citations`` and ``GET /paper/{id}/references`` — pages of
+  ``{offset, next, data}``, at most 1,000 items a page and 9,999 reachable.
+- ``GET /paper/{id}`` — one paper (used by baselines and diagnostics only).
+
+Every request is paced (at most one per ``pace`` seconds), and a 429, a 5xx,
+a timeout, a dropped connection or a body that is not JSON is retried with
+exponential backoff and jitter, honouring ``Retry-After``. After the last
+attempt the failure becomes one of the errors of :mod:`rlmllm_graph.errors`
+(:class:`ApiUnreachable`, :class:`RateLimited`, :class:`MalformedResponse`,
+:class:`SourceError`); a 404 for a paper is :class:`PaperNotFound`.
+
+The API key (``S2_API_KEY``) travels only in the ``x-api-key`` header: it is
+never logged, never put in an error message and never stored.
+
+We do not use the ``semanticscholar`` package (0.12.0) here: it drops the API
+key on citation and reference calls, turns 502/503/401 into empty results,
+crashes on ``"data": null`` and retries only 429 on a fixed schedule.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ..config import DEFAULT_API_URL
+from ..errors import ApiUnreachable, MalformedResponse, PaperNotFound, RateLimited, SourceError
+
+__all__ = [
+    "LINK_FIELDS",
+    "MAX_BATCH",
+    "MAX_PAGE",
+    "MAX_REACHABLE",
+    "NESTED_BUDGET",
+    "NESTED_PER_PAPER",
+    "PACE_WITH_KEY",
+    "PACE_WITHOUT_KEY",
+    "PAPER_FIELDS",
+    "Link",
+    "LinkPage",
+    "S2Client",
+]
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 500  # ids per POST /paper/batch
+MAX_PAGE = 1000  # items per /citations or /references page
+MAX_REACHABLE = 9999  # offset + limit never beyond this on /citations and /references
+NESTED_BUDGET = 9999  # nested citations/references per batch response, all papers together
+NESTED_PER_PAPER = 1000  # a nested list this long may have been cut: page it instead
+PACE_WITH_KEY = 1.0  # seconds between requests: the keyed limit is 1 request/s
+PACE_WITHOUT_KEY = 3.0  # the keyless pool is shared and often throttled: be gentle
+
+# What we store of a paper (see store.PAPER_COLUMNS); ``journal`` fills a missing venue.
+PAPER_FIELDS = (
+    "paperId",
+    "corpusId",
+    "externalIds",
+    "title",
+    "abstract",
+    "year",
+    "publicationDate",
+    "venue",
+    "journal",
+    "citationCount",
+    "referenceCount",
+    "url",
+    "authors",
+)
+# Per item of a /citations or /references page: the other paper's id and reference
+# count (to pack later batches under the nested budget) and the edge's attributes.
+LINK_FIELDS = ("paperId", "referenceCount", "isInfluential", "intents")
+
+_RETRY_STATUS = {429, 500, 502, 503, 504}
+
+
+@dataclass(frozen=True)
+class Link:
+    """One item of a /citations or /references page: the other paper and the edge."""
+
+    paper_id: str | None  # None: the API elided the paper (``paperId: null``)
+    is_influential: bool | None = None
+    intents: list[str] | None = None
+    reference_count: int | None = None
+
+
+@dataclass
+class LinkPage:
+    """One page of /citations or /references."""
+
+    offset: int
+    next: int | None  # offset of the next page; None on the last page
+    links: list[Link] = field(default_factory=list)
+    data_null: bool = False  # the API answered ``"data": null``
+
+
+class S2Client:
+    """A client for the Semantic Scholar Graph API v1 over an (injectable) ``httpx.Client``.
+
+    Parameters
+    ----------
+    api_url:
+        The API root (``https://api.semanticscholar.org``); ``/graph/v1`` is added.
+    api_key:
+        Sent as ``x-api-key``. Never logged or stored.
+    http:
+        An ``httpx.Client`` to use (tests may pass one with a mock transport).
+    pace:
+        Minimum seconds between two requests. Default: :data:`PACE_WITH_KEY`
+        with a key, :data:`PACE_WITHOUT_KEY` without; 0 in tests.
+    max_attempts:
+        Attempts per request for 429, 5xx, timeouts and malformed bodies.
+    connect_attempts:
+        Attempts when the server cannot be reached at all.
+    backoff, backoff_max:
+        The n-th retry waits about ``backoff * 2**(n-1)`` seconds (with jitter),
+        at most ``backoff_max``; a ``Retry-After`` header wins (up to
+        ``retry_after_max``).
+    """
+
+    def __init__(
+        self,
+        api_url: str = DEFAULT_API_URL,
+        *,
+        api_key: str | None = None,
+        http: httpx.Client | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        pace: float | None = None,
+        max_attempts: int = 7,
+        connect_attempts: int = 3,
+        backoff: float = 2.0,
+        backoff_max: float = 60.0,
+        retry_after_max: float = 300.0,
+        sleep: Callable[[float], None] = time.sleep,
+        seed: int | None = None,
+    ) -> None:
+        root = (api_url or DEFAULT_API_URL).rstrip("/")
+        if root.endswith("/graph/v1"):
+            root = root[: -len("/graph/v1")]
+        self.api_url = root
+        self.base = root + "/graph/v1"
+        self._headers = {"x-api-key": api_key} if api_key else {}
+        if timeout is None:
+            timeout = httpx.Timeout(30.0, connect=10.0)
+        self._own_http = http is None
+        self.http = http or httpx.Client(timeout=timeout, headers={"user-agent": "rlmllm-graph"})
+        self.timeout = timeout
+        self.pace = (PACE_WITH_KEY if api_key else PACE_WITHOUT_KEY) if pace is None else max(0.0, pace)
+        self.max_attempts = max(1, max_attempts)
+        self.connect_attempts = max(1, connect_attempts)
+        self.backoff = max(0.0, backoff)
+        self.backoff_max = backoff_max
+        self.retry_after_max = retry_after_max
+        self._sleep = sleep
+        self._rng = random.Random(seed)
+        self._next_at = 0.0
+        self.requests = 0  # HTTP requests sent, retries included
+        self.retries = 0
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        if self._own_http:
+            self.http.close()
+
+    def __enter__(self) -> S2Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:  # never shows the key
+        return f"S2Client({self.api_url!r}, key={'yes' if self._headers else 'no'}, pace={self.pace})"
+
+    # -- endpoints ----------------------------------------------------------------------------
+
+    def fetch_batch(self, ids: Sequence[str], *, fields: Sequence[str] = PAPER_FIELDS) -> list[dict[str, Any] | None]:
+        """``POST /paper/batch``: one request for up to :data:`MAX_BATCH` ids.
+
+        Returns one entry per id, in order: the paper object, or None for an id
+        the API does not know.
+        """
+        ids = list(ids)
+        if not ids:
+            return []
+        if len(ids) > MAX_BATCH:
+            raise ValueError(f"at most {MAX_BATCH} ids per batch request, not {len(ids)}")
+        body = self._request(
+            "POST", "/paper/batch", params={"fields": ",".join(fields)}, json_body={"ids": ids}
+        )
+        if not isinstance(body, list) or len(body) != len(ids):
+            raise MalformedResponse(
+                f"the Semantic Scholar API answered POST {self.base}/paper/batch with "
+                f"{_describe(body)} instead of a list of {len(ids)} papers",
+                url=f"{self.base}/paper/batch",
+            )
+        for item in body:
+            if item is not None and not (isinstance(item, dict) and isinstance(item.get("paperId"), str)):
+                raise MalformedResponse(
+                    f"the Semantic Scholar API answered POST {self.base}/paper/batch with an entry that is "
+                    f"not a paper ({_describe(item)})",
+                    url=f"{self.base}/paper/batch",
+                )
+        return body
+
+    def fetch_paper(self, paper_id: str, *, fields: Sequence[str] = PAPER_FIELDS) -> dict[str, Any]:
+        """``GET /paper/{id}``. Raises :class:`PaperNotFound` for an unknown id."""
+        body = self._request(
+            "GET", f"/paper/{_quote(paper_id)}", params={"fields": ",".join(fields)}, not_found=paper_id
+        )
+        if not isinstance(body, dict) or not isinstance(body.get("paperId"), str):
+            raise MalformedResponse(
+                f"the Semantic Scholar API answered GET {self.base}/paper/{paper_id} with {_describe(body)}",
+                url=f"{self.base}/paper/{paper_id}",
+            )
+        return body
+
+    def fetch_citations(
+        self, paper_id: str, *, offset: int = 0, limit: int = MAX_PAGE, fields: Sequence[str] = LINK_FIELDS
+    ) -> LinkPage:
+        """One page of the papers citing ``paper_id`` (``GET /paper/{id}/citations``)."""
+        return self._links(paper_id, "citations", "citingPaper", offset, limit, fields)
+
+    def fetch_references(
+        self, paper_id: str, *, offset: int = 0, limit: int = MAX_PAGE, fields: Sequence[str] = LINK_FIELDS
+    ) -> LinkPage:
+        """One page of the papers ``paper_id`` cites (``GET /paper/{id}/references``)."""
+        return self._links(paper_id, "references", "citedPaper", offset, limit, fields)
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _links(
+        self, paper_id: str, kind: str, wrapper: str, offset: int, limit: int, fields: Sequence[str]
+    ) -> LinkPage:
+        limit = min(limit, MAX_PAGE, MAX_REACHABLE - offset)
+        if limit <= 0:
+            return LinkPage(offset=offset, next=None)
+        path = f"/paper/{_quote(paper_id)}/{kind}"
+        url = self.base + path
+        body = self._request(
+            "GET",
+            path,
+            params={"fields": ",".join(fields), "offset": str(offset), "limit": str(limit)},
+            not_found=paper_id,
+        )
+        if not isinstance(body, dict):
+            raise MalformedResponse(f"the Semantic Scholar API answered GET {url} with {_describe(body)}", url=url)
+        data = body.get("data")
+        nxt = body.get("next")
+        if nxt is not None and (not isinstance(nxt, int) or isinstance(nxt, bool) or nxt <= offset):
+            raise MalformedResponse(f"the Semantic Scholar API answered GET {url} with next={nxt!r}", url=url)
+        if data is None:  # some papers answer 200 with "data": null: nothing to read
+            return LinkPage(offset=offset, next=None, data_null=True)
+        if not isinstance(data, list):
+            raise MalformedResponse(f"the Semantic Scholar API answered GET {url} with data={_describe(data)}", url=url)
+        links: list[Link] = []
+        for item in data:
+            other = item.get(wrapper) if isinstance(item, dict) else None
+            if not isinstance(other, dict):
+                raise MalformedResponse(
+                    f"the Semantic Scholar API answered GET {url} with an item without {wrapper!r}", url=url
+                )
+            pid = other.get("paperId")
+            if pid is not None and not isinstance(pid, str):
+                raise MalformedResponse(f"the Semantic Scholar API answered GET {url} with paperId={pid!r}", url=url)
+            infl = item.get("isInfluential")
+            intents = item.get("intents")
+            rc = other.get("referenceCount")
+            links.append(
+                Link(
+                    paper_id=(pid.strip() or None) if pid else None,
+                    is_influential=bool(infl) if isinstance(infl, bool) else None,
+                    intents=[str(i) for i in intents] if isinstance(intents, list) and intents else None,
+                    reference_count=rc if isinstance(rc, int) and not isinstance(rc, bool) else None,
+                )
+            )
+        if nxt is not None and nxt >= MAX_REACHABLE:
+            nxt = None
+        return LinkPage(offset=offset, next=nxt, links=links)
+
+    def _wait_for_pace(self) -> None:
+        if self.pace <= 0:
+            return
+        now = time.monotonic()
+        if now < self._next_at:
+            self._sleep(self._next_at - now)
+            now = time.monotonic()
+        self._next_at = now + self.pace
+
+    def _delay(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(retry_after, self.retry_after_max) + self._rng.uniform(0, self.backoff / 4)
+        d = min(self.backoff_max, self.backoff * 2 ** (attempt - 1))
+        return d / 2 + self._rng.uniform(0, d / 2)  # "equal jitter": never zero, never in lockstep
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str] | None = None,
+        json_body: Any = None,
+        not_found: str | None = None,
+    ) -> Any:
+        url = self.base + path
+        where = f"{method} {url}"
+        attempt = 0
+        while True:
+            attempt += 1
+            self._wait_for_pace()
+            self.requests += 1
+            retry_after: float | None = None
+            detail: str | None = None
+            try:
+                resp = self.http.request(method, url, params=params, json=json_body, headers=self._headers)
+            except httpx.TimeoutException:
+                problem = "timeout"
+            except httpx.ConnectError as exc:
+                problem = "connect"
+                detail = str(exc) or type(exc).__name__
+            except httpx.TransportError as exc:  # the connection dropped mid-answer
+                problem = "network"
+                detail = str(exc) or type(exc).__name__
+            else:
+                status = resp.status_code
+                if status == 200:
+                    try:
+                        return resp.json()
+                    except ValueError:
+                        problem = "malformed"
+                elif status in _RETRY_STATUS:
+                    problem = str(status)
+                    retry_after = _retry_after(resp.headers.get("retry-after"))
+                elif status == 404 and not_found is not None:
+                    raise PaperNotFound(not_found)
+                else:
+                    raise self._http_error(resp, where, url)
+            limit = self.connect_attempts if problem == "connect" else self.max_attempts
+            if attempt >= limit:
+                raise self._give_up(problem, where, url, attempt, detail)
+            delay = self._delay(attempt, retry_after)
+            self.retries += 1
+            log.info("%s: %s (attempt %d of %d); retrying in %.2fs", where, problem, attempt, limit, delay)
+            self._sleep(delay)
+
+    def _http_error(self, resp: httpx.Response, where: str, url: str) -> SourceError:
+        status = resp.status_code
+        try:
+            body = resp.json()
+            msg = body.get("error") or body.get("message") if isinstance(body, dict) else None
+        except ValueError:
+            msg = None
+        msg = f": {msg}" if msg else ""
+        if status in (401, 403):
+            hint = (
+                "; the API key in S2_API_KEY was rejected: check it" if self._headers
+                else "; set S2_API_KEY if you have a key"
+            )
+            return SourceError(f"the Semantic Scholar API refused {where} (HTTP {status}{msg}){hint}", url=url)
+        return SourceError(f"the Semantic Scholar API rejected {where} (HTTP {status}{msg})", url=url)
+
+    def _give_up(self, problem: str, where: str, url: str, attempts: int, detail: str | None) -> SourceError:
+        if problem == "connect":
+            return ApiUnreachable(
+                f"cannot reach the Semantic Scholar API at {url} ({detail}); check --api-url (or S2_API_URL) "
+                "and your network, and set S2_API_KEY if you have a key",
+                url=url,
+            )
+        if problem in ("timeout", "network"):
+            what = "did not answer in time" if problem == "timeout" else f"dropped the connection ({detail})"
+            return ApiUnreachable(
+                f"the Semantic Scholar API at {url} {what} {attempts} times; try again later (refresh resumes "
+                "where it stopped), check --api-url, or set S2_API_KEY",
+                url=url,
+            )
+        if problem == "429":
+            return RateLimited(
+                f"the Semantic Scholar API kept answering 429 Too Many Requests to {where} after {attempts} "
+                "attempts; set S2_API_KEY for a dedicated rate limit, or run the command again later (it resumes)",
+                url=url,
+            )
+        if problem == "malformed":
+            return MalformedResponse(
+                f"the Semantic Scholar API answered {where} with a body that is not JSON, {attempts} times", url=url
+            )
+        return SourceError(
+            f"the Semantic Scholar API kept failing on {where} (HTTP {problem}, {attempts} attempts); "
+            "run the command again later (it resumes)",
+            url=url,
+        )
+
+
+def _quote(paper_id: str) -> str:
+    # DOIs hold "/": the API takes them unescaped in the path, as in /paper/DOI:10.1/x/references
+    return quote(paper_id, safe=":/")
+
+
+def _retry_after(value: str | None) -> float | None:
+    """``Retry-After`` as seconds: delta-seconds or an HTTP date; None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, (dict, list)):
+        return f"a JSON {type(value).__name__} ({str(value)[:80]})"
+    return f"{type(value).__name__} {str(value)[:80]!r}"

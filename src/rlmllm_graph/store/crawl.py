@@ -1,0 +1,368 @@
+"""The crawler's SQL: crawl runs, the resumable frontier, and per-paper crawl facts.
+
+``crawl_runs`` holds one row per run (its parameters, request count, status and
+``level``: how far it got). ``crawl_frontier`` holds every paper of the
+current run with what is still to be done for it, so a run killed at any
+moment resumes exactly where its last committed step left it.
+``crawl_papers`` remembers across runs which papers' reference lists are
+already complete (a paper's references do not change; an incremental refresh
+fetches only their metadata).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import sqlite_utils
+
+from .core import _translate, db_path, now_iso
+
+__all__ = [
+    "add_run_requests",
+    "add_run_skipped",
+    "count_papers_and_edges",
+    "find_unfinished_run",
+    "finish_run",
+    "frontier_add",
+    "frontier_ids",
+    "frontier_pending_meta",
+    "frontier_pending_ref_pages",
+    "frontier_pending_rebatch",
+    "frontier_size",
+    "frontier_to_expand",
+    "frontier_undecided",
+    "get_run",
+    "manual_labels",
+    "mark_citers_complete",
+    "mark_refs_complete",
+    "paper_texts",
+    "reference_ids",
+    "remaining_work",
+    "set_run_level",
+    "start_run",
+    "update_frontier",
+]
+
+_CHUNK = 900  # ids per IN (...) list
+_FRONTIER_COLUMNS = (
+    "paper_id", "run_id", "seq", "hop", "meta", "refs", "refs_next", "ref_hint", "rebatched", "expand",
+    "cites_next", "expanded",
+)
+_UNFINISHED = ("running", "failed", "interrupted")
+
+
+def _chunks(items: Sequence[Any], n: int = _CHUNK) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(items), n):
+        yield items[i : i + n]
+
+
+def _rows(db: sqlite_utils.Database, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    try:
+        cur = db.execute(sql, list(params))
+    except sqlite3.Error as exc:
+        raise _translate(exc, db_path(db)) from None
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+def _exec(db: sqlite_utils.Database, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+    try:
+        return db.conn.execute(sql, list(params))
+    except sqlite3.Error as exc:
+        raise _translate(exc, db_path(db)) from None
+
+
+# -- runs -------------------------------------------------------------------------------------
+
+
+def count_papers_and_edges(db: sqlite_utils.Database) -> tuple[int, int]:
+    papers = _exec(db, "SELECT count(*) FROM papers").fetchone()[0]
+    edges = _exec(db, "SELECT count(*) FROM citations").fetchone()[0]
+    return int(papers), int(edges)
+
+
+def find_unfinished_run(
+    db: sqlite_utils.Database, *, seeds: Sequence[str], depth: int, max_papers: int | None, expand: str
+) -> int | None:
+    """The id of the newest run that did not finish, if it had these very parameters (to resume it)."""
+    rows = _rows(db, "SELECT * FROM crawl_runs ORDER BY run_id DESC LIMIT 1")
+    if not rows:
+        return None
+    run = rows[0]
+    if run["status"] not in _UNFINISHED:
+        return None
+    try:
+        same_seeds = json.loads(run["seeds"] or "[]") == list(seeds)
+    except ValueError:
+        same_seeds = False
+    if same_seeds and run["depth"] == depth and run["max_papers"] == max_papers and (run["expand"] or "all") == expand:
+        return int(run["run_id"])
+    return None
+
+
+def start_run(
+    db: sqlite_utils.Database,
+    *,
+    seeds: Sequence[str],
+    depth: int,
+    max_papers: int | None,
+    expand: str,
+    api_url: str | None,
+    when: str | None = None,
+) -> int:
+    """A new run: earlier unfinished runs are marked ``abandoned`` and the frontier is emptied."""
+    when = when or now_iso()
+    papers, edges = count_papers_and_edges(db)
+    _exec(db, f"UPDATE crawl_runs SET status = 'abandoned' WHERE status IN {_UNFINISHED!r}")
+    _exec(db, "DELETE FROM crawl_frontier")
+    cur = _exec(
+        db,
+        "INSERT INTO crawl_runs (started_at, seeds, depth, max_papers, api_url, requests, papers_added, "
+        "edges_added, status, expand, level, papers_before, edges_before, papers_skipped) "
+        "VALUES (?, ?, ?, ?, ?, 0, 0, 0, 'running', ?, NULL, ?, ?, 0)",
+        [when, json.dumps(list(seeds)), depth, max_papers, api_url, expand, papers, edges],
+    )
+    return int(cur.lastrowid or 0)
+
+
+def get_run(db: sqlite_utils.Database, run_id: int) -> dict[str, Any]:
+    rows = _rows(db, "SELECT * FROM crawl_runs WHERE run_id = ?", [run_id])
+    if not rows:
+        raise KeyError(run_id)
+    run = rows[0]
+    try:
+        run["seeds"] = json.loads(run["seeds"] or "[]")
+    except ValueError:
+        pass
+    return run
+
+
+def set_run_level(db: sqlite_utils.Database, run_id: int, level: int) -> None:
+    _exec(db, "UPDATE crawl_runs SET level = ? WHERE run_id = ?", [level, run_id])
+
+
+def add_run_requests(db: sqlite_utils.Database, run_id: int, n: int) -> None:
+    if n:
+        _exec(db, "UPDATE crawl_runs SET requests = coalesce(requests, 0) + ? WHERE run_id = ?", [n, run_id])
+
+
+def add_run_skipped(db: sqlite_utils.Database, run_id: int, n: int) -> None:
+    if n:
+        _exec(
+            db, "UPDATE crawl_runs SET papers_skipped = coalesce(papers_skipped, 0) + ? WHERE run_id = ?", [n, run_id]
+        )
+
+
+def finish_run(
+    db: sqlite_utils.Database, run_id: int, *, status: str, error: str | None = None, when: str | None = None
+) -> dict[str, Any]:
+    """Close a run: its status, and papers and edges added since it started. Returns the row."""
+    papers, edges = count_papers_and_edges(db)
+    _exec(
+        db,
+        "UPDATE crawl_runs SET finished_at = ?, status = ?, error = ?, "
+        "papers_added = ? - coalesce(papers_before, 0), edges_added = ? - coalesce(edges_before, 0) "
+        "WHERE run_id = ?",
+        [when or now_iso(), status, error, papers, edges, run_id],
+    )
+    return get_run(db, run_id)
+
+
+# -- the frontier -----------------------------------------------------------------------------
+
+
+def frontier_size(db: sqlite_utils.Database) -> int:
+    return int(_exec(db, "SELECT count(*) FROM crawl_frontier").fetchone()[0])
+
+
+def frontier_add(
+    db: sqlite_utils.Database,
+    run_id: int,
+    hop: int,
+    items: Iterable[tuple[str, int | None]],
+    *,
+    max_papers: int | None = None,
+    meta: int = 0,
+    expand: int | None = None,
+    refetch_refs: bool = False,
+) -> tuple[int, int]:
+    """Add ``(paper_id, reference count or None)`` items not yet in the frontier, in order.
+
+    At most ``max_papers`` papers in the frontier: the rest are left out.
+    A paper whose reference list an earlier run completed is marked so (only
+    its metadata will be fetched) unless ``refetch_refs``. Returns (added, left out).
+    """
+    seen: dict[str, int | None] = {}
+    for pid, hint in items:
+        if pid and pid not in seen:
+            seen[pid] = hint
+    if not seen:
+        return 0, 0
+    ids = list(seen)
+    present: set[str] = set()
+    known: set[str] = set()
+    for part in _chunks(ids):
+        marks = ",".join("?" * len(part))
+        present.update(r[0] for r in _exec(db, f"SELECT paper_id FROM crawl_frontier WHERE paper_id IN ({marks})", part))
+        if not refetch_refs:
+            known.update(
+                r[0]
+                for r in _exec(
+                    db, f"SELECT paper_id FROM crawl_papers WHERE refs_at IS NOT NULL AND paper_id IN ({marks})", part
+                )
+            )
+    new = [p for p in ids if p not in present]
+    skipped = 0
+    if max_papers is not None:
+        room = max(0, max_papers - frontier_size(db))
+        skipped = max(0, len(new) - room)
+        new = new[:room]
+    if not new:
+        return 0, skipped
+    seq = int(_exec(db, "SELECT coalesce(max(seq), 0) FROM crawl_frontier").fetchone()[0])
+    rows = [
+        (p, run_id, seq + i, hop, meta, 3 if p in known else 0, seen[p], expand)
+        for i, p in enumerate(new, start=1)
+    ]
+    try:
+        db.conn.executemany(
+            "INSERT INTO crawl_frontier (paper_id, run_id, seq, hop, meta, refs, ref_hint, expand) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+    except sqlite3.Error as exc:
+        raise _translate(exc, db_path(db)) from None
+    return len(rows), skipped
+
+
+def _frontier(db: sqlite_utils.Database, where: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    return _rows(db, f"SELECT * FROM crawl_frontier WHERE {where} ORDER BY seq", params)
+
+
+def frontier_ids(db: sqlite_utils.Database, hop: int) -> list[str]:
+    """Ids of the frontier at ``hop``, in discovery order."""
+    return [r[0] for r in _exec(db, "SELECT paper_id FROM crawl_frontier WHERE hop = ? ORDER BY seq", [hop])]
+
+
+def frontier_to_expand(db: sqlite_utils.Database, hop: int) -> list[dict[str, Any]]:
+    """Papers of ``hop`` to expand and not expanded yet, in discovery order."""
+    return _frontier(db, "hop = ? AND expand = 1 AND expanded = 0", [hop])
+
+
+def frontier_undecided(db: sqlite_utils.Database, hop: int) -> list[dict[str, Any]]:
+    """Papers of ``hop`` whose expansion is not decided yet (the API knows them)."""
+    return _frontier(db, "hop = ? AND expand IS NULL AND meta = 1", [hop])
+
+
+def frontier_pending_meta(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    """Papers whose metadata is still to be fetched."""
+    return _frontier(db, "meta = 0")
+
+
+def frontier_pending_rebatch(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    """Papers stored whose reference list a batch left empty (the nested budget ran out)."""
+    return _frontier(db, "meta = 1 AND refs = 0")
+
+
+def frontier_pending_ref_pages(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    """Papers whose reference list is to be read through /references pages."""
+    return _frontier(db, "refs = 1")
+
+
+def update_frontier(db: sqlite_utils.Database, updates: Iterable[dict[str, Any]]) -> None:
+    """Set columns of frontier rows: each update is ``{"paper_id": ..., column: value, ...}``."""
+    groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+    for u in updates:
+        cols = tuple(sorted(k for k in u if k != "paper_id"))
+        for c in cols:
+            if c not in _FRONTIER_COLUMNS:
+                raise ValueError(f"no frontier column {c!r}")
+        if cols:
+            groups.setdefault(cols, []).append(tuple(u[c] for c in cols) + (u["paper_id"],))
+    try:
+        for cols, rows in groups.items():
+            sets = ", ".join(f"{c} = ?" for c in cols)
+            db.conn.executemany(f"UPDATE crawl_frontier SET {sets} WHERE paper_id = ?", rows)
+    except sqlite3.Error as exc:
+        raise _translate(exc, db_path(db)) from None
+
+
+def remaining_work(db: sqlite_utils.Database, depth: int) -> dict[str, int]:
+    """What is left of the current run, roughly: papers to fetch, citers to page, papers to expand."""
+    meta = _exec(db, "SELECT count(*) FROM crawl_frontier WHERE meta = 0 OR refs IN (0, 1)").fetchone()[0]
+    row = _exec(
+        db,
+        "SELECT count(*), coalesce(sum(max(0, coalesce(p.citation_count, 0) - max(0, coalesce(f.cites_next, 0)))), 0) "
+        "FROM crawl_frontier f LEFT JOIN papers p USING (paper_id) "
+        "WHERE f.hop < ? AND coalesce(f.expand, 1) = 1 AND f.expanded = 0",
+        [depth],
+    ).fetchone()
+    refs = _exec(
+        db,
+        "SELECT coalesce(sum(coalesce(f.ref_hint, p.reference_count, 0)), 0) "
+        "FROM crawl_frontier f LEFT JOIN papers p USING (paper_id) "
+        "WHERE f.hop < ? AND coalesce(f.expand, 1) = 1 AND f.expanded = 0 AND f.refs NOT IN (2, 3)",
+        [depth],
+    ).fetchone()[0]
+    return {
+        "to_fetch": int(meta),
+        "to_expand": int(row[0]),
+        "citers_to_page": int(row[1]),
+        "refs_to_page": int(refs),
+    }
+
+
+# -- per-paper crawl facts, reads for the crawl ---------------------------------------------------------
+
+
+def mark_refs_complete(db: sqlite_utils.Database, ids: Iterable[str], when: str | None = None) -> None:
+    when = when or now_iso()
+    rows = [(p, when) for p in ids]
+    if rows:
+        db.conn.executemany(
+            "INSERT INTO crawl_papers (paper_id, refs_at) VALUES (?, ?) "
+            "ON CONFLICT(paper_id) DO UPDATE SET refs_at = excluded.refs_at",
+            rows,
+        )
+
+
+def mark_citers_complete(db: sqlite_utils.Database, paper_id: str, when: str | None = None) -> None:
+    _exec(
+        db,
+        "INSERT INTO crawl_papers (paper_id, citers_at) VALUES (?, ?) "
+        "ON CONFLICT(paper_id) DO UPDATE SET citers_at = excluded.citers_at",
+        [paper_id, when or now_iso()],
+    )
+
+
+def reference_ids(db: sqlite_utils.Database, paper_id: str) -> list[str]:
+    """The ids a stored paper cites, as the citations table knows them (sorted)."""
+    return [r[0] for r in _exec(db, "SELECT cited_id FROM citations WHERE citing_id = ? ORDER BY cited_id", [paper_id])]
+
+
+def paper_texts(db: sqlite_utils.Database, ids: Sequence[str]) -> list[dict[str, Any]]:
+    """``{"paper_id", "title", "abstract"}`` of stored papers, in the order of ``ids``."""
+    found: dict[str, dict[str, Any]] = {}
+    for part in _chunks(list(ids)):
+        marks = ",".join("?" * len(part))
+        for r in _rows(db, f"SELECT paper_id, title, abstract FROM papers WHERE paper_id IN ({marks})", part):
+            found[r["paper_id"]] = r
+    return [found[p] for p in ids if p in found]
+
+
+def manual_labels(db: sqlite_utils.Database, ids: Sequence[str], facet: str) -> dict[str, list[str]]:
+    """Manual labels of one facet for these papers (a manual label wins over the classifier)."""
+    out: dict[str, list[str]] = {}
+    for part in _chunks(list(ids)):
+        marks = ",".join("?" * len(part))
+        for pid, value in _exec(
+            db,
+            f"SELECT paper_id, value FROM labels WHERE source = 'manual' AND facet = ? AND paper_id IN ({marks}) "
+            "ORDER BY paper_id, value",
+            [facet, *part],
+        ):
+            out.setdefault(pid, []).append(value)
+    return out
