@@ -11,8 +11,6 @@ from .. import export as exports
 from .. import table as taxonomy
 from .common import cli, db_option, echo_json, json_option, open_database
 
-_SUFFIX = {"bibtex": ".bib", "csv": ".csv", "graphml": ".graphml", "gexf": ".gexf", "jsonl": ".jsonl"}
-
 
 @cli.command("export")
 @db_option
