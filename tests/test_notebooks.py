@@ -56,3 +56,25 @@ def test_notebook_runs_against_the_fixture_database(
     assert "@misc{huang2025vision," in text  # the BibTeX export
     assert "2 video papers" in text  # the custom question
     assert all(p.name.startswith("fixture.db") for p in tmp_path.iterdir())  # it wrote nothing
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_runs_before_anything_is_classified(
+    path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fresh crawl has papers and citations but no labels yet: the notebook must still run."""
+    from nbclient import NotebookClient
+
+    from rlmllm_graph import store
+    from rlmllm_graph.ingest import import_files
+    from taxonomy_fixture import CORPUS
+
+    db_path = tmp_path / "unlabelled.db"
+    db = store.open_db(db_path)
+    import_files(db, [CORPUS])
+    db.conn.close()
+    monkeypatch.setenv("RLMLLM_DB", str(db_path))
+    monkeypatch.setenv("JUPYTER_PLATFORM_DIRS", "1")
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
