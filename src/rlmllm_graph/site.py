@@ -1,0 +1,486 @@
+"""The report site: overview, trends, graph explorer, papers and taxonomy table.
+
+``build_site(db, out_dir)`` writes a self-contained static site::
+
+    out_dir/index.html     counts, what is new since the last refresh, top papers, emerging topics
+    out_dir/trends.html    stacked areas per facet over time, modality x algorithm heat map, core timeline
+    out_dir/graph.html     the graph explorer (sigma.js on WebGL, layout precomputed in Python)
+    out_dir/papers.html    every paper with label chips and evidence, sortable and searchable
+    out_dir/table.html     the survey-style taxonomy table
+    out_dir/assets/        plotly.min.js (from the installed plotly), sigma.js, graphology, site scripts
+
+Nothing is loaded from the network: the pages open from ``file://``.
+``rlmllm_graph.serve`` serves the same pages live (:func:`render_site`).
+
+Paper text (titles, abstracts, venues, authors, evidence) is untrusted. HTML
+is built with :func:`html.escape` on every value; data for scripts is JSON in
+``<script type="application/json">`` blocks escaped by
+:func:`~rlmllm_graph.explore.json_for_script`; the pages carry no inline
+executable script, and a Content-Security-Policy allows scripts from the site
+only.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+from string import Template
+from typing import Any
+
+import networkx as nx
+import pandas as pd
+import sqlite_utils
+
+from . import store
+from .errors import EmptyGraph, StoreError
+from .explore import FACET_ORDER, asset_names, graph_to_payload, json_for_script, read_asset, read_template
+
+__all__ = [
+    "PAGES",
+    "SiteData",
+    "build_site",
+    "load_site_data",
+    "read_site_asset",
+    "render_page",
+    "render_site",
+    "site_asset_names",
+]
+
+#: File name → (navigation label, page title).
+PAGES: dict[str, tuple[str, str]] = {
+    "index.html": ("Overview", "Overview"),
+    "trends.html": ("Trends", "Trends"),
+    "graph.html": ("Graph explorer", "Graph explorer"),
+    "papers.html": ("Papers", "Papers"),
+    "table.html": ("Taxonomy table", "Taxonomy table"),
+}
+
+_PLOTLY = "plotly.min.js"
+
+esc = lambda v: html.escape("" if v is None else str(v), quote=True)  # noqa: E731
+
+
+# --------------------------------------------------------------------------- data
+
+
+@dataclass
+class SiteData:
+    """Everything the pages show, loaded once from the database."""
+
+    G: nx.DiGraph
+    metrics: pd.DataFrame
+    papers: pd.DataFrame
+    labels: pd.DataFrame
+    stats: dict[str, Any]
+    trends: Any = None
+    table_rows: list[dict[str, Any]] = field(default_factory=list)
+    generated: str = ""
+    seed: int = 42
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def load_site_data(db: sqlite_utils.Database, *, seed: int = 42, generated: str | None = None) -> SiteData:
+    """Load and analyse the database for the pages. Raises EmptyGraph when it holds no papers."""
+    from .analysis import compute_node_metrics
+    from .graph import build_citation_graph
+    from .table import build_taxonomy_table
+    from .trends import compute_trends_report
+
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+    G = build_citation_graph(db)
+    if G.number_of_nodes() == 0:
+        raise EmptyGraph(
+            "nothing to report: the database holds no papers yet "
+            "(fill it with `rlmllm-graph refresh` or `rlmllm-graph import`)"
+        )
+    timings["graph"] = time.perf_counter() - t
+    t = time.perf_counter()
+    metrics = compute_node_metrics(G, seed=seed)
+    timings["metrics"] = time.perf_counter() - t
+    t = time.perf_counter()
+    trends = compute_trends_report(db)
+    timings["trends"] = time.perf_counter() - t
+    papers = store.load_papers(db)
+    labels = store.load_labels(db)
+    return SiteData(
+        G=G,
+        metrics=metrics,
+        papers=papers,
+        labels=labels,
+        stats=store.compute_stats(db),
+        trends=trends,
+        table_rows=build_taxonomy_table(db),
+        generated=generated or "built " + datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        seed=seed,
+        timings=timings,
+    )
+
+
+# --------------------------------------------------------------------------- layout
+
+
+def _nav(active: str) -> str:
+    active_attr = ' class="active" aria-current="page"'
+    return "".join(
+        f'<a href="{name}"{active_attr if name == active else ""}>{esc(label)}</a>'
+        for name, (label, _) in PAGES.items()
+    )
+
+
+def _page(name: str, data: SiteData, body: str, *, scripts: Sequence[str] = (), body_class: str = "") -> str:
+    base = Template(read_template("base.html"))
+    return base.substitute(
+        title=esc(PAGES[name][1]),
+        head="",
+        nav=_nav(name),
+        generated=esc(data.generated),
+        body_class=esc(body_class),
+        body=body,
+        scripts="".join(f'<script src="assets/{esc(s)}"></script>\n' for s in scripts),
+    )
+
+
+def _json_block(block_id: str, obj: Any) -> str:
+    return f'<script type="application/json" id="{esc(block_id)}">{json_for_script(obj)}</script>\n'
+
+
+def _figure(fig: Any, fig_id: str) -> str:
+    """A plotly figure as a div + JSON block, drawn by assets/site.js (no inline script)."""
+    spec = fig.to_json()  # plotly's encoder (numpy, dates); escaped below for the script block
+    return (
+        f'<div class="chart" id="{esc(fig_id)}" data-figure="{esc(fig_id)}-data"></div>\n'
+        f'<script type="application/json" id="{esc(fig_id)}-data">{spec.translate(_JS_TRANSLATE)}</script>\n'
+    )
+
+
+_JS_TRANSLATE = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026", 0x2028: "\\u2028", 0x2029: "\\u2029"}
+
+
+def _graph_href(paper_id: Any) -> str:
+    return "graph.html#paper=" + esc(paper_id)
+
+
+def _paper_cell(row: Mapping[str, Any]) -> str:
+    title = row.get("title") or "(untitled)"
+    return f'<a href="{_graph_href(row["paper_id"])}" title="Show in the graph explorer">{esc(title)}</a>'
+
+
+def _num(v: Any, fmt: str = "{:,}") -> str:
+    try:
+        if v is None or pd.isna(v):
+            return ""
+    except (TypeError, ValueError):
+        pass
+    return fmt.format(v)
+
+
+# --------------------------------------------------------------------------- pages
+
+
+def _index(data: SiteData) -> str:
+    s = data.stats
+    per = s.get("labels", {})
+    rel = per.get("relevance", {})
+    n_comm = int((data.metrics["community"] >= 0).groupby(data.metrics["community"]).any().sum()) if len(data.metrics) else 0
+    cards = [
+        (s["papers"], "papers"),
+        (s["citations_in_corpus"], "citations between them"),
+        (s["authors"], "authors"),
+        (s["labelled"], "labelled papers"),
+        (rel.get("core", 0), "core papers"),
+        (rel.get("related", 0), "related papers"),
+        (n_comm, "communities"),
+    ]
+    out = ['<main class="page">', "<h1>RL-based reasoning in multimodal LLMs</h1>"]
+    out.append(
+        '<p class="muted">The citation graph of the Reinforced MLLM survey (arXiv 2504.21277): every paper classified by '
+        "the survey's taxonomy. Start with the <a href=\"graph.html\">graph explorer</a>, the "
+        '<a href="trends.html">trends</a>, the <a href="papers.html">paper list</a> or the '
+        '<a href="table.html">taxonomy table</a>.</p>'
+    )
+    out.append('<div class="cards">')
+    out += [f'<div class="card"><div class="n">{_num(int(n))}</div><div class="k">{esc(k)}</div></div>' for n, k in cards]
+    out.append("</div>")
+
+    run = s.get("last_crawl")
+    out.append("<h2>New since the last refresh</h2>")
+    if not run:
+        out.append('<p class="muted">No crawl recorded yet (the papers were imported).</p>')
+    else:
+        since = str(run.get("started_at") or "")
+        out.append(
+            f'<p class="muted">Last refresh {esc(run.get("finished_at") or since)} ({esc(run.get("status"))}): '
+            f'{_num(run.get("papers_added") or 0)} papers and {_num(run.get("edges_added") or 0)} citations added, '
+            f'{_num(run.get("requests") or 0)} API requests.</p>'
+        )
+        fresh = data.papers[data.papers["first_seen"].fillna("") >= since] if since else data.papers.iloc[0:0]
+        fresh = fresh.sort_values(["publication_date", "year"], ascending=False, na_position="last")
+        if len(fresh):
+            out.append(_paper_table(fresh.head(25), data, cols=("date", "venue", "citations")))
+            if len(fresh) > 25:
+                out.append(f'<p class="muted">… and {len(fresh) - 25} more on the <a href="papers.html">papers page</a>.</p>')
+        else:
+            out.append('<p class="muted">No new papers in the last refresh.</p>')
+
+    out.append('<div class="twocol"><div>')
+    out.append("<h2>Top papers by PageRank</h2>")
+    top = data.metrics.sort_values(["pagerank", "in_corpus_citations"], ascending=False, kind="stable").head(15)
+    rows = data.papers.set_index("paper_id").reindex(top.index).reset_index()
+    out.append(_paper_table(rows, data, cols=("year", "in_corpus", "pagerank")))
+    out.append("</div><div>")
+    out.append("<h2>Emerging topics</h2>")
+    out.append(_emerging_table(data))
+    out.append("</div></div>")
+    out.append("</main>")
+    return "\n".join(out)
+
+
+def _paper_table(rows: pd.DataFrame, data: SiteData, *, cols: Sequence[str]) -> str:
+    heads = {"date": "Date", "year": "Year", "venue": "Venue", "citations": "Citations",
+             "in_corpus": "Cited here", "pagerank": "PageRank"}
+    out = ['<table class="data"><thead><tr><th>Title</th>']
+    out += [f'<th class="{"num" if c in ("citations", "in_corpus", "pagerank") else ""}">{heads[c]}</th>' for c in cols]
+    out.append("</tr></thead><tbody>")
+    m = data.metrics
+    for r in rows.to_dict("records"):
+        pid = r["paper_id"]
+        cells = [f"<td>{_paper_cell(r)}</td>"]
+        for c in cols:
+            if c == "date":
+                cells.append(f"<td>{esc(r.get('publication_date') or _num(r.get('year'), '{}'))}</td>")
+            elif c == "year":
+                cells.append(f"<td>{_num(r.get('year'), '{}')}</td>")
+            elif c == "venue":
+                cells.append(f"<td>{esc(r.get('venue'))}</td>")
+            elif c == "citations":
+                cells.append(f'<td class="num">{_num(r.get("citation_count"), "{:,.0f}")}</td>')
+            elif c == "in_corpus":
+                cells.append(f'<td class="num">{_num(m.at[pid, "in_corpus_citations"] if pid in m.index else None)}</td>')
+            elif c == "pagerank":
+                cells.append(f'<td class="num">{_num(m.at[pid, "pagerank"] if pid in m.index else None, "{:.4f}")}</td>')
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    out.append("</tbody></table>")
+    return "\n".join(out)
+
+
+def _emerging_table(data: SiteData) -> str:
+    em = getattr(data.trends, "emerging", None)
+    if em is None or not len(em):
+        return '<p class="muted">Not enough labelled papers with a publication month to tell yet.</p>'
+    months = getattr(data.trends, "recent_months", 6)
+    out = [
+        f'<p class="muted">Share of papers in the last {months} months against before '
+        "(one-sided Fisher test, Benjamini–Hochberg q).</p>",
+        '<table class="data"><thead><tr><th>Topic</th><th class="num">Recent</th><th class="num">Before</th>'
+        '<th class="num">Growth</th><th class="num">q</th></tr></thead><tbody>',
+    ]
+    for r in em.head(10).to_dict("records"):
+        star = " ▲" if r.get("rising") else ""
+        out.append(
+            f'<tr><td><span class="chip chip-{esc(r["facet"])}">{esc(r["facet"])}: {esc(r["value"])}</span>{star}</td>'
+            f'<td class="num">{_num(r.get("recent_share"), "{:.0%}")} ({_num(r.get("recent"))})</td>'
+            f'<td class="num">{_num(r.get("before_share"), "{:.0%}")}</td>'
+            f'<td class="num">{_num(r.get("growth"), "{:.1f}×")}</td>'
+            f'<td class="num">{_num(r.get("q_value"), "{:.3f}")}</td></tr>'
+        )
+    out.append("</tbody></table>")
+    return "\n".join(out)
+
+
+def _trends(data: SiteData) -> str:
+    from . import plots
+
+    tr = data.trends
+    out = ['<main class="page">', "<h1>Trends</h1>"]
+    if tr is None:
+        out.append('<p class="muted">No trends yet.</p></main>')
+        return "\n".join(out)
+    who = "core and related papers" if len(tr.papers) < len(data.papers) else "all papers"
+    out.append(f'<p class="muted">{_num(len(tr.papers))} {who}, by month of publication. Hover for counts and shares; '
+               "click a legend entry to hide a value.</p>")
+    k = 0
+
+    def fig(f: Any) -> None:
+        nonlocal k
+        k += 1
+        out.append(_figure(f, f"fig{k}"))
+
+    if len(tr.paper_counts):
+        fig(plots.plot_paper_counts(tr.paper_counts))
+    out.append("<h2>Every facet over time</h2>")
+    for facet in tr.facets:
+        df = tr.trends.get(facet)
+        if df is not None and len(df):
+            fig(plots.plot_trends(df, facet=facet))
+    out.append("<h2>Modality × algorithm</h2>")
+    fig(plots.plot_heatmap(tr.papers, tr.labels, "modality", "algorithm"))
+    out.append("<h2>Timeline of core papers</h2>")
+    fig(plots.plot_timeline(data.papers, data.labels, facet="algorithm", relevance=("core",), metrics=data.metrics))
+    if len(tr.emerging):
+        out.append("<h2>Emerging topics</h2>")
+        fig(plots.plot_emerging(tr.emerging))
+    out.append("</main>")
+    return "\n".join(out)
+
+
+def _graph(data: SiteData) -> str:
+    payload = graph_to_payload(data.G, data.metrics, labels=data.labels, seed=data.seed)
+    return read_template("graph.html") + _json_block("graph-data", payload)
+
+
+def _papers(data: SiteData) -> str:
+    m = data.metrics
+    authors = {n: a.get("authors") or [] for n, a in data.G.nodes(data=True)}
+    by_paper: dict[str, list[dict[str, Any]]] = {}
+    for r in data.labels.to_dict("records"):
+        by_paper.setdefault(r["paper_id"], []).append(r)
+    facet_rank = {f: i for i, f in enumerate(FACET_ORDER)}
+    out = [
+        '<main class="page">',
+        "<h1>Papers</h1>",
+        '<div class="toolbar"><input id="paper-search" type="search" placeholder="Filter by title, author, venue or label…" '
+        'aria-label="Filter papers"><span id="paper-count" class="muted"></span></div>',
+        '<table class="data sortable" id="papers"><thead><tr>'
+        '<th data-type="text">Title</th><th data-type="text">Date</th><th data-type="text">Venue</th>'
+        '<th class="num" data-type="num">Citations</th><th class="num" data-type="num">Cited here</th>'
+        '<th class="num" data-type="num">PageRank</th><th data-type="text">Labels</th></tr></thead><tbody>',
+    ]
+    papers = data.papers.sort_values(["publication_date", "year"], ascending=False, na_position="last")
+    for r in papers.to_dict("records"):
+        pid = r["paper_id"]
+        names = authors.get(pid, [])
+        who = ", ".join(names[:6]) + (f", … (+{len(names) - 6})" if len(names) > 6 else "")
+        links = []
+        if r.get("arxiv_id"):
+            links.append(f'<a href="https://arxiv.org/abs/{esc(r["arxiv_id"])}" rel="noopener noreferrer">arXiv</a>')
+        links.append(f'<a href="https://www.semanticscholar.org/paper/{esc(pid)}" rel="noopener noreferrer">S2</a>')
+        labs = sorted(by_paper.get(pid, []), key=lambda x: (facet_rank.get(x["facet"], 99), x["facet"], x["value"]))
+        chips = "".join(
+            f'<span class="chip chip-{esc(x["facet"])}" title="{esc(x.get("evidence") or "")}">'
+            f'{esc(x["facet"])}: {esc(x["value"])}</span>'
+            for x in labs
+        )
+        ev = [x for x in labs if x.get("evidence")]
+        evidence = (
+            '<details class="evidence"><summary>why</summary>'
+            + "".join(
+                f'<q class="evidence"><b>{esc(x["facet"])}: {esc(x["value"])}</b> ({esc(x.get("source"))}) '
+                f'{esc(x["evidence"])}</q>'
+                for x in ev
+            )
+            + "</details>"
+            if ev
+            else ""
+        )
+        pr = m.at[pid, "pagerank"] if pid in m.index else 0.0
+        ic = m.at[pid, "in_corpus_citations"] if pid in m.index else 0
+        date = r.get("publication_date") or _num(r.get("year"), "{}")
+        out.append(
+            f'<tr data-id="{esc(pid)}"><td>{_paper_cell(r)}<div class="muted" style="font-size:.8rem">{esc(who)}'
+            f'{" · " if who else ""}{" ".join(links)}</div></td>'
+            f'<td data-sort="{esc(date)}">{esc(date)}</td><td>{esc(r.get("venue"))}</td>'
+            f'<td class="num" data-sort="{_num(r.get("citation_count"), "{:.0f}") or 0}">{_num(r.get("citation_count"), "{:,.0f}")}</td>'
+            f'<td class="num" data-sort="{int(ic)}">{int(ic)}</td>'
+            f'<td class="num" data-sort="{float(pr):.8f}">{float(pr):.4f}</td>'
+            f"<td>{chips}{evidence}</td></tr>"
+        )
+    out.append("</tbody></table></main>")
+    return "\n".join(out)
+
+
+def _table(data: SiteData) -> str:
+    from .table import render_table_html
+
+    n = len(data.table_rows)
+    intro = (
+        f'<p class="muted">{n} core papers, newest first, in the columns of the survey\'s table '
+        "(model, date, modality, strategy, algorithm, reward, application).</p>"
+        if n
+        else '<p class="muted">No core papers yet: run <code>rlmllm-graph classify</code>.</p>'
+    )
+    return f'<main class="page"><h1>Taxonomy table</h1>{intro}{render_table_html(data.table_rows)}</main>'
+
+
+_RENDERERS: dict[str, tuple[Callable[[SiteData], str], tuple[str, ...], str]] = {
+    "index.html": (_index, ("site.js",), ""),
+    "trends.html": (_trends, (_PLOTLY, "site.js"), ""),
+    "graph.html": (_graph, ("graphology.umd.min.js", "sigma.min.js", "explorer.js"), "explorer"),
+    "papers.html": (_papers, ("site.js",), ""),
+    "table.html": (_table, ("site.js",), ""),
+}
+
+
+def render_page(name: str, data: SiteData) -> str:
+    """One page of the site as HTML. ``name`` is a key of :data:`PAGES`."""
+    fn, scripts, body_class = _RENDERERS[name]
+    return _page(name, data, fn(data), scripts=scripts, body_class=body_class)
+
+
+def render_site(db: sqlite_utils.Database, *, seed: int = 42, generated: str | None = None) -> dict[str, str]:
+    """Every page as HTML, keyed by file name (what ``report`` writes and ``serve`` serves)."""
+    data = load_site_data(db, seed=seed, generated=generated)
+    return {name: render_page(name, data) for name in PAGES}
+
+
+# --------------------------------------------------------------------------- assets
+
+
+def site_asset_names() -> list[str]:
+    """Files the pages load from ``assets/``: the explorer's static folder plus plotly.min.js."""
+    return sorted(set(asset_names()) | {_PLOTLY})
+
+
+def read_site_asset(name: str) -> bytes:
+    """The bytes of ``assets/<name>``. Raises KeyError for anything else."""
+    if name == _PLOTLY:
+        return resources.files("plotly").joinpath("package_data", _PLOTLY).read_bytes()
+    if name not in asset_names():
+        raise KeyError(name)
+    return read_asset(name)
+
+
+# --------------------------------------------------------------------------- build
+
+
+def build_site(db: sqlite_utils.Database, out_dir: str | Path, *, seed: int = 42) -> dict[str, Any]:
+    """Write the static site into ``out_dir`` (created if needed; our files are overwritten).
+
+    Returns ``{"out": str, "pages": [...], "assets": [...], "papers": n, "edges": m,
+    "seconds": total, "timings": {...}}``. Raises EmptyGraph on a database with
+    no papers, StoreError when ``out_dir`` cannot be written.
+    """
+    t0 = time.perf_counter()
+    out = Path(out_dir)
+    try:
+        (out / "assets").mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"cannot create {out}: {exc.strerror or exc}") from None
+    data = load_site_data(db, seed=seed)
+    timings = dict(data.timings)
+    written = []
+    try:
+        for name in PAGES:
+            t = time.perf_counter()
+            (out / name).write_text(render_page(name, data), encoding="utf-8")
+            timings[name] = time.perf_counter() - t
+            written.append(name)
+        assets = site_asset_names()
+        for name in assets:
+            (out / "assets" / name).write_bytes(read_site_asset(name))
+    except OSError as exc:
+        raise StoreError(f"cannot write the site into {out}: {exc.strerror or exc}") from None
+    return {
+        "out": str(out),
+        "pages": written,
+        "assets": assets,
+        "papers": data.G.number_of_nodes(),
+        "edges": data.G.number_of_edges(),
+        "seconds": round(time.perf_counter() - t0, 3),
+        "timings": {k: round(v, 3) for k, v in timings.items()},
+    }
