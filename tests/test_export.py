@@ -308,3 +308,24 @@ def test_real_corpus_bibtex_and_round_trip(shared_data: Path, tmp_path: Path) ->
     fresh = store.open_db(tmp_path / "fresh.db")
     import_files(fresh, [dump])
     assert _content(fresh) == _content(db)
+
+
+def test_jsonl_round_trip_of_bulk_dataset_records(db, tmp_path: Path) -> None:
+    """Bulk records (lower-case keys, no paperId) come back with the same ids, arXiv id and DOI."""
+    bulk = [
+        {"corpusid": 11, "externalids": {"arxiv": "2501.00011", "doi": "10.5/ABC"}, "title": "Bulk one",
+         "year": 2025, "authors": [{"authorId": "9", "name": "A. Author"}]},
+        {"corpusid": 12, "externalids": {"ArXiv": "2501.00012"}, "title": "Bulk two", "year": 2025,
+         "url": "https://www.semanticscholar.org/paper/" + "d" * 40},
+        {"citingcorpusid": 11, "citedcorpusid": 12, "isinfluential": False},
+    ]
+    import_files(db, [write_jsonl(tmp_path / "bulk.jsonl", bulk)])
+    out = tmp_path / "dump.jsonl"
+    export_jsonl(db, out)
+    fresh = store.open_db(tmp_path / "fresh.db")
+    import_files(fresh, [out])
+    cols = ["paper_id", "corpus_id", "arxiv_id", "doi", "title", "year", "url"]
+    assert _records(store.load_papers(fresh)[cols]) == _records(store.load_papers(db)[cols])
+    assert _records(store.load_citations(fresh)) == _records(store.load_citations(db))
+    assert store.load_authors(fresh) == store.load_authors(db)
+    fresh.conn.close()

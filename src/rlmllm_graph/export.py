@@ -556,8 +556,10 @@ def export_jsonl(
             if not keep(pid):
                 continue
             ext = json.loads(p["external_ids"]) if p.get("external_ids") else None
-            if ext is None and (p.get("arxiv_id") or p.get("doi")):
-                ext = {k: v for k, v in (("ArXiv", p.get("arxiv_id")), ("DOI", p.get("doi"))) if v}
+            # the API shape keys arXiv and DOI as "ArXiv"/"DOI"; bulk records may have used other spellings
+            for key, column in (("ArXiv", "arxiv_id"), ("DOI", "doi")):
+                if p.get(column) and not (ext or {}).get(key):
+                    ext = {**(ext or {}), key: p[column]}
             obj: dict[str, Any] = {
                 "paperId": pid,
                 "corpusId": p.get("corpus_id"),
