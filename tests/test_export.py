@@ -185,6 +185,7 @@ def test_gexf_reads_back_in_networkx(tdb, tmp_path: Path) -> None:
     G = nx.read_gexf(out)
     _check_graph(G)
     text = out.read_text(encoding="utf-8")
+    assert text.startswith('<?xml version="1.0" encoding="UTF-8"?>\n<gexf ')
     assert 'label="Vision-R1"' in text  # Gephi shows this as the node label
 
 

@@ -469,8 +469,9 @@ def build_export_graph(
     return H
 
 
-def _write_lines(out: Output, lines: Iterable[str]) -> None:
+def _write_xml(out: Output, lines: Iterable[str]) -> None:
     with _text_out(out) as fh:
+        fh.write('<?xml version="1.0" encoding="UTF-8"?>\n')  # networkx's generators leave it out
         for line in lines:
             fh.write(line)
             fh.write("\n")
@@ -483,7 +484,7 @@ def export_graphml(
     import networkx as nx
 
     H = build_export_graph(db, relevance=relevance)
-    _write_lines(out, nx.generate_graphml(H))
+    _write_xml(out, nx.generate_graphml(H))
     return ExportReport("graphml", papers=H.number_of_nodes(), edges=H.number_of_edges())
 
 
@@ -494,7 +495,7 @@ def export_gexf(
     import networkx as nx
 
     H = build_export_graph(db, relevance=relevance)
-    _write_lines(out, nx.generate_gexf(H, version="1.2draft"))
+    _write_xml(out, nx.generate_gexf(H, version="1.2draft"))
     return ExportReport("gexf", papers=H.number_of_nodes(), edges=H.number_of_edges())
 
 
