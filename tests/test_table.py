@@ -171,6 +171,17 @@ def test_table_command_markdown_and_html(tmp_path: Path, runner) -> None:
     assert out.read_text().count("<tr data-paper-id=") == 5
 
 
+def test_table_command_on_an_unclassified_database(tmp_path: Path, runner) -> None:
+    from rlmllm_graph.cli import cli
+
+    path = tmp_path / "t.db"
+    store.open_db(path).conn.close()
+    res = runner.invoke(cli, ["table", "--db", str(path)])
+    assert res.exit_code == 0
+    assert res.stdout.splitlines() == EXPECTED_MARKDOWN.splitlines()[:2]
+    assert res.stderr.startswith("No core papers yet: run `rlmllm-graph classify`")
+
+
 def test_table_command_missing_database(tmp_path: Path, runner) -> None:
     from rlmllm_graph.cli import cli
 

@@ -82,6 +82,12 @@ def table_(db_path: str, fmt: str, out: str) -> None:
     """
     db = open_database(db_path, create=False)
     rows = taxonomy.build_taxonomy_table(db)
+    if not rows:
+        click.echo(
+            "No core papers yet: run `rlmllm-graph classify`, or mark one with "
+            "`rlmllm-graph label PAPER_ID relevance=core`.",
+            err=True,
+        )
     text = (
         taxonomy.render_table_markdown(rows) if fmt == "md" else taxonomy.render_table_html(rows, full_page=True)
     )
