@@ -1,0 +1,257 @@
+"""The report site: payload, layout, escaping, the pages written, and the `report` command."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from rlmllm_graph import store
+from rlmllm_graph.analysis import compute_node_metrics
+from rlmllm_graph.explore import compute_layout, graph_to_payload, json_for_script
+from rlmllm_graph.graph import build_citation_graph
+from rlmllm_graph.site import PAGES, build_site, read_site_asset, site_asset_names
+
+from _site_data import XSS_ABSTRACT, XSS_AUTHOR, XSS_EVIDENCE, XSS_TITLE, XSS_VENUE, fill_db, pid
+
+
+@pytest.fixture
+def site_db(db, tmp_path):
+    fill_db(db, tmp_path)
+    return db
+
+
+@pytest.fixture
+def site(site_db, tmp_path) -> Path:
+    out = tmp_path / "site"
+    build_site(site_db, out)
+    return out
+
+
+# ---------------------------------------------------------------- escaping
+
+
+def test_json_for_script_escapes_what_could_end_a_script_block():
+    s = json_for_script({"t": "</script><!-- & \u2028\u2029"})
+    assert "<" not in s and ">" not in s and "&" not in s
+    assert "\u2028" not in s and "\u2029" not in s
+    assert json.loads(s) == {"t": "</script><!-- & \u2028\u2029"}
+
+
+def test_json_for_script_refuses_nan():
+    with pytest.raises(ValueError):
+        json_for_script({"x": float("nan")})
+
+
+# ---------------------------------------------------------------- layout
+
+
+def test_layout_is_seeded_finite_and_keeps_linked_papers_close():
+    G = nx.DiGraph()
+    G.add_edges_from((i, (i + 1) % 10) for i in range(10))  # a ring
+    G.add_edges_from((100 + i, 100 + (i + 1) % 10) for i in range(10))  # another ring
+    G.add_nodes_from(range(200, 230))  # isolated papers
+    a = compute_layout(G, seed=3)
+    b = compute_layout(G, seed=3)
+    assert a.shape == (50, 2) and np.isfinite(a).all()
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, compute_layout(G, seed=4))
+    idx = {v: i for i, v in enumerate(G)}
+    ring1 = a[[idx[i] for i in range(10)]]
+    ring2 = a[[idx[100 + i] for i in range(10)]]
+    # each ring is tighter than the distance between the rings
+    spread = max(np.ptp(ring1, axis=0).max(), np.ptp(ring2, axis=0).max())
+    assert np.linalg.norm(ring1.mean(0) - ring2.mean(0)) > 0.5 * spread
+
+
+def test_layout_of_empty_and_single_node_graphs():
+    assert compute_layout(nx.DiGraph()).shape == (0, 2)
+    G = nx.DiGraph()
+    G.add_node("a")
+    assert compute_layout(G).tolist() == [[0.0, 0.0]]
+
+
+# ---------------------------------------------------------------- payload
+
+
+def test_payload_columns_edges_facets_and_evidence(site_db):
+    G = build_citation_graph(site_db)
+    metrics = compute_node_metrics(G)
+    p = graph_to_payload(G, metrics, labels=store.load_labels(site_db), seed=1)
+    n = G.number_of_nodes()
+    assert p["n"] == n == 60
+    assert all(len(col) == n for col in p["nodes"].values())
+    ids = p["nodes"]["id"]
+    # edges are index pairs, citing first
+    pairs = {(ids[p["edges"][k]], ids[p["edges"][k + 1]]) for k in range(0, len(p["edges"]), 2)}
+    assert pairs == set(G.edges())
+    facets = {f["name"]: f for f in p["facets"]}
+    assert list(facets)[:7] == ["relevance", "modality", "algorithm", "paradigm", "reward", "strategy", "application"]
+    assert {"community", "year"} <= set(facets)
+    rel = facets["relevance"]
+    assert rel["values"] == ["core", "related", "other"]  # vocabulary order
+    i0 = ids.index(pid(0))
+    assert [rel["values"][k] for k in rel["members"][i0]] == ["core"]
+    assert facets["paradigm"]["values"] == [] and all(m == [] for m in facets["paradigm"]["members"])
+    # evidence for the details panel
+    labels0 = {(f, v): (c, s, e) for f, v, c, s, e in p["labels"][i0]}
+    assert labels0[("algorithm", "grpo")] == (0.95, "model", "with GRPO")
+    assert p["years"] == [2019, 2025]
+    assert p["nodes"]["pagerank"][i0] == pytest.approx(float(metrics.at[pid(0), "pagerank"]))
+    json_for_script(p)  # JSON-able, no NaN
+
+
+def test_payload_without_metrics_or_labels_and_with_given_positions():
+    G = nx.DiGraph()
+    G.add_node("a", title=None, year=None)
+    G.add_node("b", title="B", year=2024, labels={"modality": ["video", "image"], "custom": ["x"]})
+    G.add_edge("a", "b")
+    p = graph_to_payload(G, positions={"a": (0, 1), "b": (2, 3)})
+    assert p["nodes"]["x"] == [0.0, 2.0] and p["nodes"]["y"] == [1.0, 3.0]
+    assert p["nodes"]["title"] == ["(untitled)", "B"]
+    assert p["nodes"]["pagerank"] == [0.0, 0.0] and p["nodes"]["community"] == [-1, -1]
+    facets = {f["name"]: f for f in p["facets"]}
+    assert facets["modality"]["values"] == ["image", "video"]
+    assert facets["custom"]["values"] == ["x"]  # facets outside the vocabulary are kept
+    assert p["labels"] == [[], []]
+    assert p["years"] == [2024, 2024]
+
+
+# ---------------------------------------------------------------- the site
+
+
+def test_build_site_writes_every_page_and_asset(site):
+    for name in PAGES:
+        text = (site / name).read_text()
+        assert text.startswith("<!DOCTYPE html>") and "</html>" in text
+    for name in site_asset_names():
+        assert (site / "assets" / name).stat().st_size > 0
+    assert (site / "assets" / "plotly.min.js").stat().st_size > 1_000_000
+    licences = (site / "assets" / "THIRD_PARTY_LICENSES.txt").read_text()
+    assert "sigma.js" in licences and "graphology" in licences and "MIT" in licences
+
+
+def test_pages_load_nothing_from_the_network(site):
+    for name in PAGES:
+        text = (site / name).read_text()
+        srcs = re.findall(r'<script[^>]*\bsrc="([^"]+)"', text) + re.findall(r'<link[^>]*\bhref="([^"]+)"', text)
+        assert srcs, name
+        for src in srcs:
+            assert src.startswith("assets/"), (name, src)
+            assert (site / src).exists(), (name, src)
+        assert "cdn." not in text.lower() and "//unpkg" not in text and "googleapis" not in text
+
+
+def test_pages_have_no_inline_executable_script(site):
+    for name in PAGES:
+        text = (site / name).read_text()
+        for tag in re.findall(r"<script\b[^>]*>", text):
+            assert 'src="assets/' in tag or 'type="application/json"' in tag, (name, tag)
+
+
+def test_untrusted_paper_text_is_escaped_everywhere(site):
+    raw = [XSS_TITLE, XSS_VENUE, XSS_ABSTRACT, XSS_AUTHOR, XSS_EVIDENCE, "<script>window.__xss", "<img src=",
+           "onerror=\"window", "<svg onload"]
+    for name in PAGES:
+        text = (site / name).read_text()
+        for payload in raw:
+            assert payload not in text, (name, payload)
+        # every <script> in the page is ours (payloads cannot open one)
+        assert len(re.findall(r"<script\b", text)) == len(re.findall(r"</script>", text))
+    papers = (site / "papers.html").read_text()
+    assert "XSS title &lt;script&gt;window.__xss" in papers
+    assert "&lt;img src=x onerror=" in papers  # the venue, shown as text
+
+
+def test_pages_show_counts_top_papers_labels_and_table(site):
+    index = (site / "index.html").read_text()
+    assert ">60</div>" in index and "Top papers by PageRank" in index and "Emerging topics" in index
+    assert "No crawl recorded yet" in index
+    papers = (site / "papers.html").read_text()
+    assert papers.count("<tr data-id=") == 60
+    assert 'class="chip chip-algorithm"' in papers and "with GRPO" in papers
+    assert f'href="graph.html#paper={pid(0)}"' in papers
+    assert f"https://arxiv.org/abs/2500.00000" in papers
+    table = (site / "table.html").read_text()
+    assert 'class="taxonomy-table"' in table and table.count("<tr data-paper-id=") == 20  # core papers
+    trends = (site / "trends.html").read_text()
+    assert trends.count("data-figure=") >= 4
+    graph = (site / "graph.html").read_text()
+    m = re.search(r'<script type="application/json" id="graph-data">(.*?)</script>', graph, re.S)
+    assert json.loads(m.group(1))["n"] == 60
+
+
+def test_api_key_never_reaches_the_pages(site_db, tmp_path, monkeypatch):
+    monkeypatch.setenv("S2_API_KEY", "sk-very-secret-key-123")
+    out = tmp_path / "site-key"
+    build_site(site_db, out)
+    for f in out.rglob("*"):
+        if f.is_file():
+            assert b"sk-very-secret-key-123" not in f.read_bytes(), f
+
+
+def test_read_site_asset_refuses_unknown_names():
+    assert read_site_asset("explorer.js").startswith(b"/*")
+    with pytest.raises(KeyError):
+        read_site_asset("../site.py")
+
+
+def test_site_builds_without_labels_or_citations(db, tmp_path):
+    rec = {"paperId": "f" * 40, "title": "Lonely paper", "year": 2025, "authors": []}
+    (tmp_path / "one.jsonl").write_text(json.dumps(rec) + "\n")
+    from rlmllm_graph import ingest
+
+    ingest.import_files(db, [tmp_path / "one.jsonl"])
+    result = build_site(db, tmp_path / "s")
+    assert result["papers"] == 1 and result["edges"] == 0
+    assert "Lonely paper" in (tmp_path / "s" / "papers.html").read_text()
+    assert "No core papers yet" in (tmp_path / "s" / "table.html").read_text()
+
+
+# ---------------------------------------------------------------- the command
+
+
+def test_report_command(site_db, invoke, tmp_path):
+    out = tmp_path / "cli-site"
+    r = invoke("report", "--out", str(out))
+    assert r.exit_code == 0, r.output
+    assert "Wrote 5 pages" in r.output and "index.html" in r.output
+    assert (out / "graph.html").exists()
+    r = invoke("report", "--out", str(out), "--json")
+    assert r.exit_code == 0
+    assert json.loads(r.output)["papers"] == 60
+
+
+def test_report_on_an_empty_database_is_one_error_line(db, invoke, tmp_path):
+    r = invoke("report", "--out", str(tmp_path / "x"))
+    assert r.exit_code == 1
+    assert r.stderr.strip().splitlines() == [
+        "Error: nothing to report: the database holds no papers yet "
+        "(fill it with `rlmllm-graph refresh` or `rlmllm-graph import`)"
+    ]
+
+
+def test_report_on_a_missing_database(runner, tmp_path):
+    from rlmllm_graph.cli import cli
+
+    r = runner.invoke(cli, ["report", "--db", str(tmp_path / "nope.db"), "--out", str(tmp_path / "x")])
+    assert r.exit_code == 1 and r.stderr.startswith("Error: no database at")
+    assert not (tmp_path / "nope.db").exists()
+
+
+def test_report_needs_out(invoke):
+    r = invoke("report")
+    assert r.exit_code == 2 and "--out" in r.stderr
+
+
+@pytest.mark.parametrize("command", ["report", "serve"])
+def test_help_has_examples(runner, command):
+    from rlmllm_graph.cli import cli
+
+    r = runner.invoke(cli, [command, "--help"])
+    assert r.exit_code == 0
+    assert "Examples:" in r.output and f"rlmllm-graph {command}" in r.output
