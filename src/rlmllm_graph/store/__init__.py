@@ -20,7 +20,13 @@ from .core import (
     upsert_citations,
     upsert_papers,
 )
-from .labels import insert_labels
+from .labels import (
+    insert_labels,
+    load_classified,
+    load_manual_facets,
+    save_classifier_labels,
+    save_manual_labels,
+)
 from .migrations import SCHEMA_VERSION
 from .read import (
     compute_stats,
@@ -45,15 +51,19 @@ __all__ = [
     "insert_labels",
     "iter_papers",
     "last_crawl",
+    "load_classified",
     "load_authors",
     "load_citations",
     "load_labels",
+    "load_manual_facets",
     "load_papers",
     "now_iso",
     "open_db",
     "paper_count",
     "resolve_corpus_citations",
     "resolve_paper_id",
+    "save_classifier_labels",
+    "save_manual_labels",
     "search_papers",
     "set_abstracts_by_corpus_id",
     "table_counts",

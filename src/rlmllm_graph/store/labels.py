@@ -1,18 +1,34 @@
-"""Labels: classifier output and manual labels (``labels`` and ``classified`` tables)."""
+"""Labels: classifier output and manual labels (``labels`` and ``classified`` tables).
+
+A label row is ``(paper_id, facet, value, confidence, source, evidence)`` with
+``source`` one of ``rules``, ``model`` (the classifier) or ``manual``. Manual
+labels always win: the classifier never writes a facet of a paper that has a
+manual label in that facet, and a manual label replaces every label of its facet.
+The ``classified`` table keeps which text (a hash of title and abstract) and
+which classifier version each paper was last labelled from, so unchanged papers
+are skipped.
+"""
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlite_utils
 
-from .core import _translate, db_path
+from .core import _translate, db_path, now_iso
 
-__all__ = ["insert_labels"]
+__all__ = [
+    "insert_labels",
+    "load_classified",
+    "load_manual_facets",
+    "save_classifier_labels",
+    "save_manual_labels",
+]
 
 _LABEL_COLUMNS = ("paper_id", "facet", "value", "confidence", "source", "evidence")
+CLASSIFIER_SOURCES = ("rules", "model")
 
 
 def insert_labels(db: sqlite_utils.Database, rows: Iterable[Mapping[str, Any]]) -> int:
@@ -27,3 +43,91 @@ def insert_labels(db: sqlite_utils.Database, rows: Iterable[Mapping[str, Any]]) 
     except sqlite3.Error as exc:
         raise _translate(exc, db_path(db)) from None
     return len(data)
+
+
+def load_classified(db: sqlite_utils.Database) -> dict[str, tuple[str, str]]:
+    """``paper_id`` -> (text hash, classifier version) of its last classification."""
+    try:
+        return {
+            pid: (h or "", v or "")
+            for pid, h, v in db.execute("SELECT paper_id, text_hash, classifier_version FROM classified")
+        }
+    except sqlite3.Error as exc:
+        raise _translate(exc, db_path(db)) from None
+
+
+def load_manual_facets(db: sqlite_utils.Database) -> dict[str, set[str]]:
+    """``paper_id`` -> the facets that have a manual label."""
+    out: dict[str, set[str]] = {}
+    try:
+        for pid, facet in db.execute("SELECT DISTINCT paper_id, facet FROM labels WHERE source = 'manual'"):
+            out.setdefault(pid, set()).add(facet)
+    except sqlite3.Error as exc:
+        raise _translate(exc, db_path(db)) from None
+    return out
+
+
+def save_classifier_labels(
+    db: sqlite_utils.Database,
+    rows: Sequence[Mapping[str, Any]],
+    classified: Sequence[tuple[str, str]],
+    *,
+    version: str,
+    when: str | None = None,
+) -> tuple[int, int]:
+    """Replace the classifier's labels of the papers in ``classified`` (``(paper_id, text_hash)`` pairs).
+
+    The papers' old ``rules``/``model`` rows go; the new ``rows`` are written except in facets where the
+    paper has a manual label (those are never touched). Returns (rows written, rows held back by manual
+    labels). Call inside :func:`~rlmllm_graph.store.transaction`.
+    """
+    when = when or now_iso()
+    ids = [(pid,) for pid, _ in classified]
+    manual: dict[str, set[str]] = {}
+    try:
+        conn = db.conn
+        if ids:
+            conn.execute("CREATE TEMP TABLE IF NOT EXISTS _classify_ids (paper_id TEXT PRIMARY KEY)")
+            conn.execute("DELETE FROM _classify_ids")
+            conn.executemany("INSERT OR IGNORE INTO _classify_ids VALUES (?)", ids)
+            for pid, facet in conn.execute(
+                "SELECT DISTINCT l.paper_id, l.facet FROM labels l JOIN _classify_ids i USING (paper_id) "
+                "WHERE l.source = 'manual'"
+            ):
+                manual.setdefault(pid, set()).add(facet)
+            conn.execute(
+                "DELETE FROM labels WHERE source IN ('rules', 'model') "
+                "AND paper_id IN (SELECT paper_id FROM _classify_ids)"
+            )
+            conn.execute("DELETE FROM _classify_ids")
+        keep = [r for r in rows if r["facet"] not in manual.get(r["paper_id"], ())]
+        conn.executemany(
+            f"INSERT OR IGNORE INTO labels ({', '.join(_LABEL_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?)",
+            [tuple(r.get(c) for c in _LABEL_COLUMNS) for r in keep],
+        )
+        conn.executemany(
+            "INSERT OR REPLACE INTO classified (paper_id, text_hash, classifier_version, classified_at) "
+            "VALUES (?, ?, ?, ?)",
+            [(pid, h, version, when) for pid, h in classified],
+        )
+    except sqlite3.Error as exc:
+        raise _translate(exc, db_path(db)) from None
+    return len(keep), len(rows) - len(keep)
+
+
+def save_manual_labels(db: sqlite_utils.Database, paper_id: str, labels: Mapping[str, Sequence[str]],
+                       *, note: str = "manual") -> int:
+    """Set a paper's manual labels: every existing label of each given facet is replaced. Returns rows written.
+
+    Call inside :func:`~rlmllm_graph.store.transaction`.
+    """
+    rows = [(paper_id, facet, v, 1.0, "manual", note) for facet, values in labels.items() for v in values]
+    try:
+        db.conn.executemany("DELETE FROM labels WHERE paper_id = ? AND facet = ?",
+                            [(paper_id, facet) for facet in labels])
+        db.conn.executemany(
+            f"INSERT OR REPLACE INTO labels ({', '.join(_LABEL_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?)", rows
+        )
+    except sqlite3.Error as exc:
+        raise _translate(exc, db_path(db)) from None
+    return len(rows)

@@ -1,0 +1,101 @@
+"""The classifier: the lexicon and the learned model together, trained once per process."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from typing import Any
+
+from .lexicon import Lexicon, load_lexicon
+from .model import MODEL_VERSION, LabelledPaper, LearnedModel, labels_fingerprint, load_labelled, train_model
+from .predict import Prediction, combine, paper_text
+
+__all__ = ["Classifier", "build_classifier", "get_classifier", "predict_labels", "reset_classifier"]
+
+BATCH = 4096
+
+
+class Classifier:
+    """Rules + learned models. ``predict`` takes records (``paper_id``, ``title``, ``abstract``)."""
+
+    def __init__(self, lexicon: Lexicon, model: LearnedModel, *, trained_on: int, labels_version: str) -> None:
+        self.lexicon = lexicon
+        self.model = model
+        self.trained_on = trained_on
+        #: changes whenever the lexicon, the labels or the model code change (stored with each classified paper)
+        self.version = f"{MODEL_VERSION}-{lexicon.version}-{labels_version}"
+        self._keys = {k: i for i, k in enumerate(model.binary_keys)}
+
+    def predict(self, records: Iterable[Mapping[str, Any]], *, batch_size: int = BATCH,
+                progress: Callable[[int], Any] | None = None) -> list[Prediction]:
+        out: list[Prediction] = []
+        batch: list[tuple[str, str | None, str | None]] = []
+        for r in records:
+            batch.append(paper_text(r))
+            if len(batch) >= batch_size:
+                out += self._predict_batch(batch)
+                if progress:
+                    progress(len(batch))
+                batch = []
+        if batch:
+            out += self._predict_batch(batch)
+            if progress:
+                progress(len(batch))
+        return out
+
+    def _predict_batch(self, batch: Sequence[tuple[str, str | None, str | None]]) -> list[Prediction]:
+        titles = [t for _, t, _ in batch]
+        abstracts = [a for _, _, a in batch]
+        scans = [self.lexicon.scan(t, a) for t, a in zip(titles, abstracts)]
+        X = self.model.features(titles, abstracts, scans)
+        P, R = self.model.predict_proba(X)
+        return [
+            combine(pid, t, a, s, self.model, X, i, P, R, self._keys)
+            for i, ((pid, t, a), s) in enumerate(zip(batch, scans))
+        ]
+
+
+def build_classifier(papers: Sequence[LabelledPaper] | None = None, *, exclude: Collection[str] = (),
+                     lexicon: Lexicon | None = None) -> Classifier:
+    """Train a classifier on ``papers`` (default: every file in ``data/labels``), leaving out the ids in ``exclude``."""
+    lexicon = lexicon or load_lexicon()
+    papers = list(papers) if papers is not None else load_labelled()
+    if exclude:
+        drop = set(exclude)
+        papers = [p for p in papers if p.paper_id not in drop]
+    model = train_model(lexicon, papers)
+    return Classifier(lexicon, model, trained_on=len(papers), labels_version=labels_fingerprint(papers))
+
+
+_lock = threading.Lock()
+_cached: Classifier | None = None
+
+
+def get_classifier() -> Classifier:
+    """The process-wide classifier, trained on first use from ``data/labels`` (about a second)."""
+    global _cached
+    with _lock:
+        if _cached is None:
+            _cached = build_classifier()
+        return _cached
+
+
+def reset_classifier() -> None:
+    """Forget the trained classifier (the next call trains again, e.g. after the labels changed)."""
+    global _cached
+    with _lock:
+        _cached = None
+
+
+def predict_labels(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Label papers: each record has ``paper_id``, ``title`` and ``abstract`` (may be missing or None).
+
+    Returns one dict per record, in order, in the DESIGN ``classify --output`` shape:
+    ``{"paper_id", "labels": {facet: [values]}, "confidence": {facet: {value: p}}, "evidence": {facet: {value: text}}}``
+    with every facet present in ``labels``. Raises :class:`~rlmllm_graph.errors.BadInput` for a record without
+    ``paper_id`` and :class:`~rlmllm_graph.errors.ModelNotTrained` when no labelled papers can be found.
+
+    >>> predict_labels([{"paper_id": "x", "title": "Video-R1: reinforcing video reasoning with GRPO"}])[0]["labels"]["algorithm"]
+    ['grpo']
+    """
+    return [p.as_dict() for p in get_classifier().predict(records)]

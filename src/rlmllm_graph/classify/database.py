@@ -1,0 +1,115 @@
+"""Classifying the papers of the database, and manual labels."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import sqlite_utils
+
+from .. import store
+from ..errors import BadInput
+from .classifier import Classifier, get_classifier
+from .vocabulary import FACETS, SINGLE_VALUED, check_labels
+
+__all__ = ["ClassifyReport", "classify_database", "label_paper", "text_hash"]
+
+BATCH = 5000
+
+
+def text_hash(title: str | None, abstract: str | None) -> str:
+    """What a paper was classified from: a hash of its title and abstract."""
+    return hashlib.sha1(f"{title or ''}\x1f{abstract or ''}".encode()).hexdigest()
+
+
+@dataclass
+class ClassifyReport:
+    """What :func:`classify_database` did."""
+
+    papers: int = 0
+    classified: int = 0
+    unchanged: int = 0
+    labels_written: int = 0
+    kept_manual: int = 0
+    title_only: int = 0
+    classifier_version: str = ""
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def classify_database(
+    db: sqlite_utils.Database,
+    *,
+    progress: Callable[[int], Any] | None = None,
+    force: bool = False,
+    classifier: Classifier | None = None,
+) -> ClassifyReport:
+    """Label every paper of the database whose title or abstract changed since it was last classified
+    (or every paper with ``force``, or when the classifier itself changed).
+
+    Manual labels always win: facets with a manual label are never written. Each batch is one transaction.
+    ``progress`` is called with the number of papers done since the last call.
+    """
+    clf = classifier or get_classifier()
+    report = ClassifyReport(classifier_version=clf.version)
+    done = store.load_classified(db)
+    todo: list[dict[str, Any]] = []
+    for p in store.iter_papers(db, columns=("paper_id", "title", "abstract")):
+        report.papers += 1
+        h = text_hash(p["title"], p["abstract"])
+        if not force and done.get(p["paper_id"]) == (h, clf.version):
+            report.unchanged += 1
+            if progress:
+                progress(1)
+            continue
+        p["_hash"] = h
+        todo.append(p)
+    counts: dict[str, dict[str, int]] = {f: {} for f in FACETS}
+    for i in range(0, len(todo), BATCH):
+        batch = todo[i:i + BATCH]
+        preds = clf.predict(batch)
+        rows = [r for pr in preds for r in pr.rows()]
+        with store.transaction(db):
+            written, held = store.save_classifier_labels(
+                db, rows, [(p["paper_id"], p["_hash"]) for p in batch], version=clf.version
+            )
+        report.classified += len(batch)
+        report.labels_written += written
+        report.kept_manual += held
+        report.title_only += sum(1 for p in batch if not p["abstract"])
+        for pr in preds:
+            for f, values in pr.labels.items():
+                for v in values:
+                    counts[f][v] = counts[f].get(v, 0) + 1
+        if progress:
+            progress(len(batch))
+    report.counts = {f: c for f, c in counts.items() if c}
+    return report
+
+
+def label_paper(db: sqlite_utils.Database, paper_ref: str, labels: Mapping[str, Sequence[str]]) -> dict[str, Any]:
+    """Set manual labels on a paper (any accepted id spelling); they replace the facet's labels and win over the
+    classifier from then on. Returns ``{"paper_id", "title", "labels": {facet: [values]}}`` of what was set.
+
+    Raises :class:`~rlmllm_graph.errors.PaperNotFound` or :class:`~rlmllm_graph.errors.BadInput`.
+    """
+    if not labels:
+        raise BadInput("give at least one FACET=VALUE")
+    checked = check_labels(labels)
+    given = {f: checked[f] for f in labels}
+    for f, values in given.items():
+        if not values:
+            raise BadInput(f"no value given for facet {f}")
+        if f == "relevance" and len(values) != 1:
+            raise BadInput("relevance takes exactly one value")
+        if f in SINGLE_VALUED and len(values) > 1:
+            raise BadInput(f"facet {f} takes one value")
+    pid = store.resolve_paper_id(db, paper_ref)
+    with store.transaction(db):
+        store.save_manual_labels(db, pid, given)
+    paper = store.get_paper(db, pid)
+    return {"paper_id": pid, "title": paper.get("title"), "labels": given}

@@ -1,0 +1,226 @@
+"""The rules layer: a lexicon per facet value, kept as data in ``rlmllm_graph/data/lexicon.json``.
+
+Texts are read as lower-cased word tokens (a trailing plural ``s`` dropped, ``++``
+read as ``pp``), and every phrase of the lexicon is looked up at every token with
+one dictionary probe, so scanning an abstract costs a few tens of microseconds.
+
+A phrase found in a text is a :class:`Hit`. Hits of ``explicit`` phrases (and of
+``title`` phrases found in the title) *decide* a label; the other hits are
+features for the learned model. A mention preceded by a negation cue in the same
+sentence ("without cold-start SFT"), followed by an ``ignore_after`` word
+("critic-free", "PPO-style") or preceded by one of the value's ``ignore_before``
+words ("a variant of PPO") is dropped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from ..errors import BadInput
+from .vocabulary import FACETS
+
+__all__ = ["Hit", "Lexicon", "Scan", "load_lexicon", "normalise_token", "sentence_around"]
+
+_TOKEN = re.compile(r"\w+")
+_SENTENCE_END = re.compile(r"[.!?;]\s|\n")
+
+#: how a hit counts: decides a label, or is only a feature
+DECIDES = "explicit"
+HINT = "hint"
+
+
+def normalise_token(token: str) -> str:
+    """Lower-case and drop a plural ``s`` (``Models`` -> ``model``; ``process`` stays)."""
+    t = token.lower()
+    if len(t) > 3 and t.endswith("s") and not t.endswith("ss"):
+        return t[:-1]
+    return t
+
+
+@dataclass(frozen=True)
+class _Entry:
+    tokens: tuple[str, ...]
+    facet: str  # a facet, or "signal"
+    value: str  # a facet value, or a signal name
+    kind: str  # explicit | title | hint | signal
+    case: str | None = None  # exact spelling required (``=REINFORCE``)
+    ignore_before: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One phrase of the lexicon found in a text."""
+
+    facet: str
+    value: str
+    kind: str
+    field: str  # "title" or "abstract"
+    start: int  # character offsets in that field
+    end: int
+
+    @property
+    def decides(self) -> bool:
+        return self.kind == "explicit" or (self.kind == "title" and self.field == "title")
+
+
+@dataclass
+class Scan:
+    """What the lexicon found in one paper."""
+
+    decisive: dict[tuple[str, str], Hit] = field(default_factory=dict)  # first deciding hit per (facet, value)
+    features: set[str] = field(default_factory=set)  # "facet:value:kind:field" and "signal:name:field"
+
+    def signal(self, name: str, where: str | None = None) -> bool:
+        if where:
+            return f"signal:{name}:{where}" in self.features
+        return f"signal:{name}:title" in self.features or f"signal:{name}:abstract" in self.features
+
+
+class Lexicon:
+    """A compiled lexicon. Build it with :func:`load_lexicon` (package data) or from a dict."""
+
+    def __init__(self, spec: Mapping[str, Any]) -> None:
+        self.spec = spec
+        self.version = hashlib.sha1(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:12]
+        self.negation = frozenset(normalise_token(t) for t in spec.get("negation", ()))
+        self.window = int(spec.get("negation_window", 6))
+        self.ignore_after = frozenset(normalise_token(t) for t in spec.get("ignore_after", ()))
+        self._exact: dict[str, list[_Entry]] = {}
+        self._prefix: list[tuple[str, _Entry]] = []
+        self._suffix: list[tuple[str, _Entry]] = []
+        self._memo: dict[str, tuple[_Entry, ...]] = {}
+        entries: list[_Entry] = []
+        for facet, values in spec.get("facets", {}).items():
+            if facet not in FACETS:
+                raise BadInput(f"lexicon: unknown facet {facet!r}")
+            for value, kinds in values.items():
+                if value not in FACETS[facet]:
+                    raise BadInput(f"lexicon: unknown value {value!r} of facet {facet}")
+                ignore_before = frozenset(normalise_token(t) for t in kinds.get("ignore_before", ()))
+                for kind in ("explicit", "title", "hint"):
+                    for phrase in kinds.get(kind, ()):
+                        entries.append(self._entry(phrase, facet, value, kind, ignore_before))
+        for name, phrases in spec.get("signals", {}).items():
+            for phrase in phrases:
+                entries.append(self._entry(phrase, "signal", name, "signal", frozenset()))
+        for e in entries:
+            first = e.tokens[0]
+            if first.endswith("*") and len(first) > 1:
+                self._prefix.append((first[:-1], e))
+            elif first.startswith("*") and len(first) > 1:
+                self._suffix.append((first[1:], e))
+            else:
+                self._exact.setdefault(first, []).append(e)
+        #: every feature name a scan can produce, in a fixed order (the learned model's extra columns)
+        self.feature_names = sorted(
+            {f"{e.facet}:{e.value}:{e.kind}:{w}" if e.facet != "signal" else f"signal:{e.value}:{w}"
+             for e in entries for w in ("title", "abstract")}
+        )
+
+    @staticmethod
+    def _entry(phrase: str, facet: str, value: str, kind: str, ignore_before: frozenset[str]) -> _Entry:
+        case = None
+        if phrase.startswith("="):
+            case = phrase[1:]
+            phrase = case
+        toks = tuple(normalise_token(t) if "*" not in t else t.lower() for t in re.findall(r"[\w*]+", phrase.replace("++", "pp")))
+        if not toks:
+            raise BadInput(f"lexicon: empty phrase for {facet}={value}")
+        if any("*" in t for t in toks[1:]) or (len(toks) > 1 and "*" in toks[0]):
+            raise BadInput(f"lexicon: wildcards only in one-word phrases ({phrase!r})")
+        return _Entry(toks, facet, value, kind, case, ignore_before)
+
+    def _candidates(self, tok: str) -> tuple[_Entry, ...]:
+        found = self._memo.get(tok)
+        if found is None:
+            c = list(self._exact.get(tok, ()))
+            c += [e for stem, e in self._prefix if tok.startswith(stem) and len(tok) > len(stem)]
+            c += [e for stem, e in self._suffix if tok.endswith(stem) and len(tok) > len(stem)]
+            found = tuple(c)
+            if len(self._memo) < 500_000:
+                self._memo[tok] = found
+        return found
+
+    def scan(self, title: str | None, abstract: str | None, *, into: Scan | None = None) -> Scan:
+        """Find every phrase of the lexicon in a title and an abstract."""
+        out = into if into is not None else Scan()
+        for where, text in (("title", title), ("abstract", abstract)):
+            if text:
+                self._scan_text(text, where, out)
+        return out
+
+    def _scan_text(self, text: str, where: str, out: Scan) -> None:
+        text = text.replace("++", "pp")
+        raws: list[str] = []
+        spans: list[tuple[int, int]] = []
+        sent: list[int] = []
+        s = 0
+        prev_end = 0
+        for m in _TOKEN.finditer(text):
+            a = m.start()
+            if a > prev_end and _SENTENCE_END.search(text, prev_end, a + 1):
+                s += 1
+            raws.append(m.group())
+            spans.append((a, m.end()))
+            sent.append(s)
+            prev_end = m.end()
+        toks = [normalise_token(r) for r in raws]
+        n = len(toks)
+        negation, window, ignore_after = self.negation, self.window, self.ignore_after
+        features, decisive = out.features, out.decisive
+        for i, tok in enumerate(toks):
+            cands = self._candidates(tok)
+            if not cands:
+                continue
+            for e in cands:
+                k = len(e.tokens)
+                if k > 1 and tuple(toks[i + 1:i + k]) != e.tokens[1:]:
+                    continue
+                if e.case is not None and raws[i] != e.case:
+                    continue
+                j = i + k
+                if j < n and toks[j] in ignore_after and sent[j] == sent[i]:
+                    continue
+                if i > 0 and toks[i - 1] in e.ignore_before:
+                    continue
+                lo = max(0, i - window)
+                if any(toks[t] in negation and sent[t] == sent[i] for t in range(lo, i)):
+                    continue
+                if e.facet == "signal":
+                    features.add(f"signal:{e.value}:{where}")
+                    continue
+                features.add(f"{e.facet}:{e.value}:{e.kind}:{where}")
+                if e.kind == "explicit" or (e.kind == "title" and where == "title"):
+                    key = (e.facet, e.value)
+                    if key not in decisive:
+                        decisive[key] = Hit(e.facet, e.value, e.kind, where, spans[i][0], spans[j - 1][1])
+
+
+def sentence_around(text: str, start: int, end: int, *, limit: int = 220) -> str:
+    """The sentence of ``text`` that holds ``text[start:end]``, trimmed around it to ``limit`` characters."""
+    lo = 0
+    for m in _SENTENCE_END.finditer(text, 0, start):
+        lo = m.end()
+    m = _SENTENCE_END.search(text, end)
+    hi = m.start() + 1 if m else len(text)
+    sentence = text[lo:hi].strip()
+    if len(sentence) <= limit:
+        return sentence
+    offset = start - lo - (len(text[lo:hi]) - len(text[lo:hi].lstrip()))
+    a = max(0, offset - limit // 3)
+    b = min(len(sentence), a + limit)
+    return ("…" if a > 0 else "") + sentence[a:b].strip() + ("…" if b < len(sentence) else "")
+
+
+@lru_cache(maxsize=1)
+def load_lexicon() -> Lexicon:
+    """The lexicon shipped with the package (``rlmllm_graph/data/lexicon.json``)."""
+    text = resources.files("rlmllm_graph").joinpath("data", "lexicon.json").read_text(encoding="utf-8")
+    return Lexicon(json.loads(text))

@@ -1,0 +1,323 @@
+"""The learned layer: hand-labelled papers in, one linear model per facet value out.
+
+Features are TF-IDF word 1-2-grams of title and abstract, TF-IDF character
+3-5-grams of the title (robust to names such as "DanceGRPO" or "Video-R1"), and
+the lexicon's hits as binary columns. Each value of a several-valued facet gets a
+logistic regression (``class_weight="balanced"``, fixed ``random_state``), whose
+probability is the value's confidence; ``relevance`` gets one multinomial model;
+``strategy`` gets "trains with RL at all" and "SFT cold start before RL".
+
+Training is deterministic and takes about a second, so the model is fitted on
+first use from the JSONL files in ``data/labels/`` and kept in memory: nothing is
+pickled. Prediction is a few sparse matrix products per batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+from ..errors import MalformedRecord, ModelNotTrained
+from .lexicon import Lexicon, Scan
+from .vocabulary import FACETS, check_labels
+
+__all__ = [
+    "LabelledPaper",
+    "LearnedModel",
+    "labels_dir",
+    "load_labelled",
+    "read_labelled",
+    "train_model",
+]
+
+MODEL_VERSION = "1"
+#: several-valued facets with one binary model per value (paradigm is derived from algorithm)
+BINARY_FACETS = ("modality", "algorithm", "reward", "application")
+#: a value needs this many positive (and negative) examples to get a model; rarer ones are left to the rules
+MIN_EXAMPLES = 3
+LABELS_ENV = "RLMLLM_LABELS"
+
+
+@dataclass(frozen=True)
+class LabelledPaper:
+    """A paper with its hand-given labels (every facet present)."""
+
+    paper_id: str
+    title: str | None
+    abstract: str | None
+    labels: dict[str, list[str]]
+    arxiv_id: str | None = None
+
+
+def labels_dir() -> Path:
+    """Where the hand labels live: ``$RLMLLM_LABELS``, else ``data/labels`` at the root of the source tree.
+
+    Raises :class:`ModelNotTrained` when there is no such folder with ``*.jsonl`` files.
+    """
+    env = os.environ.get(LABELS_ENV)
+    candidates = [Path(env)] if env else []
+    here = Path(__file__).resolve()
+    candidates += [here.parents[1] / "data" / "labels", here.parents[3] / "data" / "labels"]
+    for c in candidates:
+        if c.is_dir() and any(c.glob("*.jsonl")):
+            return c
+    raise ModelNotTrained(
+        "no labelled papers to train the classifier on: expected data/labels/*.jsonl in the source tree "
+        f"(or a folder named by ${LABELS_ENV}); looked in {', '.join(str(c) for c in candidates)}"
+    )
+
+
+def read_labelled(lines: Iterable[str], *, source: str) -> list[LabelledPaper]:
+    """Parse labelled JSONL: ``{"paper_id", "title", "abstract", "labels"|"gold": {facet: [values]}}`` per line.
+
+    Raises :class:`MalformedRecord` naming ``source`` and the line.
+    """
+    out: list[LabelledPaper] = []
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise MalformedRecord(f"not JSON ({e.msg})", path=source, line=n) from None
+        if not isinstance(rec, dict):
+            raise MalformedRecord("expected a JSON object", path=source, line=n)
+        pid = rec.get("paper_id")
+        if not isinstance(pid, str) or not pid.strip():
+            raise MalformedRecord("no paper_id", path=source, line=n)
+        labels = rec.get("gold", rec.get("labels"))
+        if not isinstance(labels, dict):
+            raise MalformedRecord("no \"gold\" (or \"labels\") object of facet: [values]", path=source, line=n)
+        for key in ("title", "abstract"):
+            if rec.get(key) is not None and not isinstance(rec.get(key), str):
+                raise MalformedRecord(f"{key} must be a string or null", path=source, line=n)
+        try:
+            checked = check_labels(labels)
+        except Exception as e:  # BadInput from the vocabulary check, with the line added
+            raise MalformedRecord(str(e), path=source, line=n) from None
+        out.append(LabelledPaper(pid, rec.get("title"), rec.get("abstract"), checked, rec.get("arxiv_id")))
+    return out
+
+
+def load_labelled(folder: Path | None = None) -> list[LabelledPaper]:
+    """Every labelled paper in ``folder`` (default :func:`labels_dir`), files in name order, first label of an id wins."""
+    folder = folder or labels_dir()
+    seen: dict[str, LabelledPaper] = {}
+    for path in sorted(folder.glob("*.jsonl")):
+        with path.open(encoding="utf-8") as fh:
+            for p in read_labelled(fh, source=str(path)):
+                seen.setdefault(p.paper_id, p)
+    if not seen:
+        raise ModelNotTrained(f"no labelled papers in {folder}")
+    return list(seen.values())
+
+
+def labels_fingerprint(papers: Sequence[LabelledPaper]) -> str:
+    h = hashlib.sha1()
+    for p in sorted(papers, key=lambda p: p.paper_id):
+        h.update(json.dumps([p.paper_id, p.title, p.abstract, p.labels], sort_keys=True).encode())
+    return h.hexdigest()[:12]
+
+
+#: features a linear model cannot make itself: "RL words and multimodal words together", ...
+CONJUNCTIONS = (
+    "title only",
+    "RL and multimodal words in the title",
+    "RL and multimodal words",
+    "RL words without multimodal words",
+    "multimodal words without RL words",
+    "RL and LLM words",
+    "multimodal and reasoning words",
+    "benchmark and multimodal words",
+    "benchmark words without RL words",
+    "no RL, multimodal or reasoning words",
+    "a named RL algorithm",
+    "a named RL algorithm and multimodal words",
+)
+
+
+def _conjunctions(s: Scan, has_abstract: bool) -> tuple[bool, ...]:
+    rl, mm = s.signal("rl"), s.signal("multimodal")
+    rl_t, mm_t = s.signal("rl", "title"), s.signal("multimodal", "title")
+    bench, reasoning, llm = s.signal("benchmark"), s.signal("reasoning"), s.signal("llm")
+    named = any(k[0] == "algorithm" for k in s.decisive)
+    return (
+        not has_abstract,
+        rl_t and mm_t,
+        rl and mm,
+        rl and not mm,
+        mm and not rl,
+        rl and llm,
+        mm and reasoning,
+        bench and mm,
+        bench and not rl,
+        not (rl or mm or reasoning),
+        named,
+        named and mm,
+    )
+
+
+def _word_text(title: str | None, abstract: str | None) -> str:
+    return f"{title or ''} . {abstract or ''}"
+
+
+class LearnedModel:
+    """Fitted vectorisers and the stacked linear models; see the module docstring."""
+
+    def __init__(self, lexicon: Lexicon, *, C: float = 4.0, seed: int = 0) -> None:
+        self.lexicon = lexicon
+        self.C = C
+        self.seed = seed
+        self.word = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, max_features=40000,
+                                    token_pattern=r"(?u)\b\w\w*\b", dtype=np.float32)
+        self.char = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=2, sublinear_tf=True,
+                                    max_features=30000, dtype=np.float32)
+        self.lex_index = {name: i for i, name in enumerate(lexicon.feature_names)}
+        self.lex_weight = 1.0
+        self.binary_keys: list[tuple[str, str]] = []  # (facet, value) per column of W
+        self.W = np.zeros((0, 0), dtype=np.float32)
+        self.b = np.zeros(0, dtype=np.float32)
+        self.rel_classes: list[str] = []
+        self.Wr = np.zeros((0, 0), dtype=np.float32)
+        self.br = np.zeros(0, dtype=np.float32)
+        self.feature_names: list[str] = []
+
+    # -- features ---------------------------------------------------------------------------------
+    def _lex_matrix(self, scans: Sequence[Scan], has_abstract: Sequence[bool]) -> sp.csr_matrix:
+        rows, cols = [], []
+        idx = self.lex_index
+        extra = len(idx)
+        for r, (s, has) in enumerate(zip(scans, has_abstract)):
+            for f in s.features:
+                c = idx.get(f)
+                if c is not None:
+                    rows.append(r)
+                    cols.append(c)
+            for j, on in enumerate(_conjunctions(s, has)):
+                if on:
+                    rows.append(r)
+                    cols.append(extra + j)
+        data = np.full(len(rows), self.lex_weight, dtype=np.float32)
+        return sp.csr_matrix((data, (rows, cols)), shape=(len(scans), extra + len(CONJUNCTIONS)),
+                             dtype=np.float32)
+
+    def features(self, titles: Sequence[str | None], abstracts: Sequence[str | None], scans: Sequence[Scan],
+                 *, fit: bool = False) -> sp.csr_matrix:
+        words = [_word_text(t, a) for t, a in zip(titles, abstracts)]
+        tt = [t or "" for t in titles]
+        if fit:
+            Xw = self.word.fit_transform(words)
+            Xc = self.char.fit_transform(tt)
+            self.feature_names = (
+                [f"word:{w}" for w in self.word.get_feature_names_out()]
+                + [f"char:{c}" for c in self.char.get_feature_names_out()]
+                + [f"lexicon:{n}" for n in self.lexicon.feature_names] + [f"lexicon:{c}" for c in CONJUNCTIONS]
+            )
+        else:
+            Xw = self.word.transform(words)
+            Xc = self.char.transform(tt)
+        Xl = self._lex_matrix(scans, [bool(a) for a in abstracts])
+        return sp.hstack([Xw, Xc, Xl], format="csr", dtype=np.float32)
+
+    # -- training ---------------------------------------------------------------------------------
+    def fit(self, papers: Sequence[LabelledPaper]) -> LearnedModel:
+        if len(papers) < 10:
+            raise ModelNotTrained(f"only {len(papers)} labelled papers; need at least 10 to train")
+        titles = [p.title for p in papers]
+        abstracts = [p.abstract for p in papers]
+        scans = [self.lexicon.scan(t, a) for t, a in zip(titles, abstracts)]
+        X = self.features(titles, abstracts, scans, fit=True)
+        cols_w, cols_b, keys = [], [], []
+        targets: list[tuple[tuple[str, str], np.ndarray]] = []
+        for facet in BINARY_FACETS:
+            for value in FACETS[facet]:
+                targets.append(((facet, value), np.array([value in p.labels[facet] for p in papers])))
+        targets.append((("strategy", "*"), np.array([bool(p.labels["strategy"]) for p in papers])))
+        targets.append((("strategy", "sft+rl"), np.array(["sft+rl" in p.labels["strategy"] for p in papers])))
+        for key, y in targets:
+            pos = int(y.sum())
+            if pos < MIN_EXAMPLES or len(y) - pos < MIN_EXAMPLES:
+                continue
+            m = LogisticRegression(C=self.C, class_weight="balanced", solver="liblinear", random_state=self.seed,
+                                   max_iter=2000)
+            m.fit(X, y)
+            cols_w.append(m.coef_[0].astype(np.float32))
+            cols_b.append(np.float32(m.intercept_[0]))
+            keys.append(key)
+        self.binary_keys = keys
+        self.W = np.vstack(cols_w).T.copy() if cols_w else np.zeros((X.shape[1], 0), dtype=np.float32)
+        self.b = np.array(cols_b, dtype=np.float32)
+        yr = [p.labels["relevance"][0] if p.labels["relevance"] else "other" for p in papers]
+        mr = LogisticRegression(C=self.C, class_weight="balanced", solver="lbfgs", max_iter=3000,
+                                random_state=self.seed)
+        mr.fit(X, yr)
+        self.rel_classes = [str(c) for c in mr.classes_]
+        coef = mr.coef_.astype(np.float32)
+        if len(self.rel_classes) == 2:  # binary: sklearn keeps one row
+            coef = np.vstack([-coef[0], coef[0]])
+            inter = np.array([-mr.intercept_[0], mr.intercept_[0]], dtype=np.float32)
+        else:
+            inter = mr.intercept_.astype(np.float32)
+        self.Wr = coef.T.copy()
+        self.br = inter
+        return self
+
+    # -- prediction -------------------------------------------------------------------------------
+    def predict_proba(self, X: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+        """(binary probabilities, one column per ``binary_keys``; relevance probabilities per ``rel_classes``)."""
+        z = X @ self.W + self.b
+        P = 1.0 / (1.0 + np.exp(-np.asarray(z, dtype=np.float64)))
+        zr = np.asarray(X @ self.Wr + self.br, dtype=np.float64)
+        zr -= zr.max(axis=1, keepdims=True)
+        er = np.exp(zr)
+        R = er / er.sum(axis=1, keepdims=True)
+        return P, R
+
+    def top_terms(self, X: sp.csr_matrix, row: int, weights: np.ndarray, *, k: int = 3) -> list[str]:
+        """The words and lexicon phrases of one paper that pushed a linear model most towards yes."""
+        a, b = X.indptr[row], X.indptr[row + 1]
+        idx = X.indices[a:b]
+        if len(idx) == 0:
+            return []
+        contrib = X.data[a:b] * weights[idx]
+        order = np.argsort(-contrib)
+        out: list[str] = []
+        for o in order:
+            if contrib[o] <= 0 or len(out) >= k:
+                break
+            name = self.feature_names[idx[o]]
+            if name.startswith("char:"):
+                continue
+            out.append(_readable(name))
+        return out
+
+
+def _readable(name: str) -> str:
+    kind, _, rest = name.partition(":")
+    if kind == "word":
+        return repr(rest)
+    parts = rest.split(":")
+    if parts[0] == "signal" and len(parts) == 3:
+        return f"{parts[1]} words in the {parts[2]}"
+    if len(parts) == 4:
+        return f"{parts[0]}={parts[1]} cue in the {parts[3]}"
+    return rest
+
+
+def train_model(lexicon: Lexicon, papers: Sequence[LabelledPaper], **kw: Any) -> LearnedModel:
+    """Fit a :class:`LearnedModel` on labelled papers (deterministic)."""
+    return LearnedModel(lexicon, **kw).fit(papers)
+
+
+
+

@@ -1,0 +1,260 @@
+"""Combining the rules and the learned models into labels, confidences and evidence.
+
+For every facet value: an explicit mention found by the lexicon decides (source
+``rules``, evidence = the sentence that holds it); otherwise the value's model
+decides when its probability reaches the threshold (source ``model``, evidence =
+the words that weighed most). Then the facet logic of DESIGN.md:
+
+- ``relevance`` takes exactly one value: a survey is ``related``; else the
+  multinomial model's most probable value.
+- ``strategy`` takes at most one: "does the paper train with RL" (a named RL
+  algorithm, or the model), then ``sft+rl`` when a cold start / SFT-then-RL
+  phrase is found or the model says so, else ``rl``.
+- ``paradigm`` is derived: ``value-free`` from GRPO, DPO, RLOO, REINFORCE, OPMD
+  or a "critic-free" phrase; ``value-based`` from PPO or a critic / value model.
+- A survey proposes no method: no algorithm, reward, strategy or paradigm.
+- A paper with only a title gets the same labels with confidences scaled by
+  :data:`TITLE_ONLY_FACTOR`.
+
+:func:`keyword_labels` is the plain keyword baseline the evaluation compares against.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..errors import BadInput
+from .lexicon import Lexicon, Scan, sentence_around
+from .model import LearnedModel
+from .vocabulary import FACETS, VALUE_FREE_ALGORITHMS, empty_labels
+
+__all__ = ["Prediction", "TITLE_ONLY_FACTOR", "combine", "keyword_labels", "paper_text"]
+
+#: confidences of a paper with no abstract are multiplied by this
+TITLE_ONLY_FACTOR = 0.8
+#: confidence of a label decided by an explicit mention
+RULE_CONFIDENCE = 0.95
+#: a binary model says yes from this probability on
+THRESHOLD = 0.5
+#: when no application value passes the threshold, the most probable one is still given from this probability on
+APPLICATION_FALLBACK = 0.25
+METHOD_FACETS = ("algorithm", "reward", "strategy", "paradigm")
+
+
+@dataclass
+class Prediction:
+    """One paper's labels in the DESIGN ``classify --output`` shape, plus each label's source."""
+
+    paper_id: str
+    labels: dict[str, list[str]]
+    confidence: dict[str, dict[str, float]]
+    evidence: dict[str, dict[str, str]]
+    source: dict[str, dict[str, str]]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"paper_id": self.paper_id, "labels": self.labels, "confidence": self.confidence,
+                "evidence": self.evidence}
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One ``labels``-table row per value."""
+        return [
+            {"paper_id": self.paper_id, "facet": f, "value": v, "confidence": self.confidence[f][v],
+             "source": self.source[f][v], "evidence": self.evidence[f][v]}
+            for f in FACETS for v in self.labels[f]
+        ]
+
+
+def paper_text(record: Mapping[str, Any]) -> tuple[str, str | None, str | None]:
+    """(paper_id, title, abstract) of an input record; raises :class:`BadInput` without a usable paper_id."""
+    if not isinstance(record, Mapping):
+        raise BadInput("each record must be a mapping with paper_id, title and abstract")
+    pid = record.get("paper_id")
+    if not isinstance(pid, str) or not pid.strip():
+        raise BadInput(f"record without paper_id: {str(dict(record))[:80]}")
+    title = record.get("title")
+    abstract = record.get("abstract")
+    title = title if isinstance(title, str) and title.strip() else None
+    abstract = abstract if isinstance(abstract, str) and abstract.strip() else None
+    return pid, title, abstract
+
+
+def _evidence(hit_field: str, start: int, end: int, title: str | None, abstract: str | None) -> str:
+    text = title if hit_field == "title" else abstract
+    if not text:
+        return ""
+    if hit_field == "title":
+        return f"title: {text.strip()}"
+    return sentence_around(text, start, end)
+
+
+def is_survey(scan: Scan) -> bool:
+    return ("relevance", "related") in scan.decisive
+
+
+def combine(
+    pid: str,
+    title: str | None,
+    abstract: str | None,
+    scan: Scan,
+    model: LearnedModel,
+    X: Any,
+    row: int,
+    P: np.ndarray,
+    R: np.ndarray,
+    keys: Mapping[tuple[str, str], int],
+) -> Prediction:
+    """Labels for one paper from its lexicon scan and its row of model probabilities."""
+    labels = empty_labels()
+    conf: dict[str, dict[str, float]] = {f: {} for f in FACETS}
+    evid: dict[str, dict[str, str]] = {f: {} for f in FACETS}
+    src: dict[str, dict[str, str]] = {f: {} for f in FACETS}
+    factor = 1.0 if abstract else TITLE_ONLY_FACTOR
+
+    def add(facet: str, value: str, c: float, source: str, ev: str) -> None:
+        if value in labels[facet]:
+            return
+        labels[facet].append(value)
+        conf[facet][value] = round(float(min(1.0, c) * factor), 3)
+        src[facet][value] = source
+        evid[facet][value] = ev
+
+    def rule(facet: str, value: str) -> bool:
+        hit = scan.decisive.get((facet, value))
+        if hit is None:
+            return False
+        p = P[row, keys[(facet, value)]] if (facet, value) in keys else 0.0
+        add(facet, value, max(RULE_CONFIDENCE, float(p)), "rules",
+            _evidence(hit.field, hit.start, hit.end, title, abstract))
+        return True
+
+    def learned(facet: str, value: str, threshold: float = THRESHOLD) -> bool:
+        k = keys.get((facet, value))
+        if k is None or P[row, k] < threshold:
+            return False
+        terms = model.top_terms(X, row, model.W[:, k])
+        add(facet, value, float(P[row, k]), "model", "model: " + ", ".join(terms) if terms else "model")
+        return True
+
+    survey = is_survey(scan)
+    # relevance: exactly one
+    if survey:
+        rule("relevance", "related")
+    else:
+        i = int(np.argmax(R[row]))
+        value = model.rel_classes[i]
+        terms = model.top_terms(X, row, model.Wr[:, i])
+        add("relevance", value, float(R[row, i]), "model", "model: " + ", ".join(terms) if terms else "model")
+    for facet in ("modality", "algorithm", "reward", "application"):
+        if survey and facet in METHOD_FACETS:
+            continue
+        for value in FACETS[facet]:
+            rule(facet, value) or learned(facet, value)
+    if not labels["application"]:
+        best = [(P[row, keys[("application", v)]], v) for v in FACETS["application"] if ("application", v) in keys]
+        if best:
+            p, v = max(best)
+            if p >= APPLICATION_FALLBACK:
+                learned("application", v, threshold=0.0)
+    if not survey:
+        _strategy(add, rule, scan, labels, P, row, keys, model, X)
+        _paradigm(add, scan, labels, conf, title, abstract)
+    for f in FACETS:
+        labels[f].sort(key=FACETS[f].index)
+    return Prediction(pid, labels, conf, evid, src)
+
+
+def _strategy(add: Any, rule: Any, scan: Scan, labels: dict[str, list[str]], P: np.ndarray, row: int,
+              keys: Mapping[tuple[str, str], int], model: LearnedModel, X: Any) -> None:
+    k_any, k_sft = keys.get(("strategy", "*")), keys.get(("strategy", "sft+rl"))
+    p_any = float(P[row, k_any]) if k_any is not None else 0.0
+    p_sft = float(P[row, k_sft]) if k_sft is not None else 0.0
+    named = [a for a in labels["algorithm"] if a != "other"]
+    if not (p_any >= THRESHOLD or named or ("strategy", "sft+rl") in scan.decisive):
+        return
+    if rule("strategy", "sft+rl"):
+        return
+    if p_sft >= THRESHOLD and k_sft is not None:
+        terms = model.top_terms(X, row, model.W[:, k_sft])
+        add("strategy", "sft+rl", p_sft, "model", "model: " + ", ".join(terms) if terms else "model")
+        return
+    if p_any >= THRESHOLD and k_any is not None:
+        terms = model.top_terms(X, row, model.W[:, k_any])
+        add("strategy", "rl", p_any * (1 - p_sft), "model", "model: " + ", ".join(terms) if terms else "model")
+    else:
+        add("strategy", "rl", 0.6, "rules", f"trains with {', '.join(named)}")
+
+
+def _paradigm(add: Any, scan: Scan, labels: dict[str, list[str]], conf: dict[str, dict[str, float]],
+              title: str | None, abstract: str | None) -> None:
+    for value in ("value-free", "value-based"):
+        hit = scan.decisive.get(("paradigm", value))
+        if hit is not None:
+            add("paradigm", value, RULE_CONFIDENCE, "rules", _evidence(hit.field, hit.start, hit.end, title, abstract))
+    free = [a for a in labels["algorithm"] if a in VALUE_FREE_ALGORITHMS]
+    if free:
+        c = max(conf["algorithm"][a] for a in free)
+        add("paradigm", "value-free", c, "rules", f"derived from algorithm={', '.join(free)}")
+    if "ppo" in labels["algorithm"]:
+        add("paradigm", "value-based", conf["algorithm"]["ppo"], "rules", "derived from algorithm=ppo")
+
+
+# -- the plain keyword baseline -------------------------------------------------------------------------------
+
+def keyword_labels(scan: Scan) -> dict[str, list[str]]:
+    """The plain keyword baseline: a value is given when any of its phrases (explicit or title-scoped)
+    appears anywhere; relevance from "RL words" and "multimodal words"; no learned model, no facet logic
+    beyond what a keyword list can say."""
+    labels = empty_labels()
+    for f in scan.features:
+        parts = f.split(":")
+        if parts[0] == "signal" or parts[2] not in ("explicit", "title"):
+            continue
+        facet, value = parts[0], parts[1]
+        if facet in ("relevance", "strategy", "paradigm"):
+            continue
+        if value not in labels[facet]:
+            labels[facet].append(value)
+    rl, mm = scan.signal("rl"), scan.signal("multimodal")
+    survey, bench = scan.signal("survey"), scan.signal("benchmark")
+    reasoning, llm = scan.signal("reasoning"), scan.signal("llm")
+    if rl and mm and not survey:
+        rel = "core"
+    elif rl or survey or (mm and (reasoning or bench)) or (llm and reasoning):
+        rel = "related"
+    else:
+        rel = "other"
+    labels["relevance"] = [rel]
+    sft = any(f.startswith("strategy:sft+rl:explicit") for f in scan.features)
+    if sft and rl:
+        labels["strategy"] = ["sft+rl"]
+    elif rl:
+        labels["strategy"] = ["rl"]
+    par = []
+    if VALUE_FREE_ALGORITHMS & set(labels["algorithm"]) or any(f.startswith("paradigm:value-free:") for f in scan.features):
+        par.append("value-free")
+    if "ppo" in labels["algorithm"] or any(f.startswith("paradigm:value-based:") for f in scan.features):
+        par.append("value-based")
+    labels["paradigm"] = par
+    if not labels["application"]:
+        labels["application"] = ["general"]
+    for f in FACETS:
+        labels[f].sort(key=FACETS[f].index)
+    return labels
+
+
+def keyword_predict(records: Iterable[Mapping[str, Any]], lexicon: Lexicon) -> list[dict[str, Any]]:
+    """The keyword baseline over records, in the ``classify --output`` shape (confidence 1, evidence "keyword")."""
+    out = []
+    for r in records:
+        pid, title, abstract = paper_text(r)
+        labels = keyword_labels(lexicon.scan(title, abstract))
+        out.append({"paper_id": pid, "labels": labels,
+                    "confidence": {f: {v: 1.0 for v in vs} for f, vs in labels.items()},
+                    "evidence": {f: {v: "keyword" for v in vs} for f, vs in labels.items()}})
+    return out
+
+

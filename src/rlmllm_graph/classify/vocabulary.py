@@ -1,0 +1,73 @@
+"""The label vocabulary of DESIGN.md: facets, their values, and which facets take one value."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from ..errors import BadInput
+
+__all__ = ["FACETS", "SINGLE_VALUED", "VALUE_FREE_ALGORITHMS", "check_labels", "empty_labels", "parse_assignments"]
+
+#: facet -> its values, in the order DESIGN.md lists them
+FACETS: dict[str, tuple[str, ...]] = {
+    "relevance": ("core", "related", "other"),
+    "modality": ("image", "video", "audio", "3d"),
+    "algorithm": ("grpo", "ppo", "dpo", "rloo", "reinforce", "opmd", "other"),
+    "paradigm": ("value-free", "value-based"),
+    "reward": ("rule", "model", "process"),
+    "strategy": ("rl", "sft+rl"),
+    "application": ("general", "math", "medical", "gui-agent", "spatial", "perception", "generation", "other"),
+}
+
+#: facets whose kind is "one": relevance always has exactly one value, strategy at most one
+SINGLE_VALUED = frozenset({"relevance", "strategy"})
+
+#: algorithms with no learned critic (the survey's "value-model-free" family)
+VALUE_FREE_ALGORITHMS = frozenset({"grpo", "dpo", "rloo", "reinforce", "opmd"})
+
+
+def empty_labels() -> dict[str, list[str]]:
+    """Every facet with an empty list."""
+    return {f: [] for f in FACETS}
+
+
+def check_labels(labels: Mapping[str, Iterable[str]]) -> dict[str, list[str]]:
+    """Validate ``{facet: [values]}`` against the vocabulary; returns every facet, values in vocabulary order.
+
+    Raises :class:`BadInput` naming the unknown facet or value.
+    """
+    out = empty_labels()
+    for facet, values in labels.items():
+        if facet not in FACETS:
+            raise BadInput(f"unknown facet {facet!r} (facets: {', '.join(FACETS)})")
+        if isinstance(values, str):
+            values = [values]
+        vals = list(dict.fromkeys(values))
+        for v in vals:
+            if v not in FACETS[facet]:
+                raise BadInput(f"unknown value {v!r} for facet {facet} (values: {', '.join(FACETS[facet])})")
+        if facet in SINGLE_VALUED and len(vals) > 1:
+            raise BadInput(f"facet {facet} takes one value, got {', '.join(vals)}")
+        out[facet] = sorted(vals, key=FACETS[facet].index)
+    return out
+
+
+def parse_assignments(pairs: Iterable[str]) -> dict[str, list[str]]:
+    """``["modality=image,video", "relevance=core"]`` -> ``{"modality": ["image", "video"], "relevance": ["core"]}``.
+
+    A facet may be repeated (``modality=image modality=video``). Raises :class:`BadInput`.
+    """
+    found: dict[str, list[str]] = {}
+    for pair in pairs:
+        facet, sep, value = pair.partition("=")
+        facet = facet.strip().lower()
+        if not sep or not facet:
+            raise BadInput(f"expected FACET=VALUE, got {pair!r}")
+        values = [v.strip().lower() for v in value.split(",") if v.strip()]
+        if not values:
+            raise BadInput(f"no value given for facet {facet!r} in {pair!r}")
+        found.setdefault(facet, []).extend(values)
+    if not found:
+        raise BadInput("give at least one FACET=VALUE")
+    checked = check_labels(found)
+    return {f: checked[f] for f in found}
