@@ -151,7 +151,7 @@
     maxCameraRatio: 4,
     nodeReducer: function (node, data) {
       var i = +node;
-      if (!state.visible[i]) return { hidden: true };
+      if (!state.visible[i]) return Object.assign({}, data, { hidden: true });
       if (state.selected !== null) {
         if (i === state.selected) return Object.assign({}, data, { highlighted: true, forceLabel: true, zIndex: 3 });
         if (state.neighbours.has(i)) return Object.assign({}, data, { zIndex: 2, forceLabel: state.neighbours.size <= 25 });
@@ -160,12 +160,12 @@
       return data;
     },
     edgeReducer: function (edge, data) {
-      if (!state.visible[data.s] || !state.visible[data.t]) return { hidden: true };
+      if (!state.visible[data.s] || !state.visible[data.t]) return Object.assign({}, data, { hidden: true });
       if (state.selected !== null) {
         if (data.s === state.selected || data.t === state.selected) {
           return Object.assign({}, data, { color: data.s === state.selected ? "#e15759" : "#4e79a7", size: 1.5, zIndex: 1 });
         }
-        return { hidden: true };
+        return Object.assign({}, data, { hidden: true });
       }
       return data;
     }
