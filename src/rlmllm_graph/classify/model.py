@@ -45,6 +45,11 @@ MODEL_VERSION = "1"
 BINARY_FACETS = ("modality", "algorithm", "reward", "application")
 #: a value needs this many positive (and negative) examples to get a model; rarer ones are left to the rules
 MIN_EXAMPLES = 3
+#: values left to the rules alone: "some other RL algorithm" is too varied for a model to learn from a few examples
+RULES_ONLY = frozenset({("algorithm", v) for v in FACETS["algorithm"]} | {("reward", "rule")})
+#: thresholds are chosen on out-of-fold probabilities of this many folds, among these candidates
+THRESHOLD_FOLDS = 3
+THRESHOLD_GRID = tuple(round(0.2 + 0.05 * i, 2) for i in range(14))  # 0.2 ... 0.85
 LABELS_ENV = "RLMLLM_LABELS"
 
 
@@ -143,6 +148,7 @@ CONJUNCTIONS = (
     "no RL, multimodal or reasoning words",
     "a named RL algorithm",
     "a named RL algorithm and multimodal words",
+    "RL words and SFT words",
 )
 
 
@@ -164,6 +170,7 @@ def _conjunctions(s: Scan, has_abstract: bool) -> tuple[bool, ...]:
         not (rl or mm or reasoning),
         named,
         named and mm,
+        rl and any(f.startswith("strategy:sft+rl:") for f in s.features),
     )
 
 
@@ -185,6 +192,7 @@ class LearnedModel:
         self.lex_index = {name: i for i, name in enumerate(lexicon.feature_names)}
         self.lex_weight = 1.0
         self.binary_keys: list[tuple[str, str]] = []  # (facet, value) per column of W
+        self.thresholds = np.zeros(0, dtype=np.float32)  # per column of W: the model says yes from here
         self.W = np.zeros((0, 0), dtype=np.float32)
         self.b = np.zeros(0, dtype=np.float32)
         self.rel_classes: list[str] = []
@@ -244,17 +252,21 @@ class LearnedModel:
                 targets.append(((facet, value), np.array([value in p.labels[facet] for p in papers])))
         targets.append((("strategy", "*"), np.array([bool(p.labels["strategy"]) for p in papers])))
         targets.append((("strategy", "sft+rl"), np.array(["sft+rl" in p.labels["strategy"] for p in papers])))
+        folds = np.arange(len(papers)) % THRESHOLD_FOLDS
+        np.random.default_rng(self.seed).shuffle(folds)
+        thresholds = []
         for key, y in targets:
             pos = int(y.sum())
-            if pos < MIN_EXAMPLES or len(y) - pos < MIN_EXAMPLES:
+            if key in RULES_ONLY or pos < MIN_EXAMPLES or len(y) - pos < MIN_EXAMPLES:
                 continue
-            m = LogisticRegression(C=self.C, class_weight="balanced", solver="liblinear", random_state=self.seed,
-                                   max_iter=2000)
-            m.fit(X, y)
+            m = self._binary().fit(X, y)
             cols_w.append(m.coef_[0].astype(np.float32))
             cols_b.append(np.float32(m.intercept_[0]))
             keys.append(key)
+            ruled = np.array([key in sc.decisive for sc in scans])
+            thresholds.append(self._threshold(X, y, ruled, folds))
         self.binary_keys = keys
+        self.thresholds = np.array(thresholds, dtype=np.float32)
         self.W = np.vstack(cols_w).T.copy() if cols_w else np.zeros((X.shape[1], 0), dtype=np.float32)
         self.b = np.array(cols_b, dtype=np.float32)
         yr = [p.labels["relevance"][0] if p.labels["relevance"] else "other" for p in papers]
@@ -271,6 +283,30 @@ class LearnedModel:
         self.Wr = coef.T.copy()
         self.br = inter
         return self
+
+    def _binary(self) -> LogisticRegression:
+        return LogisticRegression(C=self.C, class_weight="balanced", solver="liblinear", random_state=self.seed,
+                                  max_iter=2000)
+
+    def _threshold(self, X: sp.csr_matrix, y: np.ndarray, ruled: np.ndarray, folds: np.ndarray) -> float:
+        """The probability from which the model says yes: best F1 of "rule or model" on out-of-fold predictions."""
+        oof = np.zeros(len(y))
+        for k in range(THRESHOLD_FOLDS):
+            test = folds == k
+            train = ~test
+            if y[train].sum() < 2 or (~y[train]).sum() < 2:
+                return 0.5
+            oof[test] = self._binary().fit(X[train], y[train]).predict_proba(X[test])[:, 1]
+        best, best_t = -1.0, 0.5
+        for t in THRESHOLD_GRID:
+            pred = ruled | (oof >= t)
+            tp = int((pred & y).sum())
+            fp = int((pred & ~y).sum())
+            fn = int((~pred & y).sum())
+            f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+            if f1 > best + 1e-9 or (abs(f1 - best) <= 1e-9 and abs(t - 0.5) < abs(best_t - 0.5)):
+                best, best_t = f1, t
+        return float(best_t)
 
     # -- prediction -------------------------------------------------------------------------------
     def predict_proba(self, X: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:

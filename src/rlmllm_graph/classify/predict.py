@@ -38,7 +38,7 @@ __all__ = ["Prediction", "TITLE_ONLY_FACTOR", "combine", "keyword_labels", "pape
 TITLE_ONLY_FACTOR = 0.8
 #: confidence of a label decided by an explicit mention
 RULE_CONFIDENCE = 0.95
-#: a binary model says yes from this probability on
+#: a binary model says yes from this probability on, unless training tuned its own threshold
 THRESHOLD = 0.5
 #: when no application value passes the threshold, the most probable one is still given from this probability on
 APPLICATION_FALLBACK = 0.25
@@ -131,9 +131,9 @@ def combine(
             _evidence(hit.field, hit.start, hit.end, title, abstract))
         return True
 
-    def learned(facet: str, value: str, threshold: float = THRESHOLD) -> bool:
+    def learned(facet: str, value: str, threshold: float | None = None) -> bool:
         k = keys.get((facet, value))
-        if k is None or P[row, k] < threshold:
+        if k is None or P[row, k] < (model.thresholds[k] if threshold is None else threshold):
             return False
         terms = model.top_terms(X, row, model.W[:, k])
         add(facet, value, float(P[row, k]), "model", "model: " + ", ".join(terms) if terms else "model")
@@ -172,16 +172,18 @@ def _strategy(add: Any, rule: Any, scan: Scan, labels: dict[str, list[str]], P: 
     k_any, k_sft = keys.get(("strategy", "*")), keys.get(("strategy", "sft+rl"))
     p_any = float(P[row, k_any]) if k_any is not None else 0.0
     p_sft = float(P[row, k_sft]) if k_sft is not None else 0.0
+    t_any = float(model.thresholds[k_any]) if k_any is not None else THRESHOLD
+    t_sft = float(model.thresholds[k_sft]) if k_sft is not None else THRESHOLD
     named = [a for a in labels["algorithm"] if a != "other"]
-    if not (p_any >= THRESHOLD or named or ("strategy", "sft+rl") in scan.decisive):
+    if not (p_any >= t_any or named or ("strategy", "sft+rl") in scan.decisive):
         return
     if rule("strategy", "sft+rl"):
         return
-    if p_sft >= THRESHOLD and k_sft is not None:
+    if p_sft >= t_sft and k_sft is not None:
         terms = model.top_terms(X, row, model.W[:, k_sft])
         add("strategy", "sft+rl", p_sft, "model", "model: " + ", ".join(terms) if terms else "model")
         return
-    if p_any >= THRESHOLD and k_any is not None:
+    if p_any >= t_any and k_any is not None:
         terms = model.top_terms(X, row, model.W[:, k_any])
         add("strategy", "rl", p_any * (1 - p_sft), "model", "model: " + ", ".join(terms) if terms else "model")
     else:
