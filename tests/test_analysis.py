@@ -150,6 +150,9 @@ def test_discovery_ranks_papers_cited_alongside_the_core():
         G.add_edge(f"x{i}", "c1")
         G.add_edge(f"x{i}", "d")
     G.add_edge("x0", "e")
+    for i in range(30):  # a survey citing everything adds almost nothing
+        G.add_edge("survey", f"s{i}")
+    G.add_edge("survey", "c2")
     G.add_edge("c2", "r1")
     G.add_edge("c2", "r2")
     G.add_edge("f", "r1")
@@ -159,11 +162,15 @@ def test_discovery_ranks_papers_cited_alongside_the_core():
     assert disc["paper_id"].iloc[0] == "d"
     top = disc.set_index("paper_id")
     assert top.loc["d", "cocited_with"] == 1 and top.loc["d", "closest_core"] == "c1"
-    assert top.loc["d", "cocitation"] == pytest.approx(1.0)  # cited by the same four papers
-    assert top.loc["f", "coupling"] == pytest.approx(1.0) and top.loc["f", "closest_core"] == "c2"
+    # x1..x3 cite only c1 and d (1 each); x0 also cites e, so it gives each of its pairs 1/2
+    assert top.loc["d", "cocitation"] == pytest.approx(3.5)
+    assert top.loc["e", "cocitation"] == pytest.approx(0.5)
+    # f and c2 both cite r1 and r2, which nobody else cites: 1 + 1
+    assert top.loc["f", "coupling"] == pytest.approx(2.0) and top.loc["f", "closest_core"] == "c2"
     assert top.loc["d", "score"] > top.loc["e", "score"]
     assert top.loc["d", "relevance"] == "related"
     assert not set(disc["paper_id"]) & {"c1", "c2"}
+    assert top.loc["s0", "cocitation"] == pytest.approx(1 / 30)
 
 
 def test_discovery_without_core_or_seeds_is_empty():
@@ -190,9 +197,9 @@ def test_lineage_breaks_cycles_by_date(G):
     assert lin["paper_id"].tolist() == ["p1", "p2", "p3", "p4", "p5"]
 
 
-def test_lineage_defaults_to_core_papers(G):
-    lin = compute_lineage(G)  # core: p1, p2, p5 → only p2 → p1 links them
-    assert lin["paper_id"].tolist() == ["p1", "p2"]
+def test_lineage_defaults_to_the_field(G):
+    lin = compute_lineage(G)  # core and related: p1, p2, p3, p5 (p4 is unlabelled, so p5 is cut off)
+    assert lin["paper_id"].tolist() == ["p1", "p2", "p3"]
 
 
 # --------------------------------------------------------------------------- the report
@@ -209,7 +216,7 @@ def test_graph_report_shape(G):
         assert c["id"] >= 0 and c["size"] >= 2 and isinstance(c["name"], str) and c["name"]
     assert sum(c["size"] for c in r["communities"]) == 5 and r["unconnected"] == 1
     assert r["core"] == 3
-    assert [p["paper_id"] for p in r["lineage"]] == ["p1", "p2"]
+    assert [p["paper_id"] for p in r["lineage"]] == ["p1", "p2", "p3"]
     assert {"cocitation", "discovery", "n_communities"} <= set(r)
     json.dumps(r, allow_nan=False)  # JSON-ready: no NaN, no numpy scalars
 

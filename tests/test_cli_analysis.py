@@ -61,7 +61,7 @@ def test_trends_out_writes_tables_and_charts(db, invoke, tmp_path):
     assert r.exit_code == 0, r.stderr
     names = {p.name for p in out.iterdir()}
     assert {"index.html", "plotly.min.js", "papers_per_period.csv", "trends_algorithm.csv", "trends_modality.csv",
-            "emerging.csv", "trends_algorithm.html", "share_algorithm.html", "heatmap.html", "timeline.html",
+            "emerging.csv", "papers_per_period.html", "trends_algorithm.html", "share_algorithm.html", "heatmap.html", "timeline.html",
             "cooccurrence_modality_algorithm.csv"} <= names
     page = (out / "trends_algorithm.html").read_text()
     assert 'src="plotly.min.js"' in page and "cdn" not in page.split("<body>")[0].lower()

@@ -151,7 +151,7 @@ def compute_pagerank(
 def _leiden_membership(n: int, rows: np.ndarray, cols: np.ndarray, *, seed: int, resolution: float) -> list[int]:
     import igraph as ig  # imported here: only communities need it
 
-    g = ig.Graph(n=n, edges=np.column_stack([rows, cols]).tolist(), directed=False)
+    g = ig.Graph(n=n, edges=list(zip(rows.tolist(), cols.tolist())), directed=False)
     rng_state = random.Random(seed)
     ig.set_random_number_generator(rng_state)
     try:
@@ -176,10 +176,13 @@ def compute_communities(G: nx.Graph, *, seed: int = 42, resolution: float = 1.0)
     resolution : float, default 1.0
         Higher gives more, smaller communities (as in networkx's Louvain).
     """
-    order = list(G.nodes)
+    order, A = citation_matrix(G)
+    return _communities(order, A, seed=seed, resolution=resolution)
+
+
+def _communities(order: list[Any], A: sp.csr_array, *, seed: int, resolution: float) -> dict[Any, int]:
     if not order:
         return {}
-    _, A = citation_matrix(G, order)
     U = sp.triu(A + A.T, k=1).tocoo()  # each undirected link once, no self-loops
     membership = _leiden_membership(len(order), U.row, U.col, seed=seed, resolution=resolution)
     groups: dict[int, list[int]] = {}
@@ -297,12 +300,15 @@ def compute_node_metrics(G: nx.DiGraph, *, seed: int = 42) -> pd.DataFrame:
         (int, deterministic for ``seed``; ``-1`` for unconnected papers) and
         ``community_name`` (str). An empty graph gives an empty frame.
     """
+    return _node_metrics(G, *citation_matrix(G), seed=seed)
+
+
+def _node_metrics(G: nx.DiGraph, order: list[Any], A: sp.csr_array, *, seed: int) -> pd.DataFrame:
     columns = ["pagerank", "in_corpus_citations", "in_corpus_references", "community", "community_name"]
-    order, A = citation_matrix(G)
     if not order:
         return pd.DataFrame(columns=columns, index=pd.Index([], name="paper_id"))
     pr = _pagerank_vector(A, alpha=0.85, tol=1.0e-6, max_iter=100)
-    comm = compute_communities(G, seed=seed)
+    comm = _communities(order, A, seed=seed, resolution=1.0)
     names = _community_names(G, comm)
     community = np.fromiter((comm[n] for n in order), dtype=np.int64, count=len(order))
     frame = pd.DataFrame(
@@ -417,7 +423,11 @@ def compute_cocitation(
     papers citing both; ``similarity`` = weight / sqrt(citations_a × citations_b)),
     best first; ``nodes`` restricts to pairs touching those papers.
     """
-    order, A = citation_matrix(G)
+    return _cocitation(*citation_matrix(G), top=top, min_weight=min_weight, nodes=nodes)
+
+
+def _cocitation(order: list[Any], A: sp.csr_array, *, top: int, min_weight: int,
+                nodes: Iterable[Any] | None) -> pd.DataFrame:
     AT = A.T.tocsr()
     degree = np.asarray(AT.sum(axis=1)).ravel()
     return _top_pairs(AT, order, degree, rows=_rows_of(order, nodes), top=top, min_weight=min_weight)
@@ -445,10 +455,14 @@ def compute_discovery(
 ) -> pd.DataFrame:
     """Papers outside the core that the literature puts next to core papers, best first.
 
-    A candidate scores the sum, over core papers, of its co-citation cosine
-    similarity (both cited by the same papers) and its bibliographic-coupling
-    cosine similarity (both cite the same papers). Strong candidates are what a
-    survey of the core may have missed.
+    A candidate scores the sum, over core papers, of its co-citation (both
+    cited by the same papers) and its bibliographic coupling (both cite the
+    same papers), each link weighted by resource allocation: a paper that cites
+    ``k`` papers adds ``1/(k-1)`` to every pair it co-cites, and a reference
+    cited by ``m`` papers adds ``1/(m-1)`` to every pair it couples. So a survey
+    citing two hundred papers, or a classic everyone cites, counts for little,
+    while a few focused papers citing a candidate next to core papers count
+    for a lot. Strong candidates are what a survey of the core may have missed.
 
     Parameters
     ----------
@@ -466,10 +480,14 @@ def compute_discovery(
         paper's label or ``""``; ``closest_core`` the core paper it is most
         similar to).
     """
+    core = core_papers(G) if core is None else list(core)
+    return _discovery(G, *citation_matrix(G), core=core, top=top, min_links=min_links)
+
+
+def _discovery(G: nx.DiGraph, order: list[Any], A: sp.csr_array, *, core: Sequence[Any], top: int,
+               min_links: int) -> pd.DataFrame:
     columns = ["paper_id", "title", "year", "relevance", "score", "cocitation", "coupling",
                "cocited_with", "coupled_with", "closest_core"]
-    core = core_papers(G) if core is None else list(core)
-    order, A = citation_matrix(G)
     rows = _rows_of(order, core)
     if rows is None or len(rows) == 0 or not order:
         return pd.DataFrame(columns=columns)
@@ -477,13 +495,14 @@ def compute_discovery(
     indeg = np.asarray(AT.sum(axis=1)).ravel()
     outdeg = np.asarray(A.sum(axis=1)).ravel()
 
-    def cosine(M: sp.csr_array, deg: np.ndarray) -> sp.csr_array:
-        S = (M[rows] @ M.T).tocoo()
-        val = S.data / np.sqrt(deg[rows][S.row] * deg[S.col])
-        return sp.csr_array((val, (S.row, S.col)), shape=(len(rows), len(order)))
+    def allocation(deg: np.ndarray) -> sp.dia_array:
+        share = np.divide(1.0, deg - 1, out=np.zeros_like(deg), where=deg > 1)
+        return sp.diags_array(share)
 
-    co = cosine(AT, indeg)
-    cp = cosine(A, outdeg)
+    co = sp.csr_array(AT[rows] @ (allocation(outdeg) @ A))  # core × papers, via the papers citing both
+    cp = sp.csr_array(A[rows] @ (allocation(indeg) @ AT))  # core × papers, via the references both cite
+    co.eliminate_zeros()
+    cp.eliminate_zeros()
     co_sum = np.asarray(co.sum(axis=0)).ravel()
     cp_sum = np.asarray(cp.sum(axis=0)).ravel()
     co_n = np.diff(co.tocsc().indptr)
@@ -552,8 +571,9 @@ def compute_lineage(G: nx.DiGraph, *, nodes: Iterable[Any] | None = None) -> pd.
     Parameters
     ----------
     nodes : iterable, optional
-        Restrict to these papers; default :func:`core_papers`, or every paper
-        when there are fewer than two core papers.
+        Restrict to these papers; default the field (papers labelled
+        ``relevance`` core or related: core papers alone are often linked only
+        through related work), or every paper when fewer than two are labelled.
 
     Returns
     -------
@@ -565,7 +585,8 @@ def compute_lineage(G: nx.DiGraph, *, nodes: Iterable[Any] | None = None) -> pd.
     """
     columns = ["step", "paper_id", "title", "year", "publication_date", "path_share"]
     if nodes is None:
-        nodes = core_papers(G)
+        wanted = {"core", "related"}
+        nodes = [n for n, d in G.nodes(data=True) if wanted & set((d.get("labels") or {}).get("relevance", ()))]
         if len(nodes) < 2:
             nodes = list(G.nodes)
     keys = {n: _date_key(G.nodes[n]) for n in nodes if n in G}
@@ -646,8 +667,9 @@ def compute_graph_report(
         When ``G`` has no nodes.
     """
     _require_nonempty(G)
+    order, A = citation_matrix(G)
     if metrics is None:
-        metrics = compute_node_metrics(G, seed=seed)
+        metrics = _node_metrics(G, order, A, seed=seed)
     ranked = metrics.sort_values(["pagerank", "in_corpus_citations"], ascending=False, kind="stable")
     top_rows = [
         {
@@ -663,7 +685,7 @@ def compute_graph_report(
         G, metrics, max_communities=top if max_communities is None else max_communities
     )
     core = core_papers(G)
-    cocitation = compute_cocitation(G, top=top)
+    cocitation = _cocitation(order, A, top=top, min_weight=2, nodes=None)
     titles = {n: G.nodes[n].get("title") for n in set(cocitation["paper_a"]) | set(cocitation["paper_b"])}
     cocitation["title_a"] = cocitation["paper_a"].map(titles)
     cocitation["title_b"] = cocitation["paper_b"].map(titles)
@@ -677,5 +699,5 @@ def compute_graph_report(
         "core": len(core),
         "cocitation": _records(cocitation),
         "lineage": _records(compute_lineage(G)),
-        "discovery": _records(compute_discovery(G, core=core, top=top)),
+        "discovery": _records(_discovery(G, order, A, core=core, top=top, min_links=1)),
     }

@@ -57,23 +57,12 @@ _NODE_COLUMNS = (
 )
 
 
-def _clean(value: Any) -> Any:
-    """pandas missing values (NaN, NA, NaT) → None; numpy scalars → Python scalars."""
-    if value is None:
-        return None
-    try:
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
-def _int_or_none(value: Any) -> int | None:
-    value = _clean(value)
-    return None if value is None else int(value)
+def _column(frame: pd.DataFrame, name: str, *, integer: bool = False) -> list[Any]:
+    """A column as Python values with every missing value (NaN, NA, NaT) as None."""
+    col = frame[name]
+    if integer:
+        col = pd.to_numeric(col, errors="coerce").astype("Int64")
+    return [None if v is pd.NA else v for v in col.astype(object).where(col.notna(), None).tolist()]
 
 
 def build_citation_graph(db: sqlite_utils.Database) -> nx.DiGraph:
@@ -110,20 +99,22 @@ def build_citation_graph(db: sqlite_utils.Database) -> nx.DiGraph:
             facets[facet] = sorted(set(values))
 
     G = nx.DiGraph()
-    cols = {c: papers[c].tolist() for c in _NODE_COLUMNS}
     ints = {"year", "citation_count", "hop"}
-    for i, pid in enumerate(papers["paper_id"].tolist()):
-        attrs: dict[str, Any] = {
-            c: (_int_or_none(cols[c][i]) if c in ints else _clean(cols[c][i])) for c in _NODE_COLUMNS
-        }
-        attrs["authors"] = list(authors.get(pid, ()))
-        attrs["labels"] = by_paper.get(pid, {})
-        G.add_node(pid, **attrs)
+    cols = [_column(papers, c, integer=c in ints) for c in _NODE_COLUMNS]
+    ids = papers["paper_id"].tolist()
+    G.add_nodes_from(
+        (
+            pid,
+            {**dict(zip(_NODE_COLUMNS, values)), "authors": list(authors.get(pid, ())),
+             "labels": by_paper.get(pid, {})},
+        )
+        for pid, *values in zip(ids, *cols)
+    )
 
-    infl = citations["is_influential"].tolist()
+    flags = [None if f is None else bool(f) for f in _column(citations, "is_influential")]
     G.add_edges_from(
-        (a, b, {"is_influential": None if _clean(f) is None else bool(f)})
-        for a, b, f in zip(citations["citing_id"].tolist(), citations["cited_id"].tolist(), infl)
+        (a, b, {"is_influential": f})
+        for a, b, f in zip(citations["citing_id"].tolist(), citations["cited_id"].tolist(), flags)
         if a != b
     )
     return G

@@ -201,7 +201,7 @@ def _write_trends(rep: trends_mod.TrendsReport, out: Path) -> list[Path]:
         csv(f"trends_{_slug(facet)}.csv", df)
     csv("emerging.csv", rep.emerging)
     figures: list[tuple[str, str, Any]] = [
-        ("papers", "Papers over time", plots.plot_paper_counts(rep.paper_counts)),
+        ("papers_per_period", "Papers over time", plots.plot_paper_counts(rep.paper_counts)),
     ]
     for facet, df in rep.trends.items():
         figures.append((f"trends_{_slug(facet)}", f"{facet} over time",
