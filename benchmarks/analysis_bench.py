@@ -9,7 +9,7 @@ preferential attachment, labels for every facet with a planted GRPO rise).
 Then, each in its own process so peak memory (ru_maxrss) is its own:
 
 * ``graph``  — the CLI command itself (``rlmllm-graph graph --json``), in-process;
-* ``trends`` — the CLI command itself (``rlmllm-graph trends --json``);
+* ``trends`` — the CLI command itself (``rlmllm-graph trends --json --out DIR``: CSV and HTML charts);
 * baseline  — the same citation graph, built the same way, then networkx's
   defaults ``nx.pagerank(G)`` and ``nx.community.louvain_communities`` (on the
   undirected graph, seed 42) beside ours (``compute_pagerank`` and
@@ -143,19 +143,21 @@ def worker_cli(command: str, db_path: str) -> dict[str, float]:
     from rlmllm_graph.cli import cli
 
     args = [command, "--db", db_path, "--json"]
+    if command == "trends":  # the whole path: tables and interactive charts written too
+        args += ["--out", tempfile.mkdtemp(prefix="trends-bench-")]
     buf = io.StringIO()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     with contextlib.redirect_stdout(buf):
         try:
             cli.main(args, prog_name="rlmllm-graph")
         except SystemExit as e:
             if e.code not in (0, None):
                 raise RuntimeError(f"{command} exited {e.code}") from None
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     out = json.loads(buf.getvalue())
     summary = {"nodes": out["nodes"], "communities": out["n_communities"]} if command == "graph" else {
         "rising": [f"{r['facet']}={r['value']}" for r in out["emerging"] if r["rising"]][:5]}
-    return {"seconds": seconds, "peak_rss_mb": peak_rss_mb(), **summary}
+    return {"seconds": seconds, "cpu": cpu, "peak_rss_mb": peak_rss_mb(), **summary}
 
 
 def worker_baseline(db_path: str, *, skip_louvain: bool) -> dict[str, float]:
@@ -164,22 +166,20 @@ def worker_baseline(db_path: str, *, skip_louvain: bool) -> dict[str, float]:
 
     from rlmllm_graph import analysis, graph, store
 
+    res: dict[str, float] = {}
+
+    def timed(name: str, f):  # wall and CPU seconds (the machine may be shared: CPU is the fairer ratio)
+        t0, c0 = time.perf_counter(), time.process_time()
+        out = f()
+        res[name + "_s"], res[name + "_cpu"] = time.perf_counter() - t0, time.process_time() - c0
+        return out
+
     db = store.open_db(db_path, create=False)
-    t0 = time.perf_counter()
-    G = graph.build_citation_graph(db)
-    res: dict[str, float] = {"build_graph_s": time.perf_counter() - t0}
-
-    t0 = time.perf_counter()
-    ours_pr = analysis.compute_pagerank(G)
-    res["ours_pagerank_s"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    nx_pr = nx.pagerank(G)
-    res["nx_pagerank_s"] = time.perf_counter() - t0
+    G = timed("build_graph", lambda: graph.build_citation_graph(db))
+    ours_pr = timed("ours_pagerank", lambda: analysis.compute_pagerank(G))
+    nx_pr = timed("nx_pagerank", lambda: nx.pagerank(G))
     res["pagerank_max_abs_diff"] = max(abs(ours_pr[n] - nx_pr[n]) for n in G)
-
-    t0 = time.perf_counter()
-    comm = analysis.compute_communities(G, seed=42)
-    res["ours_communities_s"] = time.perf_counter() - t0
+    comm = timed("ours_communities", lambda: analysis.compute_communities(G, seed=42))
     U = G.to_undirected(as_view=False)
     groups: dict[int, set] = {}
     for n, c in comm.items():
@@ -187,9 +187,7 @@ def worker_baseline(db_path: str, *, skip_louvain: bool) -> dict[str, float]:
     res["ours_modularity"] = nx.community.modularity(U, list(groups.values()))
     res["ours_communities"] = sum(1 for c in set(comm.values()) if c >= 0)
     if not skip_louvain:
-        t0 = time.perf_counter()
-        louvain = nx.community.louvain_communities(U, seed=42)
-        res["nx_louvain_s"] = time.perf_counter() - t0
+        louvain = timed("nx_louvain", lambda: nx.community.louvain_communities(U, seed=42))
         res["nx_modularity"] = nx.community.modularity(U, louvain)
         res["nx_communities"] = sum(1 for c in louvain if len(c) > 1)
     res["peak_rss_mb"] = peak_rss_mb()
@@ -239,27 +237,32 @@ def main() -> None:
         base = run_worker("baseline", str(db_path), *(["skip-louvain"] if a.skip_louvain else []))
 
     print()
-    print(f"{'what':<44} {'time':>9} {'peak RSS':>10}")
-    print(f"{'rlmllm-graph graph --json (whole command)':<44} {graph['seconds']:>8.1f}s "
-          f"{graph['peak_rss_mb']:>8.0f}MB   {graph['nodes']:,} nodes, {graph['communities']:,} communities")
-    print(f"{'rlmllm-graph trends --json (whole command)':<44} {trends['seconds']:>8.1f}s "
-          f"{trends['peak_rss_mb']:>8.0f}MB   rising: {', '.join(trends['rising']) or '-'}")
-    print(f"{'baseline process (build graph + both sides)':<44} {'':>9} {base['peak_rss_mb']:>8.0f}MB")
-    print(f"  build_citation_graph (shared by both)      {base['build_graph_s']:>8.1f}s")
+    print(f"load average while running: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
+          "(wall time suffers when others share the machine; CPU time does not)")
+    print(f"{'what':<44} {'wall':>8} {'CPU':>8} {'peak RSS':>9}")
+    print(f"{'rlmllm-graph graph --json (whole command)':<44} {graph['seconds']:>7.1f}s {graph['cpu']:>7.1f}s "
+          f"{graph['peak_rss_mb']:>7.0f}MB   {graph['nodes']:,} nodes, {graph['communities']:,} communities")
+    print(f"{'  of which build_citation_graph':<44} {base['build_graph_s']:>7.1f}s {base['build_graph_cpu']:>7.1f}s")
+    print(f"{'rlmllm-graph trends --json --out DIR':<44} {trends['seconds']:>7.1f}s {trends['cpu']:>7.1f}s "
+          f"{trends['peak_rss_mb']:>7.0f}MB   rising: {', '.join(trends['rising']) or '-'}")
+    print(f"{'baseline process (build graph + both sides)':<44} {'':>8} {'':>8} {base['peak_rss_mb']:>7.0f}MB")
     print()
-    print(f"{'step':<22} {'ours':>9} {'networkx':>10} {'ratio':>8}")
-    pr_ratio = base["nx_pagerank_s"] / base["ours_pagerank_s"]
-    print(f"{'pagerank':<22} {base['ours_pagerank_s']:>8.2f}s {base['nx_pagerank_s']:>9.2f}s {pr_ratio:>7.1f}x"
+    print(f"{'step (same graph, same run)':<28} {'ours':>14} {'networkx':>16} {'ratio (CPU)':>12}")
+    pr_ratio = base["nx_pagerank_cpu"] / base["ours_pagerank_cpu"]
+    print(f"{'pagerank vs nx.pagerank':<28} {base['ours_pagerank_s']:>6.2f}s/{base['ours_pagerank_cpu']:.2f}s "
+          f"{base['nx_pagerank_s']:>8.2f}s/{base['nx_pagerank_cpu']:.2f}s {pr_ratio:>10.1f}x"
           f"   max |diff| {base['pagerank_max_abs_diff']:.1e}")
     if "nx_louvain_s" in base:
-        c_ratio = base["nx_louvain_s"] / base["ours_communities_s"]
-        print(f"{'communities':<22} {base['ours_communities_s']:>8.2f}s {base['nx_louvain_s']:>9.2f}s "
-              f"{c_ratio:>7.1f}x   modularity {base['ours_modularity']:.3f} (Leiden) vs "
+        c_ratio = base["nx_louvain_cpu"] / base["ours_communities_cpu"]
+        print(f"{'communities vs nx Louvain':<28} {base['ours_communities_s']:>6.2f}s/"
+              f"{base['ours_communities_cpu']:.2f}s {base['nx_louvain_s']:>8.2f}s/{base['nx_louvain_cpu']:.2f}s "
+              f"{c_ratio:>10.1f}x   modularity {base['ours_modularity']:.3f} (Leiden) vs "
               f"{base['nx_modularity']:.3f} (Louvain); {base['ours_communities']} vs {base['nx_communities']} "
               "communities")
     else:
-        print(f"{'communities':<22} {base['ours_communities_s']:>8.2f}s {'skipped':>10}"
-              f"   modularity {base['ours_modularity']:.3f}")
+        print(f"{'communities':<28} {base['ours_communities_s']:>6.2f}s/{base['ours_communities_cpu']:.2f}s "
+              f"{'skipped':>16}   modularity {base['ours_modularity']:.3f}")
+    print("(times are wall/CPU seconds)")
     ok = graph["seconds"] < 60 and graph["peak_rss_mb"] < 4096
     print()
     print(f"target: full graph analysis < 60 s and < 4 GB: {'met' if ok else 'NOT met'}"
