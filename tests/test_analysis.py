@@ -224,3 +224,19 @@ def test_graph_report_shape(G):
 def test_graph_report_of_empty_graph_raises():
     with pytest.raises(EmptyGraph, match="no papers"):
         compute_graph_report(nx.DiGraph())
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    from rlmllm_graph import analysis, graph
+
+    for module in (analysis, graph):
+        result = doctest.testmod(module)
+        assert result.failed == 0 and result.attempted > 0, module.__name__
+
+
+def test_direction_matters_so_undirected_graphs_are_refused():
+    with pytest.raises(nx.NetworkXNotImplemented):
+        compute_node_metrics(nx.Graph([(1, 2)]))
+    assert compute_communities(nx.Graph([(1, 2), (2, 3), (1, 3)])) == {1: 0, 2: 0, 3: 0}

@@ -151,3 +151,12 @@ def test_trends_report_from_the_database(db):
 def test_trends_report_on_empty_database(db):
     with pytest.raises(EmptyGraph):
         compute_trends_report(db)
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    from rlmllm_graph import trends
+
+    result = doctest.testmod(trends)
+    assert result.failed == 0 and result.attempted > 0

@@ -15,7 +15,7 @@ of :func:`networkx.community.louvain_communities`.
 >>> import networkx as nx
 >>> G = nx.DiGraph([("b", "a"), ("c", "a"), ("c", "b")])
 >>> m = compute_node_metrics(G)
->>> m.loc["a", "in_corpus_citations"], m.loc["c", "in_corpus_references"]
+>>> int(m.loc["a", "in_corpus_citations"]), int(m.loc["c", "in_corpus_references"])
 (2, 2)
 >>> m["pagerank"].idxmax()
 'a'
@@ -34,6 +34,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from networkx.utils import not_implemented_for
 
 from .errors import EmptyGraph
 from .graph import citation_matrix
@@ -126,6 +127,7 @@ def _pagerank_vector(A: sp.csr_array, *, alpha: float, tol: float, max_iter: int
     return x / x.sum()
 
 
+@not_implemented_for("undirected")
 def compute_pagerank(
     G: nx.DiGraph, *, alpha: float = 0.85, tol: float = 1.0e-6, max_iter: int = 100
 ) -> dict[Any, float]:
@@ -288,6 +290,7 @@ def _community_names(G: nx.Graph, communities: dict[Any, int]) -> dict[int, str]
     return names
 
 
+@not_implemented_for("undirected")
 def compute_node_metrics(G: nx.DiGraph, *, seed: int = 42) -> pd.DataFrame:
     """Per-paper network metrics, one row per node.
 
@@ -414,6 +417,7 @@ def _rows_of(order: list[Any], nodes: Iterable[Any] | None) -> np.ndarray | None
     return np.array(sorted({index[n] for n in nodes if n in index}), dtype=np.int64)
 
 
+@not_implemented_for("undirected")
 def compute_cocitation(
     G: nx.DiGraph, *, top: int = 20, min_weight: int = 2, nodes: Iterable[Any] | None = None
 ) -> pd.DataFrame:
@@ -433,6 +437,7 @@ def _cocitation(order: list[Any], A: sp.csr_array, *, top: int, min_weight: int,
     return _top_pairs(AT, order, degree, rows=_rows_of(order, nodes), top=top, min_weight=min_weight)
 
 
+@not_implemented_for("undirected")
 def compute_coupling(
     G: nx.DiGraph, *, top: int = 20, min_weight: int = 2, nodes: Iterable[Any] | None = None
 ) -> pd.DataFrame:
@@ -450,6 +455,7 @@ def compute_coupling(
 # --------------------------------------------------------------------------- discovery
 
 
+@not_implemented_for("undirected")
 def compute_discovery(
     G: nx.DiGraph, *, core: Sequence[Any] | None = None, top: int = 20, min_links: int = 1
 ) -> pd.DataFrame:
@@ -556,6 +562,7 @@ def _logsumexp(values: list[float]) -> float:
     return m + math.log(sum(math.exp(v - m) for v in values))
 
 
+@not_implemented_for("undirected")
 def compute_lineage(G: nx.DiGraph, *, nodes: Iterable[Any] | None = None) -> pd.DataFrame:
     """The main path of the citation DAG: the chain of papers most knowledge flowed through.
 
@@ -643,6 +650,7 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     return [{k: (v.item() if isinstance(v, np.generic) else v) for k, v in r.items()} for r in recs]
 
 
+@not_implemented_for("undirected")
 def compute_graph_report(
     G: nx.DiGraph,
     *,

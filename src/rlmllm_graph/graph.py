@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 import sqlite_utils
+from networkx.utils import not_implemented_for
 
 from . import store
 
@@ -171,6 +172,7 @@ def _similarity_graph(
     return H
 
 
+@not_implemented_for("undirected")
 def build_cocitation_graph(
     G: nx.DiGraph, *, min_weight: int = 1, nodes: Iterable[Any] | None = None
 ) -> nx.Graph:
@@ -199,6 +201,7 @@ def build_cocitation_graph(
     return _similarity_graph(AT, order, degree, min_weight=min_weight, rows=rows)
 
 
+@not_implemented_for("undirected")
 def build_coupling_graph(
     G: nx.DiGraph, *, min_weight: int = 1, nodes: Iterable[Any] | None = None
 ) -> nx.Graph:
