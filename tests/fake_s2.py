@@ -389,7 +389,7 @@ class _Handler(BaseHTTPRequestHandler):
             headers = {}
             if fault.startswith("429-retry-after:"):
                 headers["Retry-After"] = fault.split(":", 1)[1]
-            msg = {"message": "Too Many Requests"} if status == 429 else {"message": "Internal Server Error"}
+            msg = {"message": {429: "Too Many Requests", 403: "Forbidden"}.get(status, "Internal Server Error")}
             self._send(status, headers, json.dumps(msg).encode(), req)
             return
         status, headers, obj = fake.handle(method, self.path, body)
@@ -468,7 +468,7 @@ def make_graph(
     pool_refs = [r.paper_id for r in refs]
     pool_out = [o.paper_id for o in outside]
     for i, c in enumerate(citers):
-        k = rng.randint(*refs_per_paper)
+        k = min(rng.randint(*refs_per_paper), 1 + len(pool_refs) + len(pool_out) + min(i, 200))
         chosen = {seed.paper_id}
         earlier = [x.paper_id for x in citers[max(0, i - 200): i]]
         while len(chosen) < k:
@@ -479,7 +479,7 @@ def make_graph(
             chosen.add(rng.choice(pool))
         c.references = sorted(chosen) + ([None] if i % 11 == 5 else [])
     for i, p in enumerate(refs):
-        k = rng.randint(*refs_per_paper) // 2
+        k = min(rng.randint(*refs_per_paper) // 2, len(pool_out))
         chosen = set()
         while len(chosen) < k:
             pool = pool_refs[:i] if (rng.random() < 0.5 and i) else pool_out
