@@ -25,7 +25,7 @@ from .database import ClassifyReport, classify_database, label_paper
 from .evaluate import TARGETS, Evaluation, FacetScore, cross_validate, evaluate_gold, score
 from .lexicon import Lexicon, load_lexicon
 from .model import LabelledPaper, labels_dir, load_labelled, read_labelled
-from .predict import TITLE_ONLY_FACTOR, keyword_labels, keyword_predict
+from .predict import TITLE_ONLY_FACTOR, keyword_labels, keyword_predict, read_records
 from .vocabulary import FACETS, SINGLE_VALUED, check_labels, parse_assignments
 
 __all__ = [
@@ -54,6 +54,7 @@ __all__ = [
     "parse_assignments",
     "predict_labels",
     "read_labelled",
+    "read_records",
     "reset_classifier",
     "score",
 ]

@@ -4,7 +4,7 @@ Features are TF-IDF word 1-2-grams of title and abstract, TF-IDF character
 3-5-grams of the title (robust to names such as "DanceGRPO" or "Video-R1"), and
 the lexicon's hits as binary columns. Each value of a several-valued facet gets a
 logistic regression (``class_weight="balanced"``, fixed ``random_state``), whose
-probability is the value's confidence; ``relevance`` gets one multinomial model;
+probability is the value's confidence; ``relevance`` gets one-vs-rest models, normalised;
 ``strategy`` gets "trains with RL at all" and "SFT cold start before RL".
 
 Training is deterministic and takes about a second, so the model is fitted on
@@ -269,24 +269,22 @@ class LearnedModel:
         self.thresholds = np.array(thresholds, dtype=np.float32)
         self.W = np.vstack(cols_w).T.copy() if cols_w else np.zeros((X.shape[1], 0), dtype=np.float32)
         self.b = np.array(cols_b, dtype=np.float32)
-        yr = [p.labels["relevance"][0] if p.labels["relevance"] else "other" for p in papers]
-        mr = LogisticRegression(C=self.C, class_weight="balanced", solver="lbfgs", max_iter=3000,
-                                random_state=self.seed)
-        mr.fit(X, yr)
-        self.rel_classes = [str(c) for c in mr.classes_]
-        coef = mr.coef_.astype(np.float32)
-        if len(self.rel_classes) == 2:  # binary: sklearn keeps one row
-            coef = np.vstack([-coef[0], coef[0]])
-            inter = np.array([-mr.intercept_[0], mr.intercept_[0]], dtype=np.float32)
-        else:
-            inter = mr.intercept_.astype(np.float32)
-        self.Wr = coef.T.copy()
-        self.br = inter
+        # relevance: one-vs-rest models, probabilities normalised to sum to one
+        yr = np.array([p.labels["relevance"][0] if p.labels["relevance"] else "other" for p in papers])
+        self.rel_classes = [c for c in FACETS["relevance"] if (yr == c).any()]
+        rel_w, rel_b = [], []
+        for c in self.rel_classes:
+            m = self._binary().fit(X, yr == c)
+            rel_w.append(m.coef_[0].astype(np.float32))
+            rel_b.append(np.float32(m.intercept_[0]))
+        self.Wr = np.vstack(rel_w).T.copy()
+        self.br = np.array(rel_b, dtype=np.float32)
         return self
 
     def _binary(self) -> LogisticRegression:
-        return LogisticRegression(C=self.C, class_weight="balanced", solver="liblinear", random_state=self.seed,
-                                  max_iter=2000)
+        # the dual liblinear solver: 20x faster than the primal when features far outnumber papers
+        return LogisticRegression(C=self.C, class_weight="balanced", solver="liblinear", dual=True, tol=1e-4,
+                                  random_state=self.seed, max_iter=5000)
 
     def _threshold(self, X: sp.csr_matrix, y: np.ndarray, ruled: np.ndarray, folds: np.ndarray) -> float:
         """The probability from which the model says yes: best F1 of "rule or model" on out-of-fold predictions."""
@@ -313,10 +311,8 @@ class LearnedModel:
         """(binary probabilities, one column per ``binary_keys``; relevance probabilities per ``rel_classes``)."""
         z = X @ self.W + self.b
         P = 1.0 / (1.0 + np.exp(-np.asarray(z, dtype=np.float64)))
-        zr = np.asarray(X @ self.Wr + self.br, dtype=np.float64)
-        zr -= zr.max(axis=1, keepdims=True)
-        er = np.exp(zr)
-        R = er / er.sum(axis=1, keepdims=True)
+        sr = 1.0 / (1.0 + np.exp(-np.asarray(X @ self.Wr + self.br, dtype=np.float64)))
+        R = sr / sr.sum(axis=1, keepdims=True)
         return P, R
 
     def top_terms(self, X: sp.csr_matrix, row: int, weights: np.ndarray, *, k: int = 3) -> list[str]:

@@ -6,7 +6,7 @@ decides when its probability reaches the threshold (source ``model``, evidence =
 the words that weighed most). Then the facet logic of DESIGN.md:
 
 - ``relevance`` takes exactly one value: a survey is ``related``; else the
-  multinomial model's most probable value.
+  one-vs-rest models' most probable value.
 - ``strategy`` takes at most one: "does the paper train with RL" (a named RL
   algorithm, or the model), then ``sft+rl`` when a cold start / SFT-then-RL
   phrase is found or the model says so, else ``rl``.
@@ -27,12 +27,13 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import BadInput
+from ..errors import BadInput, MalformedRecord
 from .lexicon import Lexicon, Scan, sentence_around
 from .model import LearnedModel
 from .vocabulary import FACETS, VALUE_FREE_ALGORITHMS, empty_labels
 
-__all__ = ["Prediction", "TITLE_ONLY_FACTOR", "combine", "keyword_labels", "paper_text"]
+__all__ = ["Prediction", "TITLE_ONLY_FACTOR", "combine", "keyword_labels", "keyword_predict", "paper_text",
+           "read_records"]
 
 #: confidences of a paper with no abstract are multiplied by this
 TITLE_ONLY_FACTOR = 0.8
@@ -80,6 +81,34 @@ def paper_text(record: Mapping[str, Any]) -> tuple[str, str | None, str | None]:
     title = title if isinstance(title, str) and title.strip() else None
     abstract = abstract if isinstance(abstract, str) and abstract.strip() else None
     return pid, title, abstract
+
+
+def read_records(lines: Iterable[str], *, source: str) -> list[dict[str, Any]]:
+    """Parse ``classify --input`` JSONL: one ``{"paper_id", "title", "abstract"}`` object a line (other keys ignored).
+
+    Raises :class:`MalformedRecord` naming ``source`` and the line: not JSON, not an object, no ``paper_id``,
+    or a title/abstract that is neither a string nor null.
+    """
+    import json
+
+    out: list[dict[str, Any]] = []
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise MalformedRecord(f"not JSON ({e.msg})", path=source, line=n) from None
+        if not isinstance(rec, dict):
+            raise MalformedRecord("expected a JSON object", path=source, line=n)
+        pid = rec.get("paper_id")
+        if not isinstance(pid, str) or not pid.strip():
+            raise MalformedRecord("no paper_id", path=source, line=n)
+        for key in ("title", "abstract"):
+            if rec.get(key) is not None and not isinstance(rec[key], str):
+                raise MalformedRecord(f"{key} must be a string or null", path=source, line=n)
+        out.append({"paper_id": pid, "title": rec.get("title"), "abstract": rec.get("abstract")})
+    return out
 
 
 def _evidence(hit_field: str, start: int, end: int, title: str | None, abstract: str | None) -> str:

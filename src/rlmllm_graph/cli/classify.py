@@ -1,3 +1,192 @@
-"""Commands of the classify group (see DESIGN.md)."""
+"""``classify`` and ``label``: tag papers by the survey's taxonomy, and correct them by hand."""
 
 from __future__ import annotations
+
+import gzip
+import io
+import json
+import sys
+from pathlib import Path
+from typing import IO, Any
+
+import click
+
+from .. import classify as clf
+from ..errors import BadInput
+from .common import cli, db_option, echo_json, json_option, open_database, progress_bar
+
+
+def _open_text(path: str) -> IO[str]:
+    if path == "-":
+        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8")
+    p = Path(path)
+    if not p.exists():
+        raise click.UsageError(f"{path}: no such file")
+    if p.is_dir():
+        raise click.UsageError(f"{path} is a folder, not a JSONL file")
+    if p.suffix == ".gz":
+        return gzip.open(p, "rt", encoding="utf-8")
+    return p.open(encoding="utf-8")
+
+
+def _read_lines(path: str) -> list[str]:
+    try:
+        with _open_text(path) as fh:
+            return list(fh)
+    except UnicodeDecodeError:
+        raise BadInput(f"{path}: not UTF-8 text") from None
+    except (OSError, EOFError) as e:
+        raise BadInput(f"{path}: cannot read ({e})") from None
+
+
+def _render_evaluation(ev: clf.Evaluation) -> None:
+    click.echo(
+        f"{ev.kind}: {ev.papers} papers ({ev.with_abstract} with abstract, {ev.papers - ev.with_abstract} title only); "
+        f"classifier trained on {ev.trained_on} labelled papers"
+    )
+    click.echo(f"{'facet':<12} {'metric':<9} {'ours':>6} {'keyword':>8} {'target':>7}")
+    ok = ev.meets_targets()
+    for facet in clf.FACETS:
+        o, b = ev.ours[facet], ev.baseline[facet]
+        target = clf.TARGETS[facet][1]
+        mark = ("  met" if ok[facet] else "  not met") if facet in ok else ""
+        shown = f"{target:>7.2f}" if target else f"{'-':>7}"
+        click.echo(f"{facet:<12} {o.target_metric + '-F1':<9} {o.headline:>6.3f} {b.headline:>8.3f} {shown}{mark}")
+    click.echo("")
+    click.echo(f"{'facet':<12} {'value':<11} {'P':>5} {'R':>5} {'F1':>5}   {'keyword F1':>10} {'support':>8}")
+    for facet in clf.FACETS:
+        o, b = ev.ours[facet], ev.baseline[facet]
+        for v, d in o.values.items():
+            if not d["support"] and not d["predicted"] and not b.values[v]["predicted"]:
+                continue
+            click.echo(
+                f"{facet:<12} {v:<11} {d['precision']:>5.2f} {d['recall']:>5.2f} {d['f1']:>5.2f}   "
+                f"{b.values[v]['f1']:>10.2f} {d['support']:>8}"
+            )
+
+
+@cli.command()
+@db_option
+@click.option("--input", "input_path", metavar="IN.jsonl",
+              help="File mode: classify these papers (JSONL, .gz or '-' for stdin) without a database.")
+@click.option("--output", "output_path", metavar="OUT.jsonl",
+              help="File mode: where to write the labels (default: stdout).")
+@click.option("--evaluate", "gold_path", metavar="GOLD.jsonl",
+              help="Score the classifier on gold labels beside the keyword baseline (trained without those papers).")
+@click.option("--cross-validate", "cv", is_flag=True,
+              help="k-fold cross-validation on the labelled papers in data/labels, beside the keyword baseline.")
+@click.option("--folds", default=5, show_default=True, type=click.IntRange(2, 20), help="Folds for --cross-validate.")
+@click.option("--force", is_flag=True, help="Re-classify every paper, not only those whose text changed.")
+@json_option
+def classify(db_path: str, input_path: str | None, output_path: str | None, gold_path: str | None, cv: bool,
+             folds: int, force: bool, as_json: bool) -> None:
+    """Tag papers by the survey's taxonomy (relevance, modality, algorithm,
+    paradigm, reward, strategy, application), each label with a confidence and
+    the phrase or sentence that justifies it.
+
+    With no file option, classifies the papers of the database, skipping those
+    whose title and abstract have not changed since they were last classified.
+    Manual labels (see `label`) are never overwritten.
+
+    \b
+    Examples:
+      rlmllm-graph classify                                  # the database
+      rlmllm-graph classify --input papers.jsonl --output labels.jsonl
+      rlmllm-graph classify --evaluate data/labels/heldout.jsonl
+      rlmllm-graph classify --cross-validate --json
+
+    \b
+    --input lines:  {"paper_id": "...", "title": "...", "abstract": "..." or null}
+    --output lines: {"paper_id", "labels": {facet: [values]}, "confidence": {facet: {value: p}},
+                     "evidence": {facet: {value: "phrase"}}}
+    --evaluate lines: {"paper_id", "title", "abstract", "gold": {facet: [values]}}
+    """
+    modes = [m for m, on in (("--input", input_path), ("--evaluate", gold_path), ("--cross-validate", cv)) if on]
+    if len(modes) > 1:
+        raise click.UsageError(f"{' and '.join(modes)} cannot be used together")
+    if output_path and not input_path:
+        raise click.UsageError("--output needs --input")
+    if input_path:
+        records = clf.read_records(_read_lines(input_path), source=input_path)
+        results = clf.predict_labels(records)
+        if not output_path or output_path == "-":
+            for r in results:
+                click.echo(json.dumps(r, ensure_ascii=False))
+            return
+        out = Path(output_path)
+        if out.is_dir():
+            raise click.UsageError(f"{output_path} is a folder")
+        if not out.parent.exists():
+            raise click.UsageError(f"folder {out.parent} does not exist")
+        with out.open("w", encoding="utf-8") as fh:
+            for r in results:
+                fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+        summary = {"papers": len(results), "output": str(out)}
+        if as_json:
+            echo_json(summary)
+        else:
+            click.echo(f"Classified {len(results)} papers into {out}", err=True)
+        return
+    if gold_path or cv:
+        if gold_path:
+            gold = clf.read_labelled(_read_lines(gold_path), source=gold_path)
+            if not gold:
+                raise BadInput(f"{gold_path}: no gold papers")
+            ev = clf.evaluate_gold(gold)
+        else:
+            ev = clf.cross_validate(folds=folds)
+        if as_json:
+            echo_json(ev.as_dict())
+        else:
+            _render_evaluation(ev)
+        return
+    db = open_database(db_path, create=False)
+    total = int(db.execute("SELECT count(*) FROM papers").fetchone()[0])
+    with progress_bar(total, "Classifying") as bar:
+        report = clf.classify_database(db, progress=bar.update, force=force)
+    if as_json:
+        echo_json(report.as_dict())
+        return
+    click.echo(
+        f"Classified {report.classified} of {report.papers} papers ({report.unchanged} unchanged, skipped; "
+        f"{report.title_only} of the classified have no abstract); {report.labels_written} labels written"
+        + (f"; {report.kept_manual} held back where manual labels win" if report.kept_manual else "")
+    )
+    rel = report.counts.get("relevance", {})
+    if rel:
+        click.echo("relevance   " + ", ".join(f"{v} {n}" for v, n in sorted(rel.items(), key=lambda kv: -kv[1])))
+
+
+@cli.command()
+@click.argument("paper_id")
+@click.argument("assignments", nargs=-1, required=True, metavar="FACET=VALUE...")
+@db_option
+@json_option
+def label(paper_id: str, assignments: tuple[str, ...], db_path: str, as_json: bool) -> None:
+    """Set a paper's labels by hand. A manual label replaces every label of its
+    facet on that paper and always wins over the classifier (`classify` never
+    overwrites it). Several values: repeat the facet or separate with commas.
+
+    \b
+    Facets and values:
+      relevance    core | related | other          (exactly one)
+      modality     image, video, audio, 3d
+      algorithm    grpo, ppo, dpo, rloo, reinforce, opmd, other
+      paradigm     value-free, value-based
+      reward       rule, model, process
+      strategy     rl | sft+rl                     (one)
+      application  general, math, medical, gui-agent, spatial, perception, generation, other
+
+    \b
+    Examples:
+      rlmllm-graph label ARXIV:2503.06749 relevance=core modality=image algorithm=grpo
+      rlmllm-graph label 2504.21277 relevance=related modality=image,video,audio
+    """
+    labels = clf.parse_assignments(assignments)
+    db = open_database(db_path, create=False)
+    result: dict[str, Any] = clf.label_paper(db, paper_id, labels)
+    if as_json:
+        echo_json(result)
+        return
+    shown = "; ".join(f"{f}={','.join(v)}" for f, v in result["labels"].items())
+    click.echo(f"Labelled {result['paper_id']} ({result['title'] or 'untitled'}): {shown} (manual)")
