@@ -200,7 +200,7 @@ def screenshots(browser, out: Path, tmp: Path) -> None:
     page = browser.new_page(viewport={"width": 1400, "height": 860})
     page.goto((tmp / "shared-site" / "trends.html").as_uri())
     page.wait_for_function("document.body.dataset.ready === '1'")
-    page.screenshot(path=str(out / "trends.png"), full_page=False, clip={"x": 0, "y": 0, "width": 1400, "height": 1500})
+    page.screenshot(path=str(out / "trends.png"), full_page=True, clip={"x": 0, "y": 0, "width": 1400, "height": 1450})
     page.close()
     print(f"screenshots: {out / 'explorer.png'}, {out / 'trends.png'}")
 

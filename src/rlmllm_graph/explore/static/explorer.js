@@ -202,7 +202,16 @@
   function centreOn(i) {
     var d = renderer.getNodeDisplayData(String(i));
     if (!d) return;
-    renderer.getCamera().animate({ x: d.x, y: d.y, ratio: Math.min(renderer.getCamera().ratio, 0.25) }, { duration: 500 });
+    // zoom in to a scale where a neighbourhood fills the view, more so in big graphs
+    var cam = renderer.getCamera(), ratio = Math.min(cam.ratio, Math.max(0.08, Math.min(0.6, Math.sqrt(200 / N))));
+    // centre the paper in the part of the canvas the details panel leaves visible
+    var panel = $("details").hidden ? 0 : $("details").offsetWidth;
+    var dims = renderer.getDimensions();
+    var target = renderer.viewportToFramedGraph(
+      { x: dims.width / 2 + panel / 2, y: dims.height / 2 },
+      { cameraState: { x: d.x, y: d.y, ratio: ratio, angle: cam.angle } }
+    );
+    cam.animate({ x: target.x, y: target.y, ratio: ratio }, { duration: 500 });
   }
 
   function labelLink(list, i) {
