@@ -56,6 +56,17 @@ def test_plot_trends_is_a_stacked_area_with_hover():
     assert list(cum.data[0].y)[-3:] == [1, 2, 2]
 
 
+def test_plot_trends_share_hides_thin_periods_and_colours_differ():
+    t = compute_trends(PAPERS, LABELS, facet="algorithm")
+    fig = plot_trends(t, facet="algorithm", measure="share", min_total=1)
+    assert list(fig.data[0].x) == ["2025-01", "2025-02", "2025-03"]  # 2024 months have no labelled paper
+    assert len(plot_trends(t, facet="algorithm", measure="share", min_total=2).data[0].x) == 0
+    many = pd.DataFrame({"period": "2025-01", "value": [f"v{i}" for i in range(12)], "count": 1, "total": 12,
+                         "share": 1 / 12, "cumulative": 1})
+    colours = [tr.line.color for tr in plot_trends(many, facet="x").data]
+    assert len(set(colours)) == 12
+
+
 def test_plot_trends_empty_says_so():
     fig = plot_trends(compute_trends(PAPERS, LABELS, facet="reward"), facet="reward")
     assert len(fig.data) == 0 and "No papers" in fig.layout.annotations[0].text
@@ -84,12 +95,17 @@ def test_plot_timeline_of_core_papers():
     assert "citations" in d.hovertemplate
     assert d.marker.size[0] > fig.data[0].marker.size[0]  # 100 citations > 10
     assert "Timeline" in fig.layout.title.text and fig.layout.xaxis.title.text == "Publication date"
+    # lanes are numbered top-down with a little deterministic jitter, labelled by value
+    assert list(fig.layout.yaxis.ticktext) == ["grpo", "ppo", "unlabelled"]
+    assert all(abs(y - 2) <= 0.3 for y in fig.data[0].y)
+    assert d.marker.color == "#888888"
 
 
 def test_plot_emerging_and_paper_counts():
     em = compute_emerging(PAPERS, LABELS, recent_months=1)
     fig = plot_emerging(em)
-    assert fig.layout.xaxis.type == "log" and len(fig.data[0].y) == len(em)
+    assert len(fig.data[0].y) == len(em)
+    assert "×1" in fig.layout.xaxis.ticktext  # log2 fold change, labelled as ratios
     assert "Emerging" in fig.layout.title.text
     counts = plot_paper_counts(compute_paper_counts(PAPERS))
     assert [tr.type for tr in counts.data] == ["bar", "scatter"] and counts.data[1].yaxis == "y2"

@@ -127,6 +127,10 @@ def test_emerging_windows_and_edge_cases():
     # ending before the rise: nothing rises
     quiet = compute_emerging(papers, labels, recent_months=6, end="2025-06")
     assert not quiet.rising.any()
+    # a facet nobody used recently has no growth (not an inflated one) and does not rise
+    old = pd.concat([labels, pd.DataFrame({"paper_id": papers.paper_id[:40], "facet": "reward", "value": "rule"})])
+    row = compute_emerging(papers, old).set_index(["facet", "value"]).loc[("reward", "rule")]
+    assert row.recent_total == 0 and np.isnan(row.growth) and not row.rising
     # year-only papers take no part
     assert compute_emerging(papers.assign(publication_date=None), labels).empty
     with pytest.raises(BadInput):

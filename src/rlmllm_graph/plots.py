@@ -44,7 +44,7 @@ _KNOWN = {
     "rl": 0, "sft+rl": 1, "value-free": 0, "value-based": 1,
     "core": 0, "related": 4, "general": 8, "math": 1, "medical": 2, "gui-agent": 3,
     "spatial": 5, "perception": 6, "generation": 7,
-    "other": 14,
+    "other": 14, "unlabelled": 14,
 }
 
 _LAYOUT = dict(
@@ -64,6 +64,26 @@ def color_for(value: str) -> str:
     return PALETTE[zlib.crc32(str(value).encode()) % (len(PALETTE) - 1)]
 
 
+def _colors(values: Sequence[str]) -> dict[str, str]:
+    """Distinct colours for the values of one chart: the vocabulary keeps its fixed colours, other
+    values take the palette colours nobody in this chart uses yet (so no two traces look alike)."""
+    out = {v: PALETTE[_KNOWN[v]] for v in values if v in _KNOWN}
+    free = [c for c in PALETTE[:-1] if c not in out.values()]
+    for v in values:
+        if v not in out:
+            out[v] = free.pop(0) if free else color_for(v)
+    return out
+
+
+def _focus_start(totals: pd.Series) -> str | None:
+    """The first period by which 2% of the papers have appeared: where the initial view starts
+    (a long, nearly empty history would squash the recent years; double-click shows it all)."""
+    if totals.sum() == 0:
+        return None
+    cum = totals.cumsum()
+    return str(cum.index[int(np.argmax(cum.to_numpy() >= 0.02 * totals.sum()))])
+
+
 def _period_axis(periods: pd.Series) -> str:
     s = str(periods.iloc[0]) if len(periods) else ""
     if "Q" in s:
@@ -71,17 +91,24 @@ def _period_axis(periods: pd.Series) -> str:
     return "Month" if len(s) == 7 else "Year"
 
 
-def plot_trends(df: pd.DataFrame, *, facet: str, measure: str = "count") -> go.Figure:
+def plot_trends(df: pd.DataFrame, *, facet: str, measure: str = "count", min_total: int = 5) -> go.Figure:
     """Stacked area of a facet's values over time (``df`` from :func:`~rlmllm_graph.trends.compute_trends`).
 
     ``measure`` is ``"count"`` (papers per period), ``"share"`` (of the
     period's labelled papers) or ``"cumulative"`` (running totals).
-    Hover shows count, share and cumulative total of every value.
+    Hover shows count, share and cumulative total of every value. Shares
+    are drawn only for periods with at least ``min_total`` labelled papers
+    (a month with one paper would read as 100%). The initial view starts where
+    the literature does (2% of the papers); double-click to see everything.
     """
     if measure not in ("count", "share", "cumulative"):
         raise ValueError(f"measure must be count, share or cumulative, not {measure!r}")
     fig = go.Figure()
     values = list(dict.fromkeys(df["value"])) if len(df) else []
+    colors = _colors([str(v) for v in values])
+    start = _focus_start(df.drop_duplicates("period").set_index("period")["total"]) if len(df) else None
+    if measure == "share" and len(df):
+        df = df[df["total"] >= min_total]
     for value in values:
         d = df[df["value"] == value]
         fig.add_trace(
@@ -91,7 +118,7 @@ def plot_trends(df: pd.DataFrame, *, facet: str, measure: str = "count") -> go.F
                 name=str(value),
                 mode="lines",
                 stackgroup="one",
-                line=dict(width=0.8, color=color_for(str(value))),
+                line=dict(width=0.8, color=colors[str(value)]),
                 customdata=np.column_stack([d["count"], d["share"] * 100, d["cumulative"], d["total"]]),
                 hovertemplate=(
                     f"<b>{value}</b><br>%{{x}}<br>%{{customdata[0]}} papers "
@@ -110,6 +137,11 @@ def plot_trends(df: pd.DataFrame, *, facet: str, measure: str = "count") -> go.F
     )
     if measure == "share":
         fig.update_yaxes(tickformat=".0%", range=[0, 1])
+        fig.add_annotation(text=f"periods with fewer than {min_total} labelled papers are left out",
+                           showarrow=False, x=1, y=1.06, xref="paper", yref="paper", xanchor="right",
+                           font=dict(size=11, color="#666"))
+    if start is not None and len(df) and start > str(df["period"].min()):
+        fig.update_xaxes(range=[start, str(df["period"].max())])
     if not values:
         fig.add_annotation(text=f"No papers labelled with {facet} yet", showarrow=False, x=0.5, y=0.5,
                            xref="paper", yref="paper")
@@ -128,10 +160,13 @@ def plot_paper_counts(df: pd.DataFrame, *, title: str = "Papers over time") -> g
         **_LAYOUT,
         title=dict(text=f"<b>{title}</b>", x=0.01),
         xaxis_title=_period_axis(df["period"]) if len(df) else "Period",
-        yaxis=dict(title="Papers per period"),
-        yaxis2=dict(title="Cumulative papers", overlaying="y", side="right", showgrid=False),
+        yaxis=dict(title="Papers per period", rangemode="tozero"),
+        yaxis2=dict(title="Cumulative papers", overlaying="y", side="right", showgrid=False, rangemode="tozero"),
         legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"),
     )
+    start = _focus_start(df.set_index("period")["count"]) if len(df) else None
+    if start is not None and start > str(df["period"].iloc[0]):
+        fig.update_xaxes(range=[start, str(df["period"].iloc[-1])])
     return fig
 
 
@@ -209,9 +244,13 @@ def plot_timeline(
         size_raw = size_raw / (size_raw.max() or 1) * 400
     else:
         size_raw = pd.to_numeric(lanes.get("citation_count"), errors="coerce").fillna(0).to_numpy(dtype=float)
-    size = 6 + 4 * np.log1p(size_raw)
+    size = 8 + 3 * np.log1p(size_raw)
     order = lanes["value"].value_counts()
     values = sorted(order.index, key=lambda v: (v == "unlabelled", -order[v], v))
+    colors = _colors([str(v) for v in values])
+    lane = {v: len(values) - 1 - i for i, v in enumerate(values)}  # first value on top
+    # papers of the same month would hide each other: spread them a little, deterministically
+    jitter = np.array([(zlib.crc32(str(p).encode()) % 1000) / 1000 - 0.5 for p in lanes["paper_id"]]) * 0.6
     fig = go.Figure()
     for value in values:
         mask = (lanes["value"] == value).to_numpy()
@@ -227,10 +266,10 @@ def plot_timeline(
         fig.add_trace(
             go.Scatter(
                 x=d["date"],
-                y=[str(value)] * len(d),
+                y=lane[value] + jitter[mask],
                 mode="markers",
                 name=str(value),
-                marker=dict(size=size[mask], color=color_for(str(value)), opacity=0.75,
+                marker=dict(size=size[mask], color=colors[str(value)], opacity=0.75,
                             line=dict(width=0.5, color="white")),
                 customdata=custom,
                 hovertemplate=("<b>%{customdata[0]}</b><br>%{customdata[1]} · %{customdata[2]}<br>"
@@ -246,7 +285,8 @@ def plot_timeline(
         showlegend=False,
         height=max(360, 90 + 60 * len(values)),
     )
-    fig.update_yaxes(categoryorder="array", categoryarray=list(reversed(values)))
+    fig.update_yaxes(tickvals=[lane[v] for v in values], ticktext=[str(v) for v in values], zeroline=False,
+                     range=[-0.6, len(values) - 0.4])
     return fig
 
 
@@ -255,7 +295,7 @@ def plot_emerging(df: pd.DataFrame, *, top: int = 15) -> go.Figure:
 
     Bars of significantly rising values are coloured; hover shows counts and p/q-values.
     """
-    d = df.head(top).iloc[::-1] if len(df) else df
+    d = df[df["growth"].notna()].head(top).iloc[::-1] if len(df) else df
     labels = [f"{f}: {v}" for f, v in zip(d["facet"], d["value"])] if len(d) else []
     colors = [PALETTE[1] if r else PALETTE[14] for r in d["rising"]] if len(d) else []
 
@@ -267,23 +307,25 @@ def plot_emerging(df: pd.DataFrame, *, top: int = 15) -> go.Figure:
         for r, rt, b, bt, p, q in zip(d.get("recent", []), d.get("recent_total", []), d.get("before", []),
                                       d.get("before_total", []), d.get("p_value", []), d.get("q_value", []))
     ]
+    fold = [math.log2(g) for g in d["growth"]] if len(d) else []
     fig = go.Figure(
         go.Bar(
-            x=list(d["growth"]) if len(d) else [],
+            x=fold,
             y=labels,
             orientation="h",
             marker_color=colors,
-            customdata=text,
-            hovertemplate="<b>%{y}</b><br>share ×%{x:.2f}<br>%{customdata}<extra></extra>",
+            customdata=[[t, g] for t, g in zip(text, d["growth"])] if len(d) else None,
+            hovertemplate="<b>%{y}</b><br>share ×%{customdata[1]:.2f}<br>%{customdata[0]}<extra></extra>",
         )
     )
     fig.update_layout(
         **_LAYOUT,
         title=dict(text="<b>Emerging</b>: change in share, recent months vs before (orange = significant rise)",
                    x=0.01),
-        xaxis_title="Share recent / share before (log scale)",
+        xaxis_title="Share in the recent months ÷ share before",
         height=max(360, 80 + 28 * len(labels)),
     )
-    fig.update_xaxes(type="log")
-    fig.add_vline(x=1, line_dash="dot", line_color="#888")
+    ticks = list(range(-6, 7))
+    fig.update_xaxes(tickvals=ticks, ticktext=[f"×{2.0 ** t:g}" if t >= 0 else f"×1/{2 ** -t}" for t in ticks],
+                     zeroline=True, zerolinecolor="#888")
     return fig

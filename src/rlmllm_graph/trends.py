@@ -237,7 +237,8 @@ def compute_emerging(
     -------
     DataFrame
         ``facet, value, recent, before, recent_total, before_total,
-        recent_share, before_share, growth`` (ratio of shares, +0.5 smoothed),
+        recent_share, before_share, growth`` (ratio of shares, +0.5 smoothed;
+        NaN when the facet has no recent paper),
         ``p_value``, ``q_value`` and ``rising`` (q < ``alpha``, growth > 1 and
         at least ``min_recent`` recent papers). Rising values first, then by
         p-value. Empty when there is no labelled paper with a month.
@@ -276,7 +277,8 @@ def compute_emerging(
         rt, bt = int(totals.get((facet, "recent"), 0)), int(totals.get((facet, "before"), 0))
         rs = r / rt if rt else np.nan
         bs = b / bt if bt else np.nan
-        growth = ((r + 0.5) / (rt + 1)) / ((b + 0.5) / (bt + 1))
+        # +0.5 smoothing so a value new in the window gets a finite growth; no recent paper: no growth
+        growth = ((r + 0.5) / (rt + 1)) / ((b + 0.5) / (bt + 1)) if rt else np.nan
         p = np.nan
         if rt and bt:
             p = float(stats.fisher_exact([[r, rt - r], [b, bt - b]], alternative="greater").pvalue)
