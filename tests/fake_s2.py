@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -342,6 +343,11 @@ class _Handler(BaseHTTPRequestHandler):
     server_fake: FakeS2
     protocol_version = "HTTP/1.1"
 
+    def setup(self) -> None:
+        super().setup()
+        # headers and body go out in two writes: without this, Nagle + delayed ACK add 40 ms a response
+        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         pass
 
@@ -523,3 +529,15 @@ def expected_crawl(fake: FakeS2, seeds: Sequence[str]) -> tuple[set[str], set[tu
         papers.update(fake.citers[p.paper_id])
     edges = {(a, b) for a in papers for b in fake.papers[a].references if b is not None}
     return papers, edges
+
+
+def snapshot(db: Any) -> dict[str, list[tuple[Any, ...]]]:
+    """The content of a database that two equal crawls must share (no timestamps, no crawl bookkeeping)."""
+    q = {
+        "papers": "SELECT paper_id, corpus_id, arxiv_id, doi, title, abstract, year, publication_date, venue, "
+        "citation_count, reference_count, url, external_ids, hop FROM papers ORDER BY paper_id",
+        "citations": "SELECT citing_id, cited_id, is_influential, intents FROM citations ORDER BY citing_id, cited_id",
+        "authors": "SELECT author_id, name FROM authors ORDER BY author_id",
+        "paper_authors": "SELECT paper_id, author_id, position FROM paper_authors ORDER BY paper_id, position",
+    }
+    return {k: [tuple(r) for r in db.execute(sql).fetchall()] for k, sql in q.items()}

@@ -216,14 +216,14 @@ def _nested_ids(value: Any, owner: str) -> tuple[list[str], int, int]:
     return ids, len(value), elided
 
 
-def _pack(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+def _pack(rows: list[dict[str, Any]], budget: int = NESTED_BUDGET) -> list[list[dict[str, Any]]]:
     """Batches of at most 500 papers whose reference lists fit the nested budget together."""
     packs: list[list[dict[str, Any]]] = []
     cur: list[dict[str, Any]] = []
     load = 0
     for r in rows:
-        hint = r["ref_hint"] if r["ref_hint"] is not None else DEFAULT_REF_HINT
-        if cur and (len(cur) >= MAX_BATCH or load + hint > NESTED_BUDGET):
+        hint = _hint(r)
+        if cur and (len(cur) >= MAX_BATCH or load + hint > budget):
             packs.append(cur)
             cur, load = [], 0
         cur.append(r)
@@ -231,6 +231,28 @@ def _pack(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     if cur:
         packs.append(cur)
     return packs
+
+
+def _fill(
+    packs: list[list[dict[str, Any]]], rows: list[dict[str, Any]], budget: int = NESTED_BUDGET
+) -> list[dict[str, Any]]:
+    """Put ``rows`` into the room left in ``packs`` (first fit); returns the rows that did not fit."""
+    loads = [sum(_hint(r) for r in p) for p in packs]
+    rest = []
+    for r in rows:
+        h = _hint(r)
+        for i, p in enumerate(packs):
+            if len(p) < MAX_BATCH and loads[i] + h <= budget and h <= NESTED_PER_PAPER:
+                p.append(r)
+                loads[i] += h
+                break
+        else:
+            rest.append(r)
+    return rest
+
+
+def _hint(row: dict[str, Any]) -> int:
+    return int(row["ref_hint"]) if row["ref_hint"] is not None else DEFAULT_REF_HINT
 
 
 class _Crawl:
@@ -266,6 +288,7 @@ class _Crawl:
         self.edges_before = 0
         self.seed_ids: list[str] = []
         self.floor: int | None = None
+        self.budget = NESTED_BUDGET  # nested entries a batch answer holds; lowered if the API holds fewer
 
     # -- bookkeeping --------------------------------------------------------------------------
 
@@ -481,12 +504,14 @@ class _Crawl:
         rows = cstore.frontier_pending_meta(self.db)
         with_refs = [r for r in rows if r["refs"] == 0 and (r["ref_hint"] or 0) <= NESTED_PER_PAPER]
         meta_only = [r for r in rows if not (r["refs"] == 0 and (r["ref_hint"] or 0) <= NESTED_PER_PAPER)]
-        for pack in _pack(with_refs):
+        packs = _pack(with_refs, self.budget)
+        meta_only = _fill(packs, meta_only, self.budget)  # papers needing metadata only ride along where there is room
+        for pack in packs:
             self._batch(pack, PAPER_FIELDS + ("references.paperId",), first=True)
         for i in range(0, len(meta_only), MAX_BATCH):
             self._batch(meta_only[i : i + MAX_BATCH], PAPER_FIELDS, first=True)
         # reference lists a batch left short: once more in a tightly packed batch, then page by page
-        for pack in _pack(cstore.frontier_pending_rebatch(self.db)):
+        for pack in _pack(cstore.frontier_pending_rebatch(self.db), self.budget):
             self._batch(pack, _REF_FIELDS, first=False)
         for row in cstore.frontier_pending_ref_pages(self.db):
             self._page_references(row, discover_hop=None)
@@ -500,7 +525,16 @@ class _Crawl:
         updates: list[dict[str, Any]] = []
         complete: list[str] = []
         used = 0  # nested entries the response has spent
-        for row, item in zip(rows, items):
+        # Once the nested budget is spent, every later paper gets an empty list: a short list
+        # followed by a non-empty one is genuinely short (its referenceCount overstates it).
+        later_nonempty = [False] * len(items)
+        seen = False
+        for i in range(len(items) - 1, -1, -1):
+            later_nonempty[i] = seen
+            item = items[i]
+            seen = seen or bool(item and isinstance(item.get("references"), list) and item["references"])
+        starved = False
+        for i, (row, item) in enumerate(zip(rows, items)):
             pid = row["paper_id"]
             if item is None:
                 self.unknown += 1
@@ -511,12 +545,11 @@ class _Crawl:
             count = item.get("referenceCount")
             count = count if isinstance(count, int) and not isinstance(count, bool) else 0
             upd: dict[str, Any] = {"paper_id": pid, "meta": 1, "ref_hint": count}
-            if with_refs:
+            if with_refs and row["refs"] == 3:  # rode along for its metadata: its references are known
+                used += len(item.get("references") or [])
+            elif with_refs:
                 ids, n, elided = _nested_ids(item.get("references"), pid)
-                if n >= count or (
-                    0 < n < NESTED_PER_PAPER and used + count <= NESTED_BUDGET
-                ) or (n == 0 and not first and used + count <= NESTED_BUDGET):
-                    # complete, or the API had room and simply lists fewer than it counts
+                if n >= count or (n < NESTED_PER_PAPER and later_nonempty[i]):
                     edges += [Citation(pid, x) for x in ids]
                     self.elided += elided
                     upd["refs"] = 2
@@ -524,12 +557,16 @@ class _Crawl:
                 elif n == 0 and first:
                     upd["refs"] = 0  # the nested budget ran out before this paper: batch it again
                     upd["rebatched"] = 1
+                    starved = True
                 else:
                     upd.update(refs=1, refs_next=0)
+                    starved = starved or n == 0
                 used += n
             elif row["refs"] == 0:  # too many references to nest: read them page by page
                 upd.update(refs=1, refs_next=0)
             updates.append(upd)
+        if starved and used < self.budget:  # the server's budget is smaller than we thought: pack tighter
+            self.budget = max(100, used)
         with store.transaction(db):
             store.upsert_papers(db, papers)
             store.upsert_citations(db, edges)

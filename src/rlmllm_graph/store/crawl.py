@@ -258,8 +258,12 @@ def frontier_undecided(db: sqlite_utils.Database, hop: int) -> list[dict[str, An
 
 
 def frontier_pending_meta(db: sqlite_utils.Database) -> list[dict[str, Any]]:
-    """Papers whose metadata is still to be fetched."""
-    return _frontier(db, "meta = 0")
+    """Papers whose metadata is still to be fetched (``ref_hint`` falls back on the stored reference count)."""
+    return _rows(
+        db,
+        "SELECT f.*, coalesce(f.ref_hint, p.reference_count) AS ref_hint FROM crawl_frontier f "
+        "LEFT JOIN papers p USING (paper_id) WHERE f.meta = 0 ORDER BY f.seq",
+    )
 
 
 def frontier_pending_rebatch(db: sqlite_utils.Database) -> list[dict[str, Any]]:
