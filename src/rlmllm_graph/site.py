@@ -62,7 +62,18 @@ PAGES: dict[str, tuple[str, str]] = {
 
 _PLOTLY = "plotly.min.js"
 
-esc = lambda v: html.escape("" if v is None else str(v), quote=True)  # noqa: E731
+def _missing(v: Any) -> bool:
+    if v is None:
+        return True
+    try:
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def esc(v: Any) -> str:
+    """``v`` as escaped HTML text; None, NaN and NA are empty."""
+    return "" if _missing(v) else html.escape(str(v), quote=True)
 
 
 # --------------------------------------------------------------------------- data
@@ -167,8 +178,12 @@ def _graph_href(paper_id: Any) -> str:
 
 
 def _paper_cell(row: Mapping[str, Any]) -> str:
-    title = row.get("title") or "(untitled)"
+    title = "(untitled)" if _missing(row.get("title")) or not row.get("title") else row["title"]
     return f'<a href="{_graph_href(row["paper_id"])}" title="Show in the graph explorer">{esc(title)}</a>'
+
+
+def _year(v: Any) -> str:
+    return "" if _missing(v) else str(int(v))
 
 
 def _num(v: Any, fmt: str = "{:,}") -> str:
@@ -253,9 +268,10 @@ def _paper_table(rows: pd.DataFrame, data: SiteData, *, cols: Sequence[str]) -> 
         cells = [f"<td>{_paper_cell(r)}</td>"]
         for c in cols:
             if c == "date":
-                cells.append(f"<td>{esc(r.get('publication_date') or _num(r.get('year'), '{}'))}</td>")
+                date = _year(r.get("year")) if _missing(r.get("publication_date")) else r["publication_date"]
+                cells.append(f"<td>{esc(date)}</td>")
             elif c == "year":
-                cells.append(f"<td>{_num(r.get('year'), '{}')}</td>")
+                cells.append(f"<td>{_year(r.get('year'))}</td>")
             elif c == "venue":
                 cells.append(f"<td>{esc(r.get('venue'))}</td>")
             elif c == "citations":
@@ -357,7 +373,7 @@ def _papers(data: SiteData) -> str:
         names = authors.get(pid, [])
         who = ", ".join(names[:6]) + (f", … (+{len(names) - 6})" if len(names) > 6 else "")
         links = []
-        if r.get("arxiv_id"):
+        if not _missing(r.get("arxiv_id")) and r.get("arxiv_id"):
             links.append(f'<a href="https://arxiv.org/abs/{esc(r["arxiv_id"])}" rel="noopener noreferrer">arXiv</a>')
         links.append(f'<a href="https://www.semanticscholar.org/paper/{esc(pid)}" rel="noopener noreferrer">S2</a>')
         labs = sorted(by_paper.get(pid, []), key=lambda x: (facet_rank.get(x["facet"], 99), x["facet"], x["value"]))
@@ -380,7 +396,7 @@ def _papers(data: SiteData) -> str:
         )
         pr = m.at[pid, "pagerank"] if pid in m.index else 0.0
         ic = m.at[pid, "in_corpus_citations"] if pid in m.index else 0
-        date = r.get("publication_date") or _num(r.get("year"), "{}")
+        date = _year(r.get("year")) if _missing(r.get("publication_date")) else r["publication_date"]
         out.append(
             f'<tr data-id="{esc(pid)}"><td>{_paper_cell(r)}<div class="muted" style="font-size:.8rem">{esc(who)}'
             f'{" · " if who else ""}{" ".join(links)}</div></td>'
