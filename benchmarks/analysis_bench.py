@@ -143,17 +143,18 @@ def worker_cli(command: str, db_path: str) -> dict[str, float]:
     from rlmllm_graph.cli import cli
 
     args = [command, "--db", db_path, "--json"]
-    if command == "trends":  # the whole path: tables and interactive charts written too
-        args += ["--out", tempfile.mkdtemp(prefix="trends-bench-")]
     buf = io.StringIO()
-    t0, c0 = time.perf_counter(), time.process_time()
-    with contextlib.redirect_stdout(buf):
-        try:
-            cli.main(args, prog_name="rlmllm-graph")
-        except SystemExit as e:
-            if e.code not in (0, None):
-                raise RuntimeError(f"{command} exited {e.code}") from None
-    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    with tempfile.TemporaryDirectory(prefix="trends-bench-") as out_dir:
+        if command == "trends":  # the whole path: tables and interactive charts written too
+            args += ["--out", out_dir]
+        t0, c0 = time.perf_counter(), time.process_time()
+        with contextlib.redirect_stdout(buf):
+            try:
+                cli.main(args, prog_name="rlmllm-graph")
+            except SystemExit as e:
+                if e.code not in (0, None):
+                    raise RuntimeError(f"{command} exited {e.code}") from None
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     out = json.loads(buf.getvalue())
     summary = {"nodes": out["nodes"], "communities": out["n_communities"]} if command == "graph" else {
         "rising": [f"{r['facet']}={r['value']}" for r in out["emerging"] if r["rising"]][:5]}
@@ -264,9 +265,11 @@ def main() -> None:
               f"{'skipped':>16}   modularity {base['ours_modularity']:.3f}")
     print("(times are wall/CPU seconds)")
     ok = graph["seconds"] < 60 and graph["peak_rss_mb"] < 4096
+    ok_cpu = graph["cpu"] < 60 and graph["peak_rss_mb"] < 4096
     print()
-    print(f"target: full graph analysis < 60 s and < 4 GB: {'met' if ok else 'NOT met'}"
-          + ("" if n_papers >= 100_000 else " (at this reduced size)"))
+    size = "" if n_papers >= 100_000 else " (at this reduced size)"
+    print(f"target: full graph analysis < 60 s and < 4 GB: {'met' if ok else 'NOT met'} in wall time, "
+          f"{'met' if ok_cpu else 'NOT met'} in CPU time{size}")
 
 
 if __name__ == "__main__":
