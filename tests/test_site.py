@@ -153,6 +153,15 @@ def test_pages_have_no_inline_executable_script(site):
             assert 'src="assets/' in tag or 'type="application/json"' in tag, (name, tag)
 
 
+def test_pages_carry_a_content_security_policy_without_inline_scripts(site):
+    for name in PAGES:
+        text = (site / name).read_text()
+        csp = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">', text).group(1)
+        script_src = re.search(r"script-src ([^;]+)", csp).group(1)
+        assert script_src.split() == ["'self'", "file:"], name  # no 'unsafe-inline', no 'unsafe-eval'
+        assert "object-src 'none'" in csp
+
+
 def test_untrusted_paper_text_is_escaped_everywhere(site):
     raw = [XSS_TITLE, XSS_VENUE, XSS_ABSTRACT, XSS_AUTHOR, XSS_EVIDENCE, "<script>window.__xss", "<img src=",
            "onerror=\"window", "<svg onload"]
@@ -202,13 +211,17 @@ def test_read_site_asset_refuses_unknown_names():
 
 def test_site_builds_without_labels_or_citations(db, tmp_path):
     rec = {"paperId": "f" * 40, "title": "Lonely paper", "year": 2025, "authors": []}
-    (tmp_path / "one.jsonl").write_text(json.dumps(rec) + "\n")
+    nameless = {"paperId": "d" * 40, "title": None, "year": None, "venue": None, "authors": []}
+    (tmp_path / "one.jsonl").write_text(json.dumps(rec) + "\n" + json.dumps(nameless) + "\n")
     from rlmllm_graph import ingest
 
     ingest.import_files(db, [tmp_path / "one.jsonl"])
     result = build_site(db, tmp_path / "s")
-    assert result["papers"] == 1 and result["edges"] == 0
-    assert "Lonely paper" in (tmp_path / "s" / "papers.html").read_text()
+    assert result["papers"] == 2 and result["edges"] == 0
+    papers = (tmp_path / "s" / "papers.html").read_text()
+    assert "Lonely paper" in papers and "(untitled)" in papers
+    for name in PAGES:
+        assert ">nan<" not in (tmp_path / "s" / name).read_text().lower()
     assert "No core papers yet" in (tmp_path / "s" / "table.html").read_text()
 
 
