@@ -29,6 +29,8 @@ from .vocabulary import FACETS
 __all__ = ["Hit", "Lexicon", "Scan", "load_lexicon", "normalise_token", "sentence_around"]
 
 _TOKEN = re.compile(r"\w+")
+_TOKEN_OR_END = re.compile(r"\w+|[.!?;](?=\s)|\n")
+_ENDS = frozenset({".", "!", "?", ";", "\n"})
 _SENTENCE_END = re.compile(r"[.!?;]\s|\n")
 
 #: how a hit counts: decides a label, or is only a feature
@@ -44,14 +46,25 @@ def normalise_token(token: str) -> str:
     return t
 
 
-@dataclass(frozen=True)
 class _Entry:
-    tokens: tuple[str, ...]
-    facet: str  # a facet, or "signal"
-    value: str  # a facet value, or a signal name
-    kind: str  # explicit | title | hint | signal
-    case: str | None = None  # exact spelling required (``=REINFORCE``)
-    ignore_before: frozenset[str] = frozenset()
+    """One phrase of the lexicon, with its feature names precomputed (this is the scanner's hot path)."""
+
+    __slots__ = ("tokens", "facet", "value", "kind", "case", "ignore_before", "names", "decides_in")
+
+    def __init__(self, tokens: tuple[str, ...], facet: str, value: str, kind: str, case: str | None,
+                 ignore_before: frozenset[str]) -> None:
+        self.tokens = tokens
+        self.facet = facet  # a facet, or "signal"
+        self.value = value  # a facet value, or a signal name
+        self.kind = kind  # explicit | title | hint | signal
+        self.case = case  # exact spelling required (``=REINFORCE``)
+        self.ignore_before = ignore_before
+        if facet == "signal":
+            self.names = {w: f"signal:{value}:{w}" for w in ("title", "abstract")}
+        else:
+            self.names = {w: f"{facet}:{value}:{kind}:{w}" for w in ("title", "abstract")}
+        #: does a hit in this field decide the label?
+        self.decides_in = {"title": kind in ("explicit", "title"), "abstract": kind == "explicit"}
 
 
 @dataclass(frozen=True)
@@ -96,6 +109,7 @@ class Lexicon:
         self._prefix: list[tuple[str, _Entry]] = []
         self._suffix: list[tuple[str, _Entry]] = []
         self._memo: dict[str, tuple[_Entry, ...]] = {}
+        self._norm: dict[str, str] = {}
         entries: list[_Entry] = []
         for facet, values in spec.get("facets", {}).items():
             if facet not in FACETS:
@@ -119,10 +133,7 @@ class Lexicon:
             else:
                 self._exact.setdefault(first, []).append(e)
         #: every feature name a scan can produce, in a fixed order (the learned model's extra columns)
-        self.feature_names = sorted(
-            {f"{e.facet}:{e.value}:{e.kind}:{w}" if e.facet != "signal" else f"signal:{e.value}:{w}"
-             for e in entries for w in ("title", "abstract")}
-        )
+        self.feature_names = sorted({name for e in entries for name in e.names.values()})
 
     @staticmethod
     def _entry(phrase: str, facet: str, value: str, kind: str, ignore_before: frozenset[str]) -> _Entry:
@@ -157,26 +168,35 @@ class Lexicon:
         return out
 
     def _scan_text(self, text: str, where: str, out: Scan) -> None:
+        # One C-level pass gives the words and the sentence ends; character offsets are
+        # computed only when a deciding phrase is found in an abstract (for its evidence).
         text = text.replace("++", "pp")
+        norm = self._norm
+        toks: list[str] = []
         raws: list[str] = []
-        spans: list[tuple[int, int]] = []
         sent: list[int] = []
         s = 0
-        prev_end = 0
-        for m in _TOKEN.finditer(text):
-            a = m.start()
-            if a > prev_end and _SENTENCE_END.search(text, prev_end, a + 1):
+        for r in _TOKEN_OR_END.findall(text):
+            if r in _ENDS:
                 s += 1
-            raws.append(m.group())
-            spans.append((a, m.end()))
+                continue
+            t = norm.get(r)
+            if t is None:
+                t = normalise_token(r)
+                if len(norm) < 500_000:
+                    norm[r] = t
+            toks.append(t)
+            raws.append(r)
             sent.append(s)
-            prev_end = m.end()
-        toks = [normalise_token(r) for r in raws]
         n = len(toks)
         negation, window, ignore_after = self.negation, self.window, self.ignore_after
         features, decisive = out.features, out.decisive
+        memo = self._memo
+        spans: list[tuple[int, int]] | None = None
         for i, tok in enumerate(toks):
-            cands = self._candidates(tok)
+            cands = memo.get(tok)
+            if cands is None:
+                cands = self._candidates(tok)
             if not cands:
                 continue
             for e in cands:
@@ -185,22 +205,28 @@ class Lexicon:
                     continue
                 if e.case is not None and raws[i] != e.case:
                     continue
+                if e.facet == "signal":
+                    features.add(e.names[where])
+                    continue
                 j = i + k
                 if j < n and toks[j] in ignore_after and sent[j] == sent[i]:
                     continue
                 if i > 0 and toks[i - 1] in e.ignore_before:
                     continue
-                lo = max(0, i - window)
-                if any(toks[t] in negation and sent[t] == sent[i] for t in range(lo, i)):
+                si = sent[i]
+                if any(toks[t] in negation and sent[t] == si for t in range(max(0, i - window), i)):
                     continue
-                if e.facet == "signal":
-                    features.add(f"signal:{e.value}:{where}")
-                    continue
-                features.add(f"{e.facet}:{e.value}:{e.kind}:{where}")
-                if e.kind == "explicit" or (e.kind == "title" and where == "title"):
+                features.add(e.names[where])
+                if e.decides_in[where]:
                     key = (e.facet, e.value)
                     if key not in decisive:
-                        decisive[key] = Hit(e.facet, e.value, e.kind, where, spans[i][0], spans[j - 1][1])
+                        if where == "title":
+                            start, end = 0, len(text)
+                        else:
+                            if spans is None:
+                                spans = [m.span() for m in _TOKEN.finditer(text)]
+                            start, end = spans[i][0], spans[j - 1][1]
+                        decisive[key] = Hit(e.facet, e.value, e.kind, where, start, end)
 
 
 def sentence_around(text: str, start: int, end: int, *, limit: int = 220) -> str:

@@ -193,6 +193,7 @@ class LearnedModel:
         self.lex_weight = 1.0
         self.binary_keys: list[tuple[str, str]] = []  # (facet, value) per column of W
         self.thresholds = np.zeros(0, dtype=np.float32)  # per column of W: the model says yes from here
+        self.threshold_list: list[float] = []
         self.W = np.zeros((0, 0), dtype=np.float32)
         self.b = np.zeros(0, dtype=np.float32)
         self.rel_classes: list[str] = []
@@ -267,6 +268,7 @@ class LearnedModel:
             thresholds.append(self._threshold(X, y, ruled, folds))
         self.binary_keys = keys
         self.thresholds = np.array(thresholds, dtype=np.float32)
+        self.threshold_list = [float(t) for t in thresholds]
         self.W = np.vstack(cols_w).T.copy() if cols_w else np.zeros((X.shape[1], 0), dtype=np.float32)
         self.b = np.array(cols_b, dtype=np.float32)
         # relevance: one-vs-rest models, probabilities normalised to sum to one

@@ -142,6 +142,8 @@ def combine(
     evid: dict[str, dict[str, str]] = {f: {} for f in FACETS}
     src: dict[str, dict[str, str]] = {f: {} for f in FACETS}
     factor = 1.0 if abstract else TITLE_ONLY_FACTOR
+    prow = P[row].tolist()  # plain floats: indexing numpy scalars one by one is the slow part
+    thresholds = model.threshold_list
 
     def add(facet: str, value: str, c: float, source: str, ev: str) -> None:
         if value in labels[facet]:
@@ -155,17 +157,18 @@ def combine(
         hit = scan.decisive.get((facet, value))
         if hit is None:
             return False
-        p = P[row, keys[(facet, value)]] if (facet, value) in keys else 0.0
+        k = keys.get((facet, value))
+        p = prow[k] if k is not None else 0.0
         add(facet, value, max(RULE_CONFIDENCE, float(p)), "rules",
             _evidence(hit.field, hit.start, hit.end, title, abstract))
         return True
 
     def learned(facet: str, value: str, threshold: float | None = None) -> bool:
         k = keys.get((facet, value))
-        if k is None or P[row, k] < (model.thresholds[k] if threshold is None else threshold):
+        if k is None or prow[k] < (thresholds[k] if threshold is None else threshold):
             return False
         terms = model.top_terms(X, row, model.W[:, k])
-        add(facet, value, float(P[row, k]), "model", "model: " + ", ".join(terms) if terms else "model")
+        add(facet, value, prow[k], "model", "model: " + ", ".join(terms) if terms else "model")
         return True
 
     survey = is_survey(scan)
@@ -183,7 +186,7 @@ def combine(
         for value in FACETS[facet]:
             rule(facet, value) or learned(facet, value)
     if not labels["application"]:
-        best = [(P[row, keys[("application", v)]], v) for v in FACETS["application"] if ("application", v) in keys]
+        best = [(prow[keys[("application", v)]], v) for v in FACETS["application"] if ("application", v) in keys]
         if best:
             p, v = max(best)
             if p >= APPLICATION_FALLBACK:
