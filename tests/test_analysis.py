@@ -217,7 +217,8 @@ def test_graph_report_shape(G):
     assert sum(c["size"] for c in r["communities"]) == 5 and r["unconnected"] == 1
     assert r["core"] == 3
     assert [p["paper_id"] for p in r["lineage"]] == ["p1", "p2", "p3"]
-    assert {"cocitation", "discovery", "n_communities"} <= set(r)
+    assert {"cocitation", "coupling", "discovery", "n_communities"} <= set(r)
+    assert {(p["paper_a"], p["paper_b"]) for p in r["coupling"]} == set()  # no pair shares two references
     json.dumps(r, allow_nan=False)  # JSON-ready: no NaN, no numpy scalars
 
 

@@ -447,7 +447,11 @@ def compute_coupling(
     On a big graph pass ``nodes``: a paper cited by thousands makes the
     unrestricted product quadratic in its citations.
     """
-    order, A = citation_matrix(G)
+    return _coupling(*citation_matrix(G), top=top, min_weight=min_weight, nodes=nodes)
+
+
+def _coupling(order: list[Any], A: sp.csr_array, *, top: int, min_weight: int,
+              nodes: Iterable[Any] | None) -> pd.DataFrame:
     degree = np.asarray(A.sum(axis=1)).ravel()
     return _top_pairs(A, order, degree, rows=_rows_of(order, nodes), top=top, min_weight=min_weight)
 
@@ -650,6 +654,13 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     return [{k: (v.item() if isinstance(v, np.generic) else v) for k, v in r.items()} for r in recs]
 
 
+def _with_titles(G: nx.Graph, pairs: pd.DataFrame) -> pd.DataFrame:
+    pairs = pairs.copy()
+    pairs["title_a"] = [G.nodes[n].get("title") for n in pairs["paper_a"]]
+    pairs["title_b"] = [G.nodes[n].get("title") for n in pairs["paper_b"]]
+    return pairs
+
+
 @not_implemented_for("undirected")
 def compute_graph_report(
     G: nx.DiGraph,
@@ -666,7 +677,8 @@ def compute_graph_report(
     ``communities`` (see :func:`compute_community_summary`; at most
     ``max_communities``, default ``top``), plus ``n_communities``,
     ``unconnected`` (papers with no in-corpus link), ``core`` (core papers
-    used), ``cocitation`` (top co-cited pairs), ``lineage`` (main path, see
+    used), ``cocitation`` (top co-cited pairs, with ``title_a``/``title_b``),
+    ``coupling`` (top coupled pairs involving a core paper), ``lineage`` (main path, see
     :func:`compute_lineage`) and ``discovery`` (see :func:`compute_discovery`).
 
     Raises
@@ -693,10 +705,9 @@ def compute_graph_report(
         G, metrics, max_communities=top if max_communities is None else max_communities
     )
     core = core_papers(G)
-    cocitation = _cocitation(order, A, top=top, min_weight=2, nodes=None)
-    titles = {n: G.nodes[n].get("title") for n in set(cocitation["paper_a"]) | set(cocitation["paper_b"])}
-    cocitation["title_a"] = cocitation["paper_a"].map(titles)
-    cocitation["title_b"] = cocitation["paper_b"].map(titles)
+    cocitation = _with_titles(G, _cocitation(order, A, top=top, min_weight=2, nodes=None))
+    coupling = _with_titles(G, _coupling(order, A, top=top, min_weight=2, nodes=core) if core else
+                            pd.DataFrame(columns=["paper_a", "paper_b", "weight", "similarity"]))
     return {
         "nodes": G.number_of_nodes(),
         "edges": G.number_of_edges(),
@@ -706,6 +717,7 @@ def compute_graph_report(
         "unconnected": int((metrics["community"] == ISOLATED).sum()),
         "core": len(core),
         "cocitation": _records(cocitation),
+        "coupling": _records(coupling),
         "lineage": _records(compute_lineage(G)),
         "discovery": _records(_discovery(G, order, A, core=core, top=top, min_links=1)),
     }

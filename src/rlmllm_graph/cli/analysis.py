@@ -80,6 +80,11 @@ def _render_graph(r: dict[str, Any], top: int) -> None:
         echo("Most co-cited pairs (papers citing both)")
         for p in r["cocitation"][:top]:
             echo(f"  {p['weight']:>4}  {_short(p['title_a'], 40)}  +  {_short(p['title_b'], 40)}")
+    if r["coupling"]:
+        echo("")
+        echo("Most coupled pairs with a core paper (references in common)")
+        for p in r["coupling"][:top]:
+            echo(f"  {p['weight']:>4}  {_short(p['title_a'], 40)}  +  {_short(p['title_b'], 40)}")
     echo("")
     if r["discovery"]:
         echo("Discovery: not core, but strongly co-cited with or coupled to core papers")
