@@ -319,8 +319,8 @@ class _Crawl:
 
     def _add(self, hop: int, items: list[tuple[str, int | None]]) -> None:
         """Inside a transaction: ids join the frontier at ``hop`` (up to max_papers)."""
-        _, skipped = cstore.frontier_add(self.db, self.run_id, hop, items, max_papers=self.max_papers)
-        cstore.add_run_skipped(self.db, self.run_id, skipped)
+        _, left_out = cstore.frontier_add(self.db, self.run_id, hop, items, max_papers=self.max_papers)
+        cstore.add_run_skipped(self.db, self.run_id, left_out)
 
     def _full(self) -> bool:
         return self.max_papers is not None and cstore.frontier_size(self.db) >= self.max_papers

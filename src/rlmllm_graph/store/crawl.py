@@ -28,6 +28,7 @@ __all__ = [
     "finish_run",
     "frontier_add",
     "frontier_ids",
+    "frontier_left_out",
     "frontier_pending_meta",
     "frontier_pending_ref_pages",
     "frontier_pending_rebatch",
@@ -175,7 +176,13 @@ def finish_run(
 
 
 def frontier_size(db: sqlite_utils.Database) -> int:
-    return int(_exec(db, "SELECT count(*) FROM crawl_frontier").fetchone()[0])
+    """Papers in the current run's neighbourhood (not counting those left out by max_papers)."""
+    return int(_exec(db, "SELECT count(*) FROM crawl_frontier WHERE meta != 3").fetchone()[0])
+
+
+def frontier_left_out(db: sqlite_utils.Database) -> int:
+    """Distinct ids the current run left out because of max_papers."""
+    return int(_exec(db, "SELECT count(*) FROM crawl_frontier WHERE meta = 3").fetchone()[0])
 
 
 def frontier_add(
@@ -191,9 +198,10 @@ def frontier_add(
 ) -> tuple[int, int]:
     """Add ``(paper_id, reference count or None)`` items not yet in the frontier, in order.
 
-    At most ``max_papers`` papers in the frontier: the rest are left out.
-    A paper whose reference list an earlier run completed is marked so (only
-    its metadata will be fetched) unless ``refetch_refs``. Returns (added, left out).
+    At most ``max_papers`` papers in the frontier: the rest are recorded as
+    left out (``meta = 3``), once each. A paper whose reference list an earlier
+    run completed is marked so (only its metadata will be fetched) unless
+    ``refetch_refs``. Returns (added, newly left out).
     """
     seen: dict[str, int | None] = {}
     for pid, hint in items:
@@ -215,18 +223,19 @@ def frontier_add(
                 )
             )
     new = [p for p in ids if p not in present]
-    skipped = 0
+    out: list[str] = []
     if max_papers is not None:
         room = max(0, max_papers - frontier_size(db))
-        skipped = max(0, len(new) - room)
-        new = new[:room]
-    if not new:
-        return 0, skipped
+        new, out = new[:room], new[room:]
+    if not new and not out:
+        return 0, 0
     seq = int(_exec(db, "SELECT coalesce(max(seq), 0) FROM crawl_frontier").fetchone()[0])
     rows = [
         (p, run_id, seq + i, hop, meta, 3 if p in known else 0, seen[p], expand)
         for i, p in enumerate(new, start=1)
     ]
+    seq += len(rows)
+    rows += [(p, run_id, seq + i, hop, 3, 2, seen[p], 0) for i, p in enumerate(out, start=1)]
     try:
         db.conn.executemany(
             "INSERT INTO crawl_frontier (paper_id, run_id, seq, hop, meta, refs, ref_hint, expand) "
@@ -235,7 +244,7 @@ def frontier_add(
         )
     except sqlite3.Error as exc:
         raise _translate(exc, db_path(db)) from None
-    return len(rows), skipped
+    return len(new), len(out)
 
 
 def _frontier(db: sqlite_utils.Database, where: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
@@ -244,7 +253,9 @@ def _frontier(db: sqlite_utils.Database, where: str, params: Sequence[Any] = ())
 
 def frontier_ids(db: sqlite_utils.Database, hop: int) -> list[str]:
     """Ids of the frontier at ``hop``, in discovery order."""
-    return [r[0] for r in _exec(db, "SELECT paper_id FROM crawl_frontier WHERE hop = ? ORDER BY seq", [hop])]
+    return [
+        r[0] for r in _exec(db, "SELECT paper_id FROM crawl_frontier WHERE hop = ? AND meta != 3 ORDER BY seq", [hop])
+    ]
 
 
 def frontier_to_expand(db: sqlite_utils.Database, hop: int) -> list[dict[str, Any]]:

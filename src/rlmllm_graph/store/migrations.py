@@ -107,7 +107,7 @@ def m002_crawl_state(db: sqlite_utils.Database) -> None:
             run_id INTEGER NOT NULL,
             seq INTEGER NOT NULL,            -- discovery order: the crawl is deterministic
             hop INTEGER NOT NULL,
-            meta INTEGER NOT NULL DEFAULT 0, -- 0 to fetch, 1 stored, 2 the API does not know the id
+            meta INTEGER NOT NULL DEFAULT 0, -- 0 to fetch, 1 stored, 2 unknown to the API, 3 left out (max_papers)
             refs INTEGER NOT NULL DEFAULT 0, -- 0 by batch, 1 by pages, 2 complete, 3 known from an earlier run
             refs_next INTEGER,               -- next /references offset while paging
             ref_hint INTEGER,                -- referenceCount as last seen (packs batches under the nested budget)

@@ -1,0 +1,159 @@
+"""``refresh`` end to end: summary, JSON, errors and exit codes, the API key, and SIGKILL + resume."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from fake_s2 import FakeS2, expected_crawl, make_graph, snapshot
+from rlmllm_graph import store
+from rlmllm_graph.crawl import crawl
+from rlmllm_graph.sources import S2Client
+
+FAST = {"RLMLLM_S2_PACE": "0", "RLMLLM_S2_BACKOFF": "0.001", "RLMLLM_S2_TIMEOUT": "5"}
+
+
+@pytest.fixture(autouse=True)
+def fast_client(monkeypatch):
+    for k, v in FAST.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.delenv("S2_API_KEY", raising=False)
+    monkeypatch.delenv("S2_API_URL", raising=False)
+
+
+@pytest.fixture(scope="module")
+def graph():
+    return make_graph(25, 1100, rng_seed=11)
+
+
+def test_refresh_prints_one_summary_line_with_the_request_count(graph, invoke, db_path):
+    with FakeS2(graph) as fake:
+        r = invoke("refresh", "--api-url", fake.url)
+        n = fake.count()
+        papers, edges = expected_crawl(fake, ["ARXIV:2504.21277"])
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.strip().splitlines()
+    assert len(lines) == 1 and f"{n} requests" in lines[0] and f"{len(papers)} papers" in lines[0]
+    s = json.loads(invoke("stats", "--json").stdout)
+    assert s["papers"] == len(papers) and s["citations"] == len(edges)
+    assert s["last_crawl"]["requests"] == n and s["last_crawl"]["status"] == "done"
+
+
+def test_refresh_json_and_env_api_url(graph, invoke, monkeypatch):
+    with FakeS2(graph) as fake:
+        monkeypatch.setenv("S2_API_URL", fake.url)
+        r = invoke("refresh", "--json", "--seed", "ARXIV:2504.21277", "--depth", "1", "--max-papers", "500")
+        n = fake.count()
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert out["requests"] == n and out["papers"] == 500 and out["papers_skipped"] > 0
+    assert {"run_id", "papers_added", "edges_added", "seed_ids", "status", "elided"} <= set(out)
+
+
+def test_unknown_seed_exits_2_with_paper_not_found(graph, invoke):
+    with FakeS2(graph) as fake:
+        r = invoke("refresh", "--api-url", fake.url, "--seed", "ARXIV:2999.00001")
+    assert r.exit_code == 2
+    assert r.stderr == "Error: paper not found: ARXIV:2999.00001\n"
+
+
+def test_a_seed_that_is_not_an_id_exits_2(invoke):
+    r = invoke("refresh", "--api-url", "http://127.0.0.1:9", "--seed", "not an id")
+    assert r.exit_code == 2 and r.stderr.startswith("Error: not a paper id")
+
+
+def test_unreachable_api_exits_1_naming_the_url(invoke):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    r = invoke("refresh", "--api-url", f"http://127.0.0.1:{port}")
+    assert r.exit_code == 1
+    assert r.stderr.count("\n") == 1 and r.stderr.startswith("Error: cannot reach the Semantic Scholar API at ")
+    assert f"http://127.0.0.1:{port}/graph/v1/paper/batch" in r.stderr
+    assert "--api-url" in r.stderr and "S2_API_KEY" in r.stderr
+
+
+def test_api_key_is_sent_and_never_stored(graph, invoke, db_path, monkeypatch):
+    key = "s2-key-that-must-not-leak-0123456789"
+    monkeypatch.setenv("S2_API_KEY", key)
+    with FakeS2(graph) as fake:
+        r = invoke("refresh", "--api-url", fake.url, "--json")
+        sent = {x["api_key"] for x in fake.log}
+    assert r.exit_code == 0 and sent == {key}
+    assert key not in r.stdout + r.stderr
+    for p in db_path.parent.glob(db_path.name + "*"):  # the database, its WAL and shm
+        assert key.encode() not in p.read_bytes()
+
+
+def test_sigkill_at_any_moment_then_resume_gives_the_same_database(tmp_path):
+    """A real process, killed with SIGKILL at several points (between requests, while waiting for an
+    answer, a few milliseconds after one arrived), then run again to the end."""
+    graph = make_graph(15, 120, rng_seed=3)
+    args = ["--depth", "2", "--max-papers", "1000"]
+    with FakeS2(graph) as fake:
+        db0 = store.open_db(tmp_path / "clean.db")
+        clean = crawl(S2Client(fake.url, pace=0), db0, depth=2, max_papers=1000)
+    assert clean.requests > 60
+
+    path = tmp_path / "killed.db"
+    env = {**os.environ, **FAST}
+    env.pop("S2_API_KEY", None)
+    plan: dict[str, object] = {}
+
+    def on_request(n: int, req: dict) -> None:
+        if n == plan.get("at"):
+            proc = plan["proc"]
+            delay = plan.get("delay")
+            if delay is None:
+                os.kill(proc.pid, signal.SIGKILL)  # mid-request: the answer never arrives
+            else:  # after the answer: while it is being stored
+                threading.Timer(delay, lambda: proc.poll() is None and os.kill(proc.pid, signal.SIGKILL)).start()
+
+    killed = 0
+    with FakeS2(graph, on_request=on_request) as fake:
+        for at, delay in ((1, None), (3, 0.0), (12, None), (30, 0.003), (70, 0.001)):
+            fake.reset_log()
+            plan.update(at=at, delay=delay)
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "rlmllm_graph", "refresh", "--api-url", fake.url, "--db", str(path), *args],
+                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            )
+            plan["proc"] = proc
+            out, err = proc.communicate(timeout=120)
+            assert proc.returncode in (-signal.SIGKILL, 0), err
+            killed += proc.returncode == -signal.SIGKILL
+        plan.clear()
+        final = subprocess.run(
+            [sys.executable, "-m", "rlmllm_graph", "refresh", "--api-url", fake.url, "--db", str(path), *args, "--json"],
+            env=env, capture_output=True, text=True, timeout=120,
+        )
+    assert final.returncode == 0, final.stderr
+    assert killed >= 4
+    db = store.open_db(path)
+    assert snapshot(db) == snapshot(db0)
+    assert db.execute("SELECT status FROM crawl_runs ORDER BY run_id DESC LIMIT 1").fetchone()[0] == "done"
+
+
+def test_expand_core_uses_the_classifier(invoke, db_path):
+    classify = pytest.importorskip("rlmllm_graph.classify")
+    graph = make_graph(6, 30, rng_seed=2)
+    for p in graph[1:37:2]:
+        p.title, p.abstract = "Protein folding with graph neural networks", "We predict protein structures."
+    with FakeS2(graph) as fake:
+        r = invoke("refresh", "--api-url", fake.url, "--depth", "2", "--expand", "core")
+        expanded = {x["path"].split("/")[4] for x in fake.log if x["endpoint"] == "citations"}
+    assert r.exit_code == 0, r.output
+    db = store.open_db(db_path)
+    hop1 = [dict(zip(("paper_id", "title", "abstract"), row)) for row in
+            db.execute("SELECT paper_id, title, abstract FROM papers WHERE hop = 1 ORDER BY paper_id")]
+    core = {p["paper_id"] for p, pred in zip(hop1, classify.predict_labels(hop1)) if "core" in pred["labels"]["relevance"]}
+    assert expanded == core | {graph[0].paper_id}
+    assert len(core) < len(hop1)
