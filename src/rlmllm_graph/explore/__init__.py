@@ -106,17 +106,17 @@ def _label_details(labels: pd.DataFrame | Sequence[Mapping[str, Any]] | None) ->
     out: dict[str, list[list[Any]]] = {}
     if labels is None:
         return out
-    rows = labels.to_dict("records") if isinstance(labels, pd.DataFrame) else list(labels)
-    for r in rows:
-        conf = _clean(r.get("confidence"))
-        out.setdefault(str(r["paper_id"]), []).append(
-            [
-                str(r["facet"]),
-                str(r["value"]),
-                None if conf is None else round(float(conf), 3),
-                _text(r.get("source")),
-                _text(r.get("evidence")),
-            ]
+    if isinstance(labels, pd.DataFrame):
+        cols = [labels[c].tolist() if c in labels else [None] * len(labels)
+                for c in ("paper_id", "facet", "value", "confidence", "source", "evidence")]
+        rows = zip(*cols)
+    else:
+        rows = ((r["paper_id"], r["facet"], r["value"], r.get("confidence"), r.get("source"), r.get("evidence"))
+                for r in labels)
+    for paper_id, facet, value, confidence, source, evidence in rows:
+        conf = _clean(confidence)
+        out.setdefault(str(paper_id), []).append(
+            [str(facet), str(value), None if conf is None else round(float(conf), 3), _text(source), _text(evidence)]
         )
     return out
 
