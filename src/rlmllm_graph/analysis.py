@@ -239,18 +239,25 @@ def _community_names(G: nx.Graph, communities: dict[Any, int]) -> dict[int, str]
     for ts in terms_of.values():
         df_all.update(ts)
     total = max(len(terms_of), 1)
+    facets = ("application", "modality", "algorithm", "reward")
+    tag_all: Counter[tuple[str, str]] = Counter()
+    for n in communities:
+        labels = G.nodes[n].get("labels") or {}
+        tag_all.update((f, v) for f in facets for v in labels.get(f, ()))
     names: dict[int, str] = {}
     seen: Counter[str] = Counter()
     for c in sorted(members):
         nodes = members[c]
         size = len(nodes)
         tags: list[tuple[float, str]] = []
-        for facet in ("application", "modality", "algorithm", "reward"):
+        for facet in facets:
             counts: Counter[str] = Counter()
             for n in nodes:
                 counts.update((G.nodes[n].get("labels") or {}).get(facet, ()))
             for value, k in counts.items():
-                if value in ("general", "other") or k < 2 or k / size < 0.34:
+                # a tag names a community when it is common there and commoner than elsewhere
+                lift = (k / size) / (tag_all[(facet, value)] / total)
+                if value in ("general", "other") or k < 2 or k / size < 0.34 or lift < 1.25:
                     continue
                 tags.append((k / size, value))
         tags.sort(key=lambda t: (-t[0], t[1]))
