@@ -98,7 +98,7 @@ def test_plot_timeline_of_core_papers():
     # lanes are numbered top-down with a little deterministic jitter, labelled by value
     assert list(fig.layout.yaxis.ticktext) == ["grpo", "ppo", "unlabelled"]
     assert all(abs(y - 2) <= 0.3 for y in fig.data[0].y)
-    assert d.marker.color == "#888888"
+    assert d.marker.color == "#BBBBBB"
 
 
 def test_plot_emerging_and_paper_counts():

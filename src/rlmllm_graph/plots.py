@@ -44,7 +44,7 @@ _KNOWN = {
     "rl": 0, "sft+rl": 1, "value-free": 0, "value-based": 1,
     "core": 0, "related": 4, "general": 8, "math": 1, "medical": 2, "gui-agent": 3,
     "spatial": 5, "perception": 6, "generation": 7,
-    "other": 14, "unlabelled": 14,
+    "other": 14,
 }
 
 _LAYOUT = dict(
@@ -68,6 +68,8 @@ def _colors(values: Sequence[str]) -> dict[str, str]:
     """Distinct colours for the values of one chart: the vocabulary keeps its fixed colours, other
     values take the palette colours nobody in this chart uses yet (so no two traces look alike)."""
     out = {v: PALETTE[_KNOWN[v]] for v in values if v in _KNOWN}
+    if "unlabelled" in out:
+        out["unlabelled"] = "#BBBBBB"  # lighter than "other"
     free = [c for c in PALETTE[:-1] if c not in out.values()]
     for v in values:
         if v not in out:
