@@ -1,0 +1,174 @@
+"""``classify`` (database, file mode, --evaluate, --cross-validate) and ``label`` from the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rlmllm_graph import store
+from rlmllm_graph.classify import FACETS
+from rlmllm_graph.ingest import import_files
+from rlmllm_graph.records import Paper
+
+from conftest import FIXTURES, write_jsonl
+
+VISION_R1 = "aaaa000000000000000000000000000000000002"
+
+
+@pytest.fixture
+def corpus_db(db):
+    import_files(db, [FIXTURES / "mini_corpus.jsonl"])
+    return db
+
+
+def labels_of(db, pid: str) -> dict[tuple[str, str], str]:
+    return {(f, v): s for f, v, s in db.execute("SELECT facet, value, source FROM labels WHERE paper_id = ?", [pid])}
+
+
+# -- file mode ----------------------------------------------------------------------------------------------
+
+def test_file_mode(invoke, tmp_path: Path):
+    src = write_jsonl(tmp_path / "in.jsonl", [
+        {"paper_id": "b", "title": "Video-R1: reinforcing video reasoning in MLLMs", "abstract": "We use T-GRPO."},
+        {"paper_id": "a", "title": "Audio-Reasoner: reasoning in audio language models", "extra": 1},
+        {"paper_id": "c", "title": None, "abstract": None},
+    ])
+    out = tmp_path / "out.jsonl"
+    r = invoke("classify", "--input", str(src), "--output", str(out), db=False)
+    assert r.exit_code == 0, r.output
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [x["paper_id"] for x in rows] == ["b", "a", "c"]
+    assert rows[0]["labels"]["modality"] == ["video"] and rows[0]["labels"]["algorithm"] == ["grpo"]
+    assert rows[1]["labels"]["modality"] == ["audio"]
+    assert all(set(x["labels"]) == set(FACETS) for x in rows)
+    assert "Classified 3 papers" in r.stderr
+
+
+def test_file_mode_to_stdout(invoke, tmp_path: Path):
+    src = write_jsonl(tmp_path / "in.jsonl", [{"paper_id": "x", "title": "GRPO for GUI agents"}])
+    r = invoke("classify", "--input", str(src), db=False)
+    assert r.exit_code == 0
+    assert json.loads(r.stdout)["labels"]["application"] == ["gui-agent"]
+
+
+@pytest.mark.parametrize("line, message", [
+    ('{"title": "no id"}', "no paper_id"),
+    ('{"paper_id": ""}', "no paper_id"),
+    ("not json", "not JSON (Expecting value)"),
+    ('{"paper_id": "x", "title": 5}', "title must be a string or null"),
+])
+def test_file_mode_bad_line(invoke, tmp_path: Path, line: str, message: str):
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"paper_id": "ok", "title": "fine"}\n' + line + "\n")
+    out = tmp_path / "out.jsonl"
+    r = invoke("classify", "--input", str(src), "--output", str(out), db=False)
+    assert r.exit_code == 2
+    assert r.stderr.strip() == f"Error: {src}:2: {message}"
+    assert not out.exists()
+
+
+def test_usage_errors(invoke, tmp_path: Path):
+    r = invoke("classify", "--output", str(tmp_path / "o.jsonl"), db=False)
+    assert r.exit_code == 2 and "--output needs --input" in r.stderr
+    r = invoke("classify", "--input", str(tmp_path / "missing.jsonl"), db=False)
+    assert r.exit_code == 2 and "no such file" in r.stderr
+    src = write_jsonl(tmp_path / "in.jsonl", [{"paper_id": "x"}])
+    r = invoke("classify", "--input", str(src), "--evaluate", str(src), db=False)
+    assert r.exit_code == 2 and "cannot be used together" in r.stderr
+
+
+# -- evaluation ---------------------------------------------------------------------------------------------
+
+def test_evaluate(invoke, tmp_path: Path):
+    gold = write_jsonl(tmp_path / "gold.jsonl", [
+        {"paper_id": "g1", "title": "Video-R1: reinforcing video reasoning in MLLMs with GRPO", "abstract": None,
+         "gold": {"relevance": ["core"], "modality": ["video"], "algorithm": ["grpo"], "paradigm": ["value-free"],
+                  "strategy": ["rl"], "application": ["general"]}},
+        {"paper_id": "g2", "title": "Fixed point quantization of deep convolutional networks", "abstract": None,
+         "gold": {"relevance": ["other"]}},
+    ])
+    r = invoke("classify", "--evaluate", str(gold), db=False)
+    assert r.exit_code == 0, r.stderr
+    assert "held-out: 2 papers" in r.stdout and "keyword" in r.stdout and "modality" in r.stdout
+    r = invoke("classify", "--evaluate", str(gold), "--json", db=False)
+    data = json.loads(r.stdout)
+    assert data["papers"] == 2 and data["facets"]["algorithm"]["ours"]["micro"]["f1"] == 1.0
+    assert set(data["facets"]["modality"]) == {"ours", "baseline"}
+    assert data["facets"]["modality"]["ours"]["target_metric"] == "macro-F1"
+
+
+def test_evaluate_bad_gold(invoke, tmp_path: Path):
+    gold = write_jsonl(tmp_path / "gold.jsonl", [{"paper_id": "g", "gold": {"modality": ["smell"]}}])
+    r = invoke("classify", "--evaluate", str(gold), db=False)
+    assert r.exit_code == 2
+    assert r.stderr.startswith(f"Error: {gold}:1: unknown value 'smell'")
+
+
+def test_cross_validate_json(invoke):
+    r = invoke("classify", "--cross-validate", "--folds", "2", "--json", db=False)
+    assert r.exit_code == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert data["kind"] == "2-fold cross-validation" and data["papers"] >= 300
+
+
+# -- the database ---------------------------------------------------------------------------------------------
+
+def test_classify_database_and_skip_unchanged(invoke, corpus_db):
+    r = invoke("classify")
+    assert r.exit_code == 0, r.stderr
+    assert "Classified 4 of 4 papers" in r.stdout
+    got = labels_of(corpus_db, VISION_R1)
+    assert got[("algorithm", "grpo")] == "rules" and got[("strategy", "sft+rl")] == "rules"
+    assert all(s in ("rules", "model") for s in got.values())
+    hashes = store.load_classified(corpus_db)
+    assert len(hashes) == 4
+    r = invoke("classify", "--json")
+    assert json.loads(r.stdout)["classified"] == 0 and json.loads(r.stdout)["unchanged"] == 4
+    # a changed abstract is classified again; the others are skipped
+    with store.transaction(corpus_db):
+        store.upsert_papers(corpus_db, [Paper(paper_id=VISION_R1, abstract="We train with PPO and a critic.")])
+    data = json.loads(invoke("classify", "--json").stdout)
+    assert data["classified"] == 1 and data["unchanged"] == 3
+    got = labels_of(corpus_db, VISION_R1)
+    assert ("algorithm", "ppo") in got and ("algorithm", "grpo") not in got
+
+
+def test_manual_labels_win(invoke, corpus_db):
+    assert invoke("classify").exit_code == 0
+    r = invoke("label", "ARXIV:2503.06749", "relevance=related", "modality=video,audio")
+    assert r.exit_code == 0, r.stderr
+    assert "relevance=related; modality=video,audio (manual)" in r.stdout
+    r = invoke("classify", "--force", "--json")
+    assert json.loads(r.stdout)["kept_manual"] >= 2
+    got = labels_of(corpus_db, VISION_R1)
+    assert got[("relevance", "related")] == "manual" and ("relevance", "core") not in got
+    assert got[("modality", "video")] == got[("modality", "audio")] == "manual" and ("modality", "image") not in got
+    assert got[("algorithm", "grpo")] == "rules"  # other facets still from the classifier
+    r = invoke("label", VISION_R1, "modality=image", "--json")
+    assert json.loads(r.stdout)["labels"] == {"modality": ["image"]}
+    assert {v for (f, v) in labels_of(corpus_db, VISION_R1) if f == "modality"} == {"image"}
+
+
+@pytest.mark.parametrize("args, message", [
+    (["ARXIV:2503.06749", "colour=red"], "unknown facet 'colour'"),
+    (["ARXIV:2503.06749", "strategy=rl,sft+rl"], "facet strategy takes one value"),
+    (["ARXIV:2503.06749", "modality"], "expected FACET=VALUE"),
+    (["ARXIV:1111.11111", "relevance=core"], "paper not found: ARXIV:1111.11111"),
+])
+def test_label_errors(invoke, corpus_db, args, message):
+    r = invoke("label", *args)
+    assert r.exit_code == 2
+    assert message in r.stderr and r.stderr.startswith("Error: ")
+
+
+def test_classify_needs_a_database(invoke, tmp_path: Path):
+    r = invoke("classify", "--db", str(tmp_path / "none.db"), db=False)
+    assert r.exit_code == 1 and "no database at" in r.stderr
+
+
+def test_help_has_examples(invoke):
+    for cmd in ("classify", "label"):
+        r = invoke(cmd, "--help", db=False)
+        assert r.exit_code == 0 and "Examples:" in r.stdout
