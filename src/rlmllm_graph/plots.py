@@ -68,7 +68,7 @@ def _colors(values: Sequence[str]) -> dict[str, str]:
     """Distinct colours for the values of one chart: the vocabulary keeps its fixed colours, other
     values take the palette colours nobody in this chart uses yet (so no two traces look alike)."""
     out = {v: PALETTE[_KNOWN[v]] for v in values if v in _KNOWN}
-    if "unlabelled" in out:
+    if "unlabelled" in values:
         out["unlabelled"] = "#BBBBBB"  # lighter than "other"
     free = [c for c in PALETTE[:-1] if c not in out.values()]
     for v in values:
