@@ -155,5 +155,7 @@ def test_expand_core_uses_the_classifier(invoke, db_path):
     hop1 = [dict(zip(("paper_id", "title", "abstract"), row)) for row in
             db.execute("SELECT paper_id, title, abstract FROM papers WHERE hop = 1 ORDER BY paper_id")]
     core = {p["paper_id"] for p, pred in zip(hop1, classify.predict_labels(hop1)) if "core" in pred["labels"]["relevance"]}
-    assert expanded == core | {graph[0].paper_id}
+    marked = {r[0] for r in db.execute("SELECT paper_id FROM crawl_frontier WHERE expand = 1 AND expanded = 1")}
+    assert marked == core | {graph[0].paper_id}
+    assert graph[0].paper_id in expanded and expanded <= marked
     assert len(core) < len(hop1)

@@ -428,12 +428,19 @@ class _Crawl:
 
     def _expand(self, row: dict[str, Any], level: int) -> None:
         pid = row["paper_id"]
+        n_refs, n_cites = cstore.paper_counts(self.db, pid)
         if row["refs"] not in (2, 3):
-            self._page_references(row, discover_hop=level + 1)
+            if n_refs == 0:  # the API counts no references: nothing to page
+                with store.transaction(self.db):
+                    cstore.update_frontier(self.db, [{"paper_id": pid, "refs": 2, "refs_next": None}])
+            else:
+                self._page_references(row, discover_hop=level + 1)
         with store.transaction(self.db):
             self._add(level + 1, [(x, None) for x in cstore.reference_ids(self.db, pid)])
         offset = row["cites_next"]
         offset = 0 if offset is None else offset
+        if n_cites == 0 and offset == 0:  # no citers yet (the count is fresh from this run's batch)
+            offset = -1
         while offset >= 0:
             if self._full():
                 with store.transaction(self.db):

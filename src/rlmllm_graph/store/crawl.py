@@ -39,6 +39,7 @@ __all__ = [
     "manual_labels",
     "mark_citers_complete",
     "mark_refs_complete",
+    "paper_counts",
     "paper_texts",
     "reference_ids",
     "remaining_work",
@@ -356,6 +357,12 @@ def mark_citers_complete(db: sqlite_utils.Database, paper_id: str, when: str | N
 def reference_ids(db: sqlite_utils.Database, paper_id: str) -> list[str]:
     """The ids a stored paper cites, as the citations table knows them (sorted)."""
     return [r[0] for r in _exec(db, "SELECT cited_id FROM citations WHERE citing_id = ? ORDER BY cited_id", [paper_id])]
+
+
+def paper_counts(db: sqlite_utils.Database, paper_id: str) -> tuple[int | None, int | None]:
+    """(reference_count, citation_count) of a stored paper; (None, None) if it is not stored."""
+    row = _exec(db, "SELECT reference_count, citation_count FROM papers WHERE paper_id = ?", [paper_id]).fetchone()
+    return (row[0], row[1]) if row else (None, None)
 
 
 def paper_texts(db: sqlite_utils.Database, ids: Sequence[str]) -> list[dict[str, Any]]:
