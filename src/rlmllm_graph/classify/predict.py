@@ -184,6 +184,11 @@ def combine(
         if survey and facet in METHOD_FACETS:
             continue
         for value in FACETS[facet]:
+            if facet == "algorithm" and value == "other" and labels["algorithm"]:
+                # "X Policy Optimization" in a title names a new algorithm only when no known one is named
+                hit = scan.decisive.get(("algorithm", "other"))
+                if hit is not None and hit.kind == "title":
+                    continue
             rule(facet, value) or learned(facet, value)
     if not labels["application"]:
         best = [(prow[keys[("application", v)]], v) for v in FACETS["application"] if ("application", v) in keys]
@@ -249,6 +254,8 @@ def keyword_labels(scan: Scan) -> dict[str, list[str]]:
             continue
         facet, value = parts[0], parts[1]
         if facet in ("relevance", "strategy", "paradigm"):
+            continue
+        if facet == "algorithm" and parts[2] == "title":  # the generic "policy optimization" cue is no keyword
             continue
         if value not in labels[facet]:
             labels[facet].append(value)
