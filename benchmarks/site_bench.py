@@ -14,7 +14,8 @@ the node count is checked). The baseline is the same layout drawn by plotly
 otherwise use. Target: 10,000 nodes drawn in under 3 s.
 
 With ``--screenshots DIR`` the real corpus in ../shared/data (when present) is
-built into a site and the explorer and trends page are saved as PNGs in DIR.
+imported, classified and built into a site, and the explorer (a selected paper,
+and the overview) and the trends page are saved as PNGs in DIR.
 """
 
 from __future__ import annotations
@@ -196,13 +197,17 @@ def screenshots(browser, out: Path, tmp: Path) -> None:
     page.press("#search", "Enter")
     page.wait_for_timeout(900)
     page.screenshot(path=str(out / "explorer.png"))
+    page.click("#details-close")
+    page.evaluate("explorer.renderer.getCamera().animate({x: 0.5, y: 0.5, ratio: 0.55}, {duration: 0})")
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(out / "explorer-overview.png"))
     page.close()
     page = browser.new_page(viewport={"width": 1400, "height": 860})
     page.goto((tmp / "shared-site" / "trends.html").as_uri())
     page.wait_for_function("document.body.dataset.ready === '1'")
     page.screenshot(path=str(out / "trends.png"), full_page=True, clip={"x": 0, "y": 0, "width": 1400, "height": 1450})
     page.close()
-    print(f"screenshots: {out / 'explorer.png'}, {out / 'trends.png'}")
+    print(f"screenshots: {out / 'explorer.png'}, {out / 'explorer-overview.png'}, {out / 'trends.png'}")
 
 
 def main() -> None:

@@ -165,7 +165,7 @@ def _figure(fig: Any, fig_id: str) -> str:
     """A plotly figure as a div + JSON block, drawn by assets/site.js (no inline script)."""
     spec = fig.to_json()  # plotly's encoder (numpy, dates); escaped below for the script block
     return (
-        f'<div class="chart" id="{esc(fig_id)}" data-figure="{esc(fig_id)}-data"></div>\n'
+        f'<div class="chart"><div id="{esc(fig_id)}" data-figure="{esc(fig_id)}-data"></div></div>\n'
         f'<script type="application/json" id="{esc(fig_id)}-data">{spec.translate(_JS_TRANSLATE)}</script>\n'
     )
 
@@ -400,7 +400,7 @@ def _papers(data: SiteData) -> str:
         out.append(
             f'<tr data-id="{esc(pid)}"><td>{_paper_cell(r)}<div class="muted" style="font-size:.8rem">{esc(who)}'
             f'{" · " if who else ""}{" ".join(links)}</div></td>'
-            f'<td data-sort="{esc(date)}">{esc(date)}</td><td>{esc(r.get("venue"))}</td>'
+            f'<td class="nowrap" data-sort="{esc(date)}">{esc(date)}</td><td>{esc(r.get("venue"))}</td>'
             f'<td class="num" data-sort="{_num(r.get("citation_count"), "{:.0f}") or 0}">{_num(r.get("citation_count"), "{:,.0f}")}</td>'
             f'<td class="num" data-sort="{int(ic)}">{int(ic)}</td>'
             f'<td class="num" data-sort="{float(pr):.8f}">{float(pr):.4f}</td>'

@@ -24,10 +24,11 @@
     var heads = table.querySelectorAll("thead th");
     heads.forEach(function (th, col) {
       th.addEventListener("click", function () {
-        var asc = th.getAttribute("aria-sort") !== "ascending";
+        var num = th.dataset.type === "num", cur = th.getAttribute("aria-sort");
+        // numbers and dates start with the biggest/newest; a second click flips
+        var asc = cur ? cur !== "ascending" : !(num || th.textContent.trim() === "Date");
         heads.forEach(function (h) { h.removeAttribute("aria-sort"); });
         th.setAttribute("aria-sort", asc ? "ascending" : "descending");
-        var num = th.dataset.type === "num";
         var body = table.tBodies[0];
         var rows = Array.prototype.slice.call(body.rows);
         var key = function (r) {
