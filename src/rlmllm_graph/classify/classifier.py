@@ -56,14 +56,14 @@ class Classifier:
 
 
 def build_classifier(papers: Sequence[LabelledPaper] | None = None, *, exclude: Collection[str] = (),
-                     lexicon: Lexicon | None = None) -> Classifier:
+                     lexicon: Lexicon | None = None, **model_options: Any) -> Classifier:
     """Train a classifier on ``papers`` (default: every file in ``data/labels``), leaving out the ids in ``exclude``."""
     lexicon = lexicon or load_lexicon()
     papers = list(papers) if papers is not None else load_labelled()
     if exclude:
         drop = set(exclude)
         papers = [p for p in papers if p.paper_id not in drop]
-    model = train_model(lexicon, papers)
+    model = train_model(lexicon, papers, **model_options)
     return Classifier(lexicon, model, trained_on=len(papers), labels_version=labels_fingerprint(papers))
 
 

@@ -181,7 +181,7 @@ def _word_text(title: str | None, abstract: str | None) -> str:
 class LearnedModel:
     """Fitted vectorisers and the stacked linear models; see the module docstring."""
 
-    def __init__(self, lexicon: Lexicon, *, C: float = 4.0, seed: int = 0) -> None:
+    def __init__(self, lexicon: Lexicon, *, C: float = 4.0, lex_weight: float = 1.0, seed: int = 0) -> None:
         self.lexicon = lexicon
         self.C = C
         self.seed = seed
@@ -190,7 +190,7 @@ class LearnedModel:
         self.char = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=2, sublinear_tf=True,
                                     max_features=30000, dtype=np.float32)
         self.lex_index = {name: i for i, name in enumerate(lexicon.feature_names)}
-        self.lex_weight = 1.0
+        self.lex_weight = lex_weight
         self.binary_keys: list[tuple[str, str]] = []  # (facet, value) per column of W
         self.thresholds = np.zeros(0, dtype=np.float32)  # per column of W: the model says yes from here
         self.threshold_list: list[float] = []
