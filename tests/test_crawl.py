@@ -304,3 +304,24 @@ def test_progress_reports_every_step(small_graph, tmp_path):
     assert events[-1].requests == report.requests == events[-1].estimated_requests
     assert events[0].estimated_requests >= report.requests - 1
     assert events[-1].papers == report.papers and events[-1].edges == report.edges_added
+
+
+def test_a_database_of_schema_1_is_migrated_and_crawls(small_graph, tmp_path):
+    import sqlite3
+
+    import sqlite_utils
+
+    from rlmllm_graph.store.migrations import MIGRATIONS
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    MIGRATIONS[0](sqlite_utils.Database(conn))
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute("INSERT INTO crawl_runs (started_at, seeds, depth, requests, status) VALUES ('2025-01-01', '[]', 1, 5, 'done')")
+    conn.commit()
+    conn.close()
+    db = store.open_db(path)
+    with FakeS2(small_graph) as fake:
+        report = crawl(client(fake), db)
+    assert report.run_id == 2 and report.papers == 1 + 15 + 120
+    assert db.execute("SELECT requests, status FROM crawl_runs ORDER BY run_id").fetchall()[0] == (5, "done")

@@ -39,7 +39,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import sqlite_utils
@@ -107,8 +107,7 @@ class CrawlReport:
     unreachable_citers: int  # citers past the API's 9,999-item paging limit
     null_pages: int  # pages answered with "data": null
     seconds: float
-    floor: int | None  # floor_requests() of the seeds, for depth 1
-    levels: list[dict[str, int]] = field(default_factory=list)
+    floor: int | None  # floor_requests() of the seed, for a depth-1 crawl of one seed
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -338,7 +337,7 @@ class _Crawl:
         else:
             self.run_id = resumed_id
             with store.transaction(db):
-                db.conn.execute("UPDATE crawl_runs SET status = 'running' WHERE run_id = ?", [resumed_id])
+                cstore.set_run_status(db, resumed_id, "running")
             resumed = True
         try:
             self._walk()

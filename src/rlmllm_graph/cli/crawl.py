@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from ..config import DEFAULT_API_URL, DEFAULT_SEED, resolve_settings
@@ -74,7 +76,7 @@ def refresh(
 
         report = crawl(
             client, db, seeds=seeds, depth=depth, max_papers=max_papers, expand=expand,
-            api_url=settings.api_url, progress=show,
+            api_url=settings.api_url, progress=show if sys.stderr.isatty() else None,
         )
     if as_json:
         echo_json(report.as_dict())

@@ -44,6 +44,7 @@ __all__ = [
     "reference_ids",
     "remaining_work",
     "set_run_level",
+    "set_run_status",
     "start_run",
     "update_frontier",
 ]
@@ -144,6 +145,10 @@ def get_run(db: sqlite_utils.Database, run_id: int) -> dict[str, Any]:
 
 def set_run_level(db: sqlite_utils.Database, run_id: int, level: int) -> None:
     _exec(db, "UPDATE crawl_runs SET level = ? WHERE run_id = ?", [level, run_id])
+
+
+def set_run_status(db: sqlite_utils.Database, run_id: int, status: str) -> None:
+    _exec(db, "UPDATE crawl_runs SET status = ? WHERE run_id = ?", [status, run_id])
 
 
 def add_run_requests(db: sqlite_utils.Database, run_id: int, n: int) -> None:
