@@ -268,3 +268,13 @@ def test_help_has_examples(runner, command):
     r = runner.invoke(cli, [command, "--help"])
     assert r.exit_code == 0
     assert "Examples:" in r.output and f"rlmllm-graph {command}" in r.output
+
+
+def test_big_paper_tables_lay_out_the_first_rows_only(db, tmp_path):
+    fill_db(db, tmp_path, n=520)
+    build_site(db, tmp_path / "big")
+    papers = (tmp_path / "big" / "papers.html").read_text()
+    rows = re.findall(r"<tr data-id=\"[0-9a-f]+\"( hidden)?>", papers)
+    assert len(rows) == 520
+    assert [bool(h) for h in rows] == [False] * 500 + [True] * 20  # site.js shows more on demand
+    assert 'id="paper-more"' in papers

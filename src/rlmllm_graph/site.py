@@ -61,6 +61,8 @@ PAGES: dict[str, tuple[str, str]] = {
 }
 
 _PLOTLY = "plotly.min.js"
+#: Rows of papers.html laid out at first (site.js shows more on demand; 10,000 rows take seconds).
+_PAGE_ROWS = 500
 
 def _missing(v: Any) -> bool:
     if v is None:
@@ -368,7 +370,7 @@ def _papers(data: SiteData) -> str:
         '<th class="num" data-type="num">PageRank</th><th data-type="text">Labels</th></tr></thead><tbody>',
     ]
     papers = data.papers.sort_values(["publication_date", "year"], ascending=False, na_position="last")
-    for r in papers.to_dict("records"):
+    for k, r in enumerate(papers.to_dict("records")):
         pid = r["paper_id"]
         names = authors.get(pid, [])
         who = ", ".join(names[:6]) + (f", … (+{len(names) - 6})" if len(names) > 6 else "")
@@ -398,7 +400,7 @@ def _papers(data: SiteData) -> str:
         ic = m.at[pid, "in_corpus_citations"] if pid in m.index else 0
         date = _year(r.get("year")) if _missing(r.get("publication_date")) else r["publication_date"]
         out.append(
-            f'<tr data-id="{esc(pid)}"><td>{_paper_cell(r)}<div class="muted" style="font-size:.8rem">{esc(who)}'
+            f'<tr data-id="{esc(pid)}"{" hidden" if k >= _PAGE_ROWS else ""}><td>{_paper_cell(r)}<div class="muted" style="font-size:.8rem">{esc(who)}'
             f'{" · " if who else ""}{" ".join(links)}</div></td>'
             f'<td class="nowrap" data-sort="{esc(date)}">{esc(date)}</td><td>{esc(r.get("venue"))}</td>'
             f'<td class="num" data-sort="{_num(r.get("citation_count"), "{:.0f}") or 0}">{_num(r.get("citation_count"), "{:,.0f}")}</td>'
@@ -406,7 +408,7 @@ def _papers(data: SiteData) -> str:
             f'<td class="num" data-sort="{float(pr):.8f}">{float(pr):.4f}</td>'
             f"<td>{chips}{evidence}</td></tr>"
         )
-    out.append("</tbody></table></main>")
+    out.append('</tbody></table><p><button id="paper-more" type="button" hidden>Show more</button></p></main>')
     return "\n".join(out)
 
 
