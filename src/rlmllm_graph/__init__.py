@@ -19,6 +19,7 @@ from .analysis import (
     compute_node_metrics,
     compute_pagerank,
 )
+from .classify import FACETS, classify_database, predict_labels
 from .config import DEFAULT_API_URL, DEFAULT_DB, DEFAULT_SEED, Settings, resolve_settings
 from .errors import (
     BadInput,
@@ -67,6 +68,7 @@ __all__ = [
     "DEFAULT_API_URL",
     "DEFAULT_DB",
     "DEFAULT_SEED",
+    "FACETS",
     "Author",
     "BadInput",
     "Citation",
@@ -83,6 +85,7 @@ __all__ = [
     "build_cocitation_graph",
     "build_coupling_graph",
     "build_taxonomy_table",
+    "classify_database",
     "compute_cocitation",
     "compute_communities",
     "compute_cooccurrence",
@@ -116,6 +119,7 @@ __all__ = [
     "plot_paper_counts",
     "plot_timeline",
     "plot_trends",
+    "predict_labels",
     "render_table_html",
     "render_table_markdown",
     "resolve_paper_id",

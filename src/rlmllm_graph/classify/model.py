@@ -20,12 +20,13 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
+
+if TYPE_CHECKING:  # scikit-learn is imported when a model is built, not with the CLI
+    from sklearn.linear_model import LogisticRegression
 
 from ..errors import MalformedRecord, ModelNotTrained
 from .lexicon import Lexicon, Scan
@@ -182,6 +183,8 @@ class LearnedModel:
     """Fitted vectorisers and the stacked linear models; see the module docstring."""
 
     def __init__(self, lexicon: Lexicon, *, C: float = 4.0, lex_weight: float = 1.0, seed: int = 0) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
         self.lexicon = lexicon
         self.C = C
         self.seed = seed
@@ -284,6 +287,8 @@ class LearnedModel:
         return self
 
     def _binary(self) -> LogisticRegression:
+        from sklearn.linear_model import LogisticRegression
+
         # the dual liblinear solver: 20x faster than the primal when features far outnumber papers
         return LogisticRegression(C=self.C, class_weight="balanced", solver="liblinear", dual=True, tol=1e-4,
                                   random_state=self.seed, max_iter=5000)
