@@ -7,7 +7,9 @@ latency per request:
     the survey (arXiv 2504.21277) and from the corpus paper with the most
     in-corpus links;
 (b) a generated graph: a seed with 250 references and 4,750 citers (a
-    5,000-paper neighbourhood) whose papers cite 5-30 papers each.
+    5,000-paper neighbourhood) whose papers cite 5-30 papers each;
+(c) the same with 20-80 references per paper, where the nested budget of the
+    batch endpoint binds (compare with the budget floor; not a target).
 
 The per-paper crawler does what litstudy's Semantic Scholar source does: one
 paper request and one references request per neighbour (after listing the
@@ -124,6 +126,10 @@ def main() -> int:
     graph = make_graph(250, 4750, refs_per_paper=(5, 30), rng_seed=1)
     cases.append(run_case("(b) generated, 5,000 neighbours", graph, "ARXIV:2504.21277",
                           sample=500 if args.quick else None))
+    # (c) real papers cite ~40-60 others: the 9,999 nested entries of a batch answer then bind, not the
+    # 500 ids; compare with the budget floor (per-paper always sampled here: it is (b) again)
+    heavy = make_graph(250, 4750, refs_per_paper=(20, 80), rng_seed=2, prefix="c")
+    cases.append(run_case("(c) as (b), 20-80 references each", heavy, "ARXIV:2504.21277", sample=300))
 
     print(f"fake Semantic Scholar API with {LATENCY * 1000:.0f} ms latency per request; depth-1 crawls")
     head = (f"{'case':<38} {'R':>5} {'C':>6} {'floor':>6} {'budget':>6} {'ours':>5} {'ours/floor':>10} "
@@ -141,10 +147,11 @@ def main() -> int:
             f"{o['requests']:>5} {ratio_floor:>9.2f}x {mark + str(round(n['requests'])):>9} {ratio_naive:>13.0f}x "
             f"{o['seconds']:>7.2f} {mark + format(n['seconds'], '.1f'):>11}"
         )
-        ok &= ratio_floor <= 1.2
+        if not cs["name"].startswith("(c)"):
+            ok &= ratio_floor <= 1.2
         if cs["name"].startswith("(b)"):
             ok &= ratio_naive >= 100
-    print("~ extrapolated from a 500-neighbour sample (--quick)" if args.quick else "")
+    print("~ extrapolated from a sample of neighbours; 'budget' counts the 9,999 nested entries per batch answer")
     print("targets: ours <= 1.2x floor; (b) >= 100x fewer requests than per-paper:", "met" if ok else "NOT met")
     return 0 if ok else 1
 
