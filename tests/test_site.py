@@ -278,3 +278,22 @@ def test_big_paper_tables_lay_out_the_first_rows_only(db, tmp_path):
     assert len(rows) == 520
     assert [bool(h) for h in rows] == [False] * 500 + [True] * 20  # site.js shows more on demand
     assert 'id="paper-more"' in papers
+
+
+def test_overview_lists_papers_new_since_the_last_refresh(site_db, tmp_path):
+    from rlmllm_graph.store import crawl as crawl_store
+
+    def overview(when: str) -> str:
+        with store.transaction(site_db):
+            run = crawl_store.start_run(site_db, seeds=["ARXIV:2504.21277"], depth=1, max_papers=None,
+                                        expand="both", api_url=None, when=when)
+            crawl_store.finish_run(site_db, run, status="done", when=when)
+        build_site(site_db, tmp_path / when[:4])
+        return (tmp_path / when[:4] / "index.html").read_text()
+
+    old = overview("2000-01-01T00:00:00+00:00")  # every stored paper came after it
+    assert "Last refresh 2000-01-01" in old
+    assert old.count('href="graph.html#paper=') >= 25 + 15  # 25 new papers listed + the top 15
+    assert "… and 35 more" in old
+    later = overview("2999-01-01T00:00:00+00:00")
+    assert "No new papers in the last refresh." in later
