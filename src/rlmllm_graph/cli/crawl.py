@@ -71,7 +71,11 @@ def refresh(
         def show(ev: CrawlProgress) -> None:
             bar.length = max(ev.estimated_requests, ev.requests + (ev.phase != "done"), 1)
             text = f"{ev.requests} requests, {ev.papers} papers, {ev.edges} edges"
-            bar.update(ev.requests - done[0], text)
+            if ev.requests > done[0]:
+                bar.update(ev.requests - done[0], text)
+            else:  # no new request (e.g. the end): redraw with the new total
+                bar.current_item = text
+                getattr(bar, "render_progress", lambda: None)()
             done[0] = ev.requests
 
         report = crawl(
