@@ -29,6 +29,7 @@ from .errors import (
     SourceError,
     StoreError,
 )
+from .explore import compute_layout, graph_to_payload
 from .export import (
     ExportReport,
     export_bibtex,
@@ -53,6 +54,7 @@ from .store import (
     resolve_paper_id,
     search_papers,
 )
+from .site import build_site
 from .table import build_taxonomy_table, render_table_html, render_table_markdown
 from .trends import (
     compute_cooccurrence,
@@ -84,6 +86,7 @@ __all__ = [
     "build_citation_graph",
     "build_cocitation_graph",
     "build_coupling_graph",
+    "build_site",
     "build_taxonomy_table",
     "classify_database",
     "compute_cocitation",
@@ -93,6 +96,7 @@ __all__ = [
     "compute_discovery",
     "compute_emerging",
     "compute_graph_report",
+    "compute_layout",
     "compute_lineage",
     "compute_node_metrics",
     "compute_pagerank",
@@ -107,6 +111,7 @@ __all__ = [
     "export_graphml",
     "export_jsonl",
     "get_paper",
+    "graph_to_payload",
     "import_files",
     "load_authors",
     "load_citations",
