@@ -13,6 +13,7 @@ the words that weighed most). Then the facet logic of DESIGN.md:
 - ``paradigm`` is derived: ``value-free`` from GRPO, DPO, RLOO, REINFORCE, OPMD
   or a "critic-free" phrase; ``value-based`` from PPO or a critic / value model.
 - A survey proposes no method: no algorithm, reward, strategy or paradigm.
+- The model adds a modality only when the text has some multimodal cue.
 - A paper with only a title gets the same labels with confidences scaled by
   :data:`TITLE_ONLY_FACTOR`.
 
@@ -172,6 +173,7 @@ def combine(
         return True
 
     survey = is_survey(scan)
+    visual = scan.signal("multimodal") or any(f.startswith("modality:") for f in scan.features)
     # relevance: exactly one
     if survey:
         rule("relevance", "related")
@@ -189,7 +191,11 @@ def combine(
                 hit = scan.decisive.get(("algorithm", "other"))
                 if hit is not None and hit.kind == "title":
                     continue
-            rule(facet, value) or learned(facet, value)
+            if rule(facet, value):
+                continue
+            if facet == "modality" and not visual:
+                continue  # the model may add a modality only to a paper with some multimodal cue
+            learned(facet, value)
     if not labels["application"]:
         best = [(prow[keys[("application", v)]], v) for v in FACETS["application"] if ("application", v) in keys]
         if best:
