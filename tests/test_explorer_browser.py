@@ -19,7 +19,7 @@ from rlmllm_graph import store
 from rlmllm_graph.serve import make_server
 from rlmllm_graph.site import PAGES, build_site
 
-from _site_data import XSS_AUTHOR, XSS_TITLE, XSS_VENUE, fill_db, pid
+from _site_data import XSS_ABSTRACT, XSS_AUTHOR, XSS_TITLE, XSS_VENUE, fill_db, pid
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -218,6 +218,8 @@ def test_xss_payloads_do_not_execute(tab, site):
     assert page.text_content("#details .paper-title") == XSS_TITLE  # shown as text
     assert XSS_VENUE in page.text_content("#details")
     assert XSS_AUTHOR in page.text_content("#details .authors")
+    page.click("#details details.abstract summary")
+    assert XSS_ABSTRACT.replace("\u2028", "").split("</svg>")[0][:30] in page.text_content("#details details.abstract")
     page.fill("#search", "XSS title")
     page.press("#search", "Enter")
     assert page.locator("#details script, #details img, #details svg").count() == 0
@@ -258,10 +260,17 @@ def test_served_site_in_the_browser(tab, site, tmp_path):
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     try:
         host, port = srv.server_address[:2]
-        for name in ("graph.html", "trends.html"):
-            tab.open(f"http://{host}:{port}/{name}")
-            tab.assert_clean()
-        assert tab.page.evaluate("explorer.renderedNodeCount()") if name == "graph.html" else True
+        tab.open(f"http://{host}:{port}/trends.html")
+        tab.assert_clean()
+        tab.open(f"http://{host}:{port}/graph.html")
+        assert tab.page.evaluate("explorer.renderedNodeCount()") == 60
+        # served live, the search also finds words of the abstracts (full-text index, bound parameters)
+        tab.page.fill("#search", "train model 7")
+        item = tab.page.locator("#search-results li", has_text="in abstract").first
+        item.wait_for(timeout=5_000)
+        item.dispatch_event("mousedown")
+        assert tab.page.text_content("#details .paper-title").startswith("Visual GRPO paper number 7:")
+        tab.assert_clean()
     finally:
         srv.shutdown()
         srv.server_close()

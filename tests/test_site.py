@@ -110,8 +110,10 @@ def test_payload_without_metrics_or_labels_and_with_given_positions():
     G.add_node("a", title=None, year=None)
     G.add_node("b", title="B", year=2024, labels={"modality": ["video", "image"], "custom": ["x"]})
     G.add_edge("a", "b")
-    p = graph_to_payload(G, positions={"a": (0, 1), "b": (2, 3)})
+    p = graph_to_payload(G, positions={"a": (0, 1), "b": (2, 3)}, abstracts={"b": "word " * 200}, abstract_chars=50)
     assert p["nodes"]["x"] == [0.0, 2.0] and p["nodes"]["y"] == [1.0, 3.0]
+    assert p["nodes"]["abstract"][0] is None
+    assert len(p["nodes"]["abstract"][1]) <= 50 and p["nodes"]["abstract"][1].endswith(" …")
     assert p["nodes"]["title"] == ["(untitled)", "B"]
     assert p["nodes"]["pagerank"] == [0.0, 0.0] and p["nodes"]["community"] == [-1, -1]
     facets = {f["name"]: f for f in p["facets"]}

@@ -348,7 +348,8 @@ def _trends(data: SiteData) -> str:
 
 
 def _graph(data: SiteData) -> str:
-    payload = graph_to_payload(data.G, data.metrics, labels=data.labels, seed=data.seed)
+    abstracts = dict(zip(data.papers["paper_id"].tolist(), data.papers["abstract"].tolist()))
+    payload = graph_to_payload(data.G, data.metrics, labels=data.labels, abstracts=abstracts, seed=data.seed)
     return read_template("graph.html") + _json_block("graph-data", payload)
 
 

@@ -96,6 +96,12 @@ def _text(v: Any) -> str | None:
     return None if v is None else str(v)
 
 
+def _cut(text: str | None, limit: int) -> str | None:
+    if not text:
+        return None
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + " …"
+
+
 def _ordered_values(facet: str, seen: set[str]) -> list[str]:
     known = [v for v in FACET_VALUES.get(facet, ()) if v in seen]
     return known + sorted(seen - set(known))
@@ -127,6 +133,8 @@ def graph_to_payload(
     *,
     labels: pd.DataFrame | Sequence[Mapping[str, Any]] | None = None,
     positions: np.ndarray | Mapping[Any, Sequence[float]] | None = None,
+    abstracts: Mapping[Any, Any] | None = None,
+    abstract_chars: int = 600,
     seed: int = 42,
 ) -> dict[str, Any]:
     """The explorer's data: nodes, layout, edges, facets and label evidence, JSON-ready.
@@ -146,6 +154,9 @@ def graph_to_payload(
         evidence; facet membership itself comes from the ``labels`` node attribute.
     positions : array (n, 2) in node order, or dict node → (x, y), optional
         Layout; computed with :func:`compute_layout` (``seed``) when omitted.
+    abstracts : dict paper id → abstract, optional
+        Shown in the details panel, cut to ``abstract_chars`` characters
+        (``None`` in the ``abstract`` column when absent).
 
     Returns
     -------
@@ -188,6 +199,7 @@ def graph_to_payload(
         "pagerank": [float(x) for x in metric("pagerank", 0.0)],
         "in_corpus": [int(x) for x in metric("in_corpus_citations", 0)],
         "community": [int(x) for x in metric("community", -1)],
+        "abstract": [_cut(_text((abstracts or {}).get(v)), abstract_chars) for v in order],
         "x": [round(float(x), 3) for x in pos[:, 0]] if n else [],
         "y": [round(float(y), 3) for y in pos[:, 1]] if n else [],
     }

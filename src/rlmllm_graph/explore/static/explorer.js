@@ -161,7 +161,7 @@
       if (!state.visible[i]) return Object.assign({}, data, { hidden: true });
       if (state.selected !== null) {
         if (i === state.selected) return Object.assign({}, data, { highlighted: true, forceLabel: true, zIndex: 3 });
-        if (state.neighbours.has(i)) return Object.assign({}, data, { zIndex: 2, forceLabel: state.neighbours.size <= 25 });
+        if (state.neighbours.has(i)) return Object.assign({}, data, { zIndex: 2, forceLabel: state.neighbours.size <= 12 });
         return Object.assign({}, data, { color: DIM_COLOUR, label: "", zIndex: 0 });
       }
       return data;
@@ -255,6 +255,12 @@
     link("Semantic Scholar", s2);
     if (NODES.doi[i]) link("DOI", "https://doi.org/" + encodeURI(NODES.doi[i]));
     box.appendChild(links);
+    if (NODES.abstract[i]) {
+      var ab = el("details", "abstract");
+      ab.appendChild(el("summary", null, "Abstract"));
+      ab.appendChild(el("p", null, NODES.abstract[i]));
+      box.appendChild(ab);
+    }
 
     var labs = P.labels[i];
     box.appendChild(el("h3", null, "Labels"));
@@ -301,16 +307,41 @@
   }
 
   var searchBox = $("search"), results = $("search-results");
+  function resultItem(i, note) {
+    var li = el("li", null, NODES.title[i]);
+    if (NODES.year[i] !== null) li.appendChild(el("span", "muted", " " + NODES.year[i]));
+    if (note) li.appendChild(el("span", "muted", " · " + note));
+    li.addEventListener("mousedown", function (ev) { ev.preventDefault(); pick(i); });
+    results.appendChild(li);
+  }
+  // Served live (rlmllm-graph serve), the search also asks the database's full-text index
+  // (titles and abstracts); from file:// it is titles only.
+  var LIVE = location.protocol === "http:" || location.protocol === "https:";
+  var idIndex = null, searchSeq = 0, searchTimer = null;
+  function fullText(q, seq, shown) {
+    fetch("api/search?limit=20&q=" + encodeURIComponent(q)).then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (res) {
+        if (!res || seq !== searchSeq) return;
+        if (!idIndex) { idIndex = new Map(); NODES.id.forEach(function (id, k) { idIndex.set(id, k); }); }
+        var added = 0;
+        res.results.forEach(function (r) {
+          var i = idIndex.get(r.paper_id);
+          if (i === undefined || shown.has(i) || added >= 8) return;
+          shown.add(i); added++; resultItem(i, "in abstract");
+        });
+        if (added) results.hidden = false;
+      }).catch(function () {});
+  }
   function showResults() {
-    var hits = search(searchBox.value);
+    var hits = search(searchBox.value), seq = ++searchSeq;
     results.replaceChildren();
-    hits.forEach(function (i) {
-      var li = el("li", null, NODES.title[i]);
-      if (NODES.year[i] !== null) li.appendChild(el("span", "muted", " " + NODES.year[i]));
-      li.addEventListener("mousedown", function (ev) { ev.preventDefault(); pick(i); });
-      results.appendChild(li);
-    });
+    hits.forEach(function (i) { resultItem(i); });
     results.hidden = !hits.length;
+    if (LIVE && searchBox.value.trim().length >= 3) {
+      clearTimeout(searchTimer);
+      var q = searchBox.value.trim(), shown = new Set(hits);
+      searchTimer = setTimeout(function () { fullText(q, seq, shown); }, 150);
+    }
   }
   function pick(i) {
     results.hidden = true;
