@@ -234,3 +234,12 @@ def test_cross_validation_runs():
     ev = cross_validate(load_labelled()[:150], folds=3)
     assert ev.papers == 150 and "3-fold" in ev.kind
     assert ev.ours["relevance"].headline > 0.6
+
+
+def test_parallel_prediction_gives_the_same_result():
+    from rlmllm_graph.classify import get_classifier
+
+    papers = [{"paper_id": p.paper_id, "title": p.title, "abstract": p.abstract} for p in load_labelled()[:60]]
+    clf = get_classifier()
+    one_process = [p.as_dict() for p in clf.predict(papers, batch_size=16)]
+    assert [p.as_dict() for p in clf.predict(papers, batch_size=16, workers=2)] == one_process

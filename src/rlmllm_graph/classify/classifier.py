@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import threading
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
@@ -13,6 +15,15 @@ from .predict import Prediction, combine, paper_text
 __all__ = ["Classifier", "build_classifier", "get_classifier", "predict_labels", "reset_classifier"]
 
 BATCH = 4096
+#: from this many papers on, ``predict(..., workers=None)`` uses one process per core (fork)
+PARALLEL_FROM = 20_000
+
+_worker_classifier: Classifier | None = None
+
+
+def _predict_chunk(chunk: list[tuple[str, str | None, str | None]]) -> list[Prediction]:
+    assert _worker_classifier is not None
+    return _worker_classifier._predict_all(chunk)
 
 
 class Classifier:
@@ -27,21 +38,42 @@ class Classifier:
         self._keys = {k: i for i, k in enumerate(model.binary_keys)}
 
     def predict(self, records: Iterable[Mapping[str, Any]], *, batch_size: int = BATCH,
-                progress: Callable[[int], Any] | None = None) -> list[Prediction]:
+                progress: Callable[[int], Any] | None = None, workers: int | None = 1) -> list[Prediction]:
+        """Labels for each record, in order. ``workers=None`` uses every core for large inputs
+        (at least :data:`PARALLEL_FROM` papers, on systems that fork); the result is the same either way."""
+        papers = [paper_text(r) for r in records]
+        if workers is None:
+            workers = (os.cpu_count() or 1) if len(papers) >= PARALLEL_FROM else 1
+        if workers > 1 and len(papers) >= 2 * batch_size and "fork" in multiprocessing.get_all_start_methods():
+            return self._predict_parallel(papers, workers, batch_size, progress)
+        return self._predict_all(papers, batch_size=batch_size, progress=progress)
+
+    def _predict_all(self, papers: Sequence[tuple[str, str | None, str | None]], *, batch_size: int = BATCH,
+                     progress: Callable[[int], Any] | None = None) -> list[Prediction]:
         out: list[Prediction] = []
-        batch: list[tuple[str, str | None, str | None]] = []
-        for r in records:
-            batch.append(paper_text(r))
-            if len(batch) >= batch_size:
-                out += self._predict_batch(batch)
-                if progress:
-                    progress(len(batch))
-                batch = []
-        if batch:
+        for i in range(0, len(papers), batch_size):
+            batch = papers[i:i + batch_size]
             out += self._predict_batch(batch)
             if progress:
                 progress(len(batch))
         return out
+
+    def _predict_parallel(self, papers: list[tuple[str, str | None, str | None]], workers: int, batch_size: int,
+                          progress: Callable[[int], Any] | None) -> list[Prediction]:
+        global _worker_classifier
+        chunks = [papers[i:i + batch_size] for i in range(0, len(papers), batch_size)]
+        _worker_classifier = self  # inherited by the forked workers: nothing is pickled but papers and results
+        try:
+            ctx = multiprocessing.get_context("fork")
+            out: list[Prediction] = []
+            with ctx.Pool(min(workers, len(chunks))) as pool:
+                for part in pool.imap(_predict_chunk, chunks):
+                    out += part
+                    if progress:
+                        progress(len(part))
+            return out
+        finally:
+            _worker_classifier = None
 
     def _predict_batch(self, batch: Sequence[tuple[str, str | None, str | None]]) -> list[Prediction]:
         titles = [t for _, t, _ in batch]
@@ -87,15 +119,16 @@ def reset_classifier() -> None:
         _cached = None
 
 
-def predict_labels(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def predict_labels(records: Iterable[Mapping[str, Any]], *, workers: int | None = 1) -> list[dict[str, Any]]:
     """Label papers: each record has ``paper_id``, ``title`` and ``abstract`` (may be missing or None).
 
     Returns one dict per record, in order, in the DESIGN ``classify --output`` shape:
     ``{"paper_id", "labels": {facet: [values]}, "confidence": {facet: {value: p}}, "evidence": {facet: {value: text}}}``
     with every facet present in ``labels``. Raises :class:`~rlmllm_graph.errors.BadInput` for a record without
     ``paper_id`` and :class:`~rlmllm_graph.errors.ModelNotTrained` when no labelled papers can be found.
+    ``workers=None`` classifies large inputs on every core (forked processes; same result).
 
     >>> predict_labels([{"paper_id": "x", "title": "Video-R1: reinforcing video reasoning with GRPO"}])[0]["labels"]["algorithm"]
     ['grpo']
     """
-    return [p.as_dict() for p in get_classifier().predict(records)]
+    return [p.as_dict() for p in get_classifier().predict(records, workers=workers)]

@@ -16,7 +16,8 @@ from .vocabulary import FACETS, SINGLE_VALUED, check_labels
 
 __all__ = ["ClassifyReport", "classify_database", "label_paper", "text_hash"]
 
-BATCH = 5000
+BATCH = 5000  # papers written per transaction
+PREDICT_CHUNK = 50_000  # papers classified at once (on every core when it is large)
 
 
 def text_hash(title: str | None, abstract: str | None) -> str:
@@ -69,9 +70,12 @@ def classify_database(
         p["_hash"] = h
         todo.append(p)
     counts: dict[str, dict[str, int]] = {f: {} for f in FACETS}
+    predicted: list[Any] = []
+    for i in range(0, len(todo), PREDICT_CHUNK):
+        predicted += clf.predict(todo[i:i + PREDICT_CHUNK], workers=None, progress=progress)
     for i in range(0, len(todo), BATCH):
         batch = todo[i:i + BATCH]
-        preds = clf.predict(batch)
+        preds = predicted[i:i + BATCH]
         rows = [r for pr in preds for r in pr.rows()]
         with store.transaction(db):
             written, held = store.save_classifier_labels(
@@ -85,8 +89,6 @@ def classify_database(
             for f, values in pr.labels.items():
                 for v in values:
                     counts[f][v] = counts[f].get(v, 0) + 1
-        if progress:
-            progress(len(batch))
     report.counts = {f: c for f, c in counts.items() if c}
     return report
 

@@ -108,7 +108,7 @@ def classify(db_path: str, input_path: str | None, output_path: str | None, gold
         raise click.UsageError("--output needs --input")
     if input_path:
         records = clf.read_records(_read_lines(input_path), source=input_path)
-        results = clf.predict_labels(records)
+        results = clf.predict_labels(records, workers=None)
         if not output_path or output_path == "-":
             for r in results:
                 click.echo(json.dumps(r, ensure_ascii=False))
