@@ -482,8 +482,7 @@ class _Crawl:
                 if done:
                     cstore.mark_citers_complete(db, pid)
                     if page.offset + len(page.links) >= MAX_REACHABLE:
-                        row = db.execute("SELECT citation_count FROM papers WHERE paper_id = ?", [pid]).fetchone()
-                        self.unreachable += max(0, (row[0] or 0) - MAX_REACHABLE) if row else 0
+                        self.unreachable += max(0, (cstore.paper_counts(db, pid)[1] or 0) - MAX_REACHABLE)
             else:
                 cstore.update_frontier(
                     db, [{"paper_id": pid, "refs_next": None if done else page.next, "refs": 2 if done else 1}]
