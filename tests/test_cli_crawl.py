@@ -69,6 +69,11 @@ def test_a_seed_that_is_not_an_id_exits_2(invoke):
     assert r.exit_code == 2 and r.stderr.startswith("Error: not a paper id")
 
 
+def test_an_api_url_that_is_not_a_url_exits_2(invoke):
+    r = invoke("refresh", "--api-url", "api.semanticscholar.org")
+    assert r.exit_code == 2 and r.stderr.startswith("Error: not an API URL: 'api.semanticscholar.org'")
+
+
 def test_unreachable_api_exits_1_naming_the_url(invoke):
     s = socket.socket()
     s.bind(("127.0.0.1", 0))

@@ -38,7 +38,7 @@ from urllib.parse import quote
 import httpx
 
 from ..config import DEFAULT_API_URL
-from ..errors import ApiUnreachable, MalformedResponse, PaperNotFound, RateLimited, SourceError
+from ..errors import ApiUnreachable, BadInput, MalformedResponse, PaperNotFound, RateLimited, SourceError
 
 __all__ = [
     "LINK_FIELDS",
@@ -148,7 +148,9 @@ class S2Client:
         sleep: Callable[[float], None] = time.sleep,
         seed: int | None = None,
     ) -> None:
-        root = (api_url or DEFAULT_API_URL).rstrip("/")
+        root = (api_url or DEFAULT_API_URL).strip().rstrip("/")
+        if not root.lower().startswith(("http://", "https://")) or len(root.split("://", 1)[1]) == 0:
+            raise BadInput(f"not an API URL: {api_url!r} (expected http(s)://host, e.g. {DEFAULT_API_URL})")
         if root.endswith("/graph/v1"):
             root = root[: -len("/graph/v1")]
         self.api_url = root
