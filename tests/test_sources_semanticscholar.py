@@ -146,8 +146,8 @@ def test_api_url_may_include_graph_v1(fake):
 
 @pytest.mark.parametrize("fault", ["500", "502", "503", "429", "timeout", "malformed", "reset"])
 def test_transient_failures_are_retried(graph, fault):
-    with FakeS2(graph, faults=_first([fault]), slow_seconds=0.6) as f:
-        c = client(f.url, timeout=0.3)
+    with FakeS2(graph, faults=_first([fault]), slow_seconds=1.5) as f:
+        c = client(f.url, timeout=0.5)
         out = c.fetch_batch([SEED])
     assert out[0]["paperId"] == graph[0].paper_id
     assert c.requests == 2 and c.retries == 1
