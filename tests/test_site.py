@@ -115,6 +115,7 @@ def test_payload_without_metrics_or_labels_and_with_given_positions():
     assert p["nodes"]["abstract"][0] is None
     assert len(p["nodes"]["abstract"][1]) <= 50 and p["nodes"]["abstract"][1].endswith(" …")
     assert p["nodes"]["title"] == ["(untitled)", "B"]
+    assert p["nodes"]["citations"] == [None, None]  # unknown, not zero
     assert p["nodes"]["pagerank"] == [0.0, 0.0] and p["nodes"]["community"] == [-1, -1]
     facets = {f["name"]: f for f in p["facets"]}
     assert facets["modality"]["values"] == ["image", "video"]

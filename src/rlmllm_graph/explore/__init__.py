@@ -194,7 +194,8 @@ def graph_to_payload(
         "doi": [_text(a.get("doi")) for a in attrs],
         "url": [_text(a.get("url")) for a in attrs],
         "authors": [[str(x) for x in (a.get("authors") or [])] for a in attrs],
-        "citations": [int(_clean(a.get("citation_count")) or 0) for a in attrs],
+        "citations": [None if _clean(a.get("citation_count")) is None else int(_clean(a.get("citation_count")))
+                      for a in attrs],
         "hop": [_clean(a.get("hop")) for a in attrs],
         "pagerank": [float(x) for x in metric("pagerank", 0.0)],
         "in_corpus": [int(x) for x in metric("in_corpus_citations", 0)],

@@ -91,7 +91,7 @@
     var out = new Float64Array(N), i, max = 0, vals = new Float64Array(N);
     for (i = 0; i < N; i++) {
       var v = by === "pagerank" ? NODES.pagerank[i] :
-        by === "citations" ? Math.log1p(NODES.citations[i]) :
+        by === "citations" ? Math.log1p(NODES.citations[i] || 0) :
         by === "in_corpus" ? Math.log1p(NODES.in_corpus[i]) : 0;
       vals[i] = v; if (v > max) max = v;
     }
@@ -236,7 +236,8 @@
     function row(k, v) { if (v === null || v === undefined || v === "") return; meta.appendChild(el("dt", null, k)); meta.appendChild(el("dd", null, v)); }
     row("Date", NODES.date[i] || NODES.year[i]);
     row("Venue", NODES.venue[i]);
-    row("Citations", NODES.citations[i].toLocaleString("en") + " (S2), " + NODES.in_corpus[i] + " in this graph");
+    var c = NODES.citations[i];
+    row("Citations", (c === null ? "unknown" : c.toLocaleString("en")) + " (Semantic Scholar), " + NODES.in_corpus[i] + " in this graph");
     row("PageRank", NODES.pagerank[i] ? NODES.pagerank[i].toExponential(2) : null);
     var cf = FACETS.community, cm = cf.members[i];
     row("Community", cm.length ? cf.values[cm[0]] : "unconnected");
