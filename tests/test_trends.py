@@ -164,3 +164,8 @@ def test_docstring_examples_run():
 
     result = doctest.testmod(trends)
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_trends_of_no_papers_is_an_empty_table():
+    empty = compute_trends(PAPERS.iloc[:0], LABELS, facet="algorithm")
+    assert empty.empty and list(empty.columns)[:3] == ["period", "value", "count"]

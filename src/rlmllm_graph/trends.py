@@ -81,6 +81,8 @@ def paper_periods(papers: pd.DataFrame, *, freq: str = "M") -> pd.Series:
     """
     f = _norm_freq(freq)
     m = _months(papers).dropna(subset=["month"])
+    if m.empty:  # a PeriodIndex cannot infer its frequency from nothing
+        return pd.Series([], index=pd.Index([], name="paper_id"), name="period", dtype=object)
     per = pd.PeriodIndex(m["month"]).asfreq(f)
     return pd.Series(per.strftime(_FMT[f]), index=pd.Index(m["paper_id"], name="paper_id"), name="period")
 
