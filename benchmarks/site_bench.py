@@ -152,7 +152,7 @@ def first_frame(browser, url: str, *, explorer: bool, n: int) -> float:
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(url)
-    page.wait_for_function("document.body.dataset.ready === '1'", timeout=120_000)
+    page.wait_for_selector("body[data-ready='1']", state="attached", timeout=120_000)
     if explorer:
         ms = page.evaluate("explorer.state.firstFrameMs")
         drawn = page.evaluate("explorer.renderedNodeCount()")
@@ -170,7 +170,7 @@ def fps(browser, url: str, script: str = FPS) -> float:
     """Frames per second while zooming in and out for 2 s (sigma: camera animation; plotly: relayouts)."""
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     page.goto(url)
-    page.wait_for_function("document.body.dataset.ready === '1'", timeout=120_000)
+    page.wait_for_selector("body[data-ready='1']", state="attached", timeout=120_000)
     value = page.evaluate(script)
     page.close()
     return float(value)
@@ -192,7 +192,7 @@ def screenshots(browser, out: Path, tmp: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": 1400, "height": 860}, device_scale_factor=1)
     page.goto((tmp / "shared-site" / "graph.html").as_uri())
-    page.wait_for_function("document.body.dataset.ready === '1'")
+    page.wait_for_selector("body[data-ready='1']", state="attached")
     page.fill("#search", "Reinforced MLLM")
     page.press("#search", "Enter")
     page.wait_for_timeout(900)
@@ -204,7 +204,7 @@ def screenshots(browser, out: Path, tmp: Path) -> None:
     page.close()
     page = browser.new_page(viewport={"width": 1400, "height": 860})
     page.goto((tmp / "shared-site" / "trends.html").as_uri())
-    page.wait_for_function("document.body.dataset.ready === '1'")
+    page.wait_for_selector("body[data-ready='1']", state="attached")
     page.screenshot(path=str(out / "trends.png"), full_page=True, clip={"x": 0, "y": 0, "width": 1400, "height": 1450})
     page.close()
     print(f"screenshots: {out / 'explorer.png'}, {out / 'explorer-overview.png'}, {out / 'trends.png'}")

@@ -19,6 +19,16 @@
     document.body.dataset.ready = "1";
   }
 
+  // Taxonomy table: the model name opens the paper in the graph explorer.
+  document.querySelectorAll("table.taxonomy-table tr[data-paper-id]").forEach(function (tr) {
+    var cell = tr.cells[0];
+    if (!cell || cell.querySelector("a")) return;
+    var a = document.createElement("a");
+    a.href = "graph.html#paper=" + encodeURIComponent(tr.dataset.paperId);
+    a.textContent = cell.textContent;
+    cell.replaceChildren(a);
+  });
+
   // Sortable, filterable tables. Big tables show PAGE rows at a time: laying out 10,000 rows
   // takes seconds, hidden rows cost nothing.
   var PAGE = 500;
