@@ -172,6 +172,11 @@ def test_filters_reduce_the_visible_nodes(tab, site):
     tab.shot("explorer-filtered")
     page.click("#reset")
     assert page.evaluate("explorer.visibleCount()") == 60
+    page.click("#legend .legend-row:has-text('related')")  # the legend toggles a value too
+    assert page.evaluate("explorer.visibleCount()") == 40
+    assert page.is_checked("details[data-facet=relevance] input[value='1']") is False
+    page.click("#legend .legend-row:has-text('related')")
+    assert page.evaluate("explorer.visibleCount()") == 60
     tab.assert_clean()
 
 

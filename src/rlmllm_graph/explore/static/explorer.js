@@ -21,7 +21,8 @@
   var PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#b07aa1", "#76b7b2", "#edc948",
     "#ff9da7", "#9c755f", "#17becf", "#bcbd22", "#8c564b", "#1f3b73", "#7f7f7f"];
   var FIXED = {
-    relevance: { core: "#d62728", related: "#1f77b4", other: "#b8b8b8" }
+    relevance: { core: "#d62728", related: "#1f77b4", other: "#b8b8b8" },
+    community: { "other communities": "#aab2bd" }
   };
   var NONE_COLOUR = "#c8c8c8";
   var DIM_COLOUR = "#ececec";
@@ -97,7 +98,7 @@
     }
     var min = Infinity;
     for (i = 0; i < N; i++) if (vals[i] < min) min = vals[i];
-    var lo = N > 3000 ? 1.2 : 2, span = N > 3000 ? 9 : 12, range = max - min;
+    var lo = N > 3000 ? 1.6 : 2, span = N > 3000 ? 9 : 12, range = max - min;
     for (i = 0; i < N; i++) out[i] = range > 0 ? lo + span * Math.sqrt((vals[i] - min) / range) : lo + 1;
     return out;
   }
@@ -432,6 +433,19 @@
     renderer.getCamera().animatedReset({ duration: 300 });
   });
 
+  // a click on a legend entry shows or hides that value (the same as its filter checkbox)
+  function legendToggle(row, facet, value) {
+    var cb = filterBox.querySelector("details[data-facet='" + facet + "'] input[value='" + value + "']");
+    if (!cb) return;
+    row.classList.add("toggle");
+    if (!cb.checked) row.classList.add("off");
+    row.title = "Click to " + (cb.checked ? "hide" : "show") + " these papers";
+    row.addEventListener("click", function () {
+      cb.checked = !cb.checked;
+      cb.dispatchEvent(new Event("change"));
+    });
+  }
+
   function renderLegend() {
     var f = FACETS[state.colourFacet], box = $("legend");
     box.replaceChildren();
@@ -448,6 +462,7 @@
     }
     items.forEach(function (it) {
       var row = el("div", "legend-row");
+      legendToggle(row, f.name, it[0]);
       var sw = el("span", "swatch"); sw.style.background = valueColour(f.name, it[0]);
       row.appendChild(sw);
       row.appendChild(el("span", null, it[1]));
@@ -455,6 +470,7 @@
       box.appendChild(row);
     });
     var r = el("div", "legend-row"), s = el("span", "swatch"); s.style.background = NONE_COLOUR;
+    legendToggle(r, f.name, -1);
     r.appendChild(s); r.appendChild(el("span", null, f.name === "community" ? "unconnected" : "none"));
     r.appendChild(el("span", "muted", " " + none));
     box.appendChild(r);
