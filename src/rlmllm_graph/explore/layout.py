@@ -22,7 +22,7 @@ import networkx as nx
 import numpy as np
 from scipy import fft as sfft
 
-__all__ = ["compute_layout"]
+__all__ = ["compute_layout", "layout_dict"]
 
 
 def _kernel_fft(g: int) -> tuple[np.ndarray, int]:
