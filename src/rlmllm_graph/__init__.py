@@ -20,6 +20,7 @@ from .analysis import (
     compute_pagerank,
 )
 from .classify import FACETS, classify_database, predict_labels
+from .crawl import CrawlReport, crawl
 from .config import DEFAULT_API_URL, DEFAULT_DB, DEFAULT_SEED, Settings, resolve_settings
 from .errors import (
     BadInput,
@@ -55,6 +56,7 @@ from .store import (
     search_papers,
 )
 from .site import build_site
+from .sources import S2Client
 from .table import build_taxonomy_table, render_table_html, render_table_markdown
 from .trends import (
     compute_cooccurrence,
@@ -74,12 +76,14 @@ __all__ = [
     "Author",
     "BadInput",
     "Citation",
+    "CrawlReport",
     "EmptyGraph",
     "ExportReport",
     "ImportReport",
     "Paper",
     "PaperNotFound",
     "RlmGraphError",
+    "S2Client",
     "Settings",
     "SourceError",
     "StoreError",
@@ -104,6 +108,7 @@ __all__ = [
     "compute_stats",
     "compute_trends",
     "compute_trends_report",
+    "crawl",
     "export_bibtex",
     "export_csv",
     "export_database",

@@ -40,6 +40,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("seed", None, DEFAULT_SEED, "Paper the crawl starts from (the Reinforced MLLM survey)."),
     Setting("depth", None, 1, "Citation hops from the seeds."),
     Setting("busy_timeout_ms", "RLMLLM_BUSY_TIMEOUT_MS", 2000, "How long a writer waits for another writer's lock."),
+    Setting("pace", "RLMLLM_S2_PACE", None, "Seconds between API requests (default 1 with an API key, 3 without)."),
+    Setting("backoff", "RLMLLM_S2_BACKOFF", 2.0, "Base of the exponential back-off between retries, in seconds."),
+    Setting("timeout", "RLMLLM_S2_TIMEOUT", 30.0, "Seconds before an API request times out (and is retried)."),
+    Setting("labels", "RLMLLM_LABELS", "data/labels", "Folder of hand-labelled papers the classifier trains on."),
 )
 
 
