@@ -110,3 +110,14 @@ def test_plot_emerging_and_paper_counts():
     counts = plot_paper_counts(compute_paper_counts(PAPERS))
     assert [tr.type for tr in counts.data] == ["bar", "scatter"] and counts.data[1].yaxis == "y2"
     assert plot_emerging(em.iloc[:0]).data[0].y in (None, ())
+
+
+def test_timeline_hover_escapes_paper_text():
+    papers = PAPERS.assign(title=['<a href="javascript:alert(1)">x</a>', "Beta", None, "Delta"],
+                           venue=["<b>NeurIPS</b>", None, "arXiv", "ICLR"])
+    fig = plot_timeline(papers, LABELS, facet="algorithm")
+    grpo = next(tr for tr in fig.data if tr.name == "grpo")
+    texts = [row[0] for row in grpo.customdata] + [row[2] for row in grpo.customdata]
+    assert '&lt;a href=&quot;javascript:alert(1)&quot;&gt;x&lt;/a&gt;' in texts
+    assert "&lt;b&gt;NeurIPS&lt;/b&gt;" in texts
+    assert not any("<" in t for t in texts)

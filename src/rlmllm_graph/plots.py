@@ -9,6 +9,7 @@ per value, so "grpo" has the same colour in every chart of a report.
 
 from __future__ import annotations
 
+import html
 import math
 import zlib
 from collections.abc import Sequence
@@ -258,10 +259,11 @@ def plot_timeline(
         mask = (lanes["value"] == value).to_numpy()
         d = lanes[mask]
         cites = pd.to_numeric(d.get("citation_count"), errors="coerce")
+        # paper text is untrusted: plotly reads a few HTML tags in hover text, so escape it
         custom = np.column_stack([
-            d["title"].fillna("(untitled)").astype(str),
+            d["title"].fillna("(untitled)").astype(str).map(html.escape),
             d["date"].dt.strftime("%Y-%m-%d"),
-            d.get("venue", pd.Series("", index=d.index)).fillna("").astype(str),
+            d.get("venue", pd.Series("", index=d.index)).fillna("").astype(str).map(html.escape),
             cites.fillna(-1).astype(int).astype(str).replace("-1", "?"),
             d["paper_id"].astype(str),
         ]) if len(d) else None
