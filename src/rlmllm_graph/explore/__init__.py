@@ -26,6 +26,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from ..classify.vocabulary import FACETS
 from .layout import compute_layout
 
 __all__ = [
@@ -40,15 +41,7 @@ __all__ = [
 ]
 
 #: Facets in display order, with their vocabulary (DESIGN.md); unknown values are kept, after these.
-FACET_VALUES: dict[str, tuple[str, ...]] = {
-    "relevance": ("core", "related", "other"),
-    "modality": ("image", "video", "audio", "3d"),
-    "algorithm": ("grpo", "ppo", "dpo", "rloo", "reinforce", "opmd", "other"),
-    "paradigm": ("value-free", "value-based"),
-    "reward": ("rule", "model", "process"),
-    "strategy": ("rl", "sft+rl"),
-    "application": ("general", "math", "medical", "gui-agent", "spatial", "perception", "generation", "other"),
-}
+FACET_VALUES: dict[str, tuple[str, ...]] = FACETS
 FACET_ORDER: tuple[str, ...] = tuple(FACET_VALUES)
 
 #: Communities with their own colour; the rest are grouped as "other communities".
