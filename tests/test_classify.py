@@ -243,3 +243,82 @@ def test_parallel_prediction_gives_the_same_result():
     clf = get_classifier()
     one_process = [p.as_dict() for p in clf.predict(papers, batch_size=16)]
     assert [p.as_dict() for p in clf.predict(papers, batch_size=16, workers=2)] == one_process
+
+
+# -- the fast paths give exactly what the plain ones give ---------------------------------------------------------
+
+def _reference_scan(lex: Lexicon, title: str | None, abstract: str | None) -> tuple[dict, set]:
+    """The scanner written plainly (one pass over every word), as the fast one must behave."""
+    import re
+
+    from rlmllm_graph.classify.lexicon import normalise_token
+
+    decisive: dict = {}
+    features: set = set()
+    for where, text in (("title", title), ("abstract", abstract)):
+        if not text:
+            continue
+        text = text.replace("++", "pp")
+        items = re.findall(r"\w+|[.!?;](?=\s)|\n", text)
+        spans = [m.span() for m in re.finditer(r"\w+", text)]
+        toks, raws, sent, s = [], [], [], 0
+        for r in items:
+            if r in (".", "!", "?", ";", "\n"):
+                s += 1
+                continue
+            toks.append(normalise_token(r))
+            raws.append(r)
+            sent.append(s)
+        for i, tok in enumerate(toks):
+            for e in lex._candidates(tok):
+                k = len(e.tokens)
+                if tuple(toks[i + 1:i + k]) != e.tokens[1:] or (e.case is not None and raws[i] != e.case):
+                    continue
+                if e.facet == "signal":
+                    features.add(e.names[where])
+                    continue
+                j = i + k
+                if j < len(toks) and toks[j] in lex.ignore_after and sent[j] == sent[i]:
+                    continue
+                if i > 0 and toks[i - 1] in e.ignore_before:
+                    continue
+                if any(toks[t] in lex.negation and sent[t] == sent[i] for t in range(max(0, i - lex.window), i)):
+                    continue
+                features.add(e.names[where])
+                if e.decides_in[where] and (e.facet, e.value) not in decisive:
+                    start, end = (0, len(text)) if where == "title" else (spans[i][0], spans[j - 1][1])
+                    decisive[(e.facet, e.value)] = (e.kind, where, start, end)
+    return decisive, features
+
+
+def test_fast_scanner_matches_the_plain_one():
+    lex = load_lexicon()
+    texts = [(p.title, p.abstract) for p in load_labelled()]
+    texts += [
+        ("Reinforce++ beats PPO-style training", "We skip the critic. A critic model helps.\nNo cold start; cold start helps."),
+        ("x", "grpo grpo GRPO. Without a value model, we use a value model; DAPO-like PPO and PPO."),
+        ("Über Video-Modelle", "Ein Vergleich von GRPO-Varianten für Audio und Bilder — ohne Kritiker. video_rl video2"),
+        ("", "  "), (None, "a.b c!d ?e;f\n\ng rl-based rule-based rewards via RLOO"),
+    ]
+    texts += [(a, (a or "").upper()) for _, a in texts[:80]]
+    for title, abstract in texts:
+        scan = lex.scan(title, abstract)
+        got = {k: (h.kind, h.field, h.start, h.end) for k, h in scan.decisive.items()}
+        assert (got, scan.features) == _reference_scan(lex, title, abstract), (title, abstract)
+
+
+def test_fast_tfidf_matches_sklearn():
+    from rlmllm_graph.classify import get_classifier
+    from rlmllm_graph.classify.model import _word_text
+
+    model = get_classifier().model
+    papers = load_labelled()
+    titles = [p.title for p in papers] + ["Ünïcode títle", "C++ and Reinforce++", ""]
+    abstracts = [p.abstract for p in papers] + ["İstanbul ΣΑΣ naïve", "a++ b", None]
+    scans = [model.lexicon.scan(t, a) for t, a in zip(titles, abstracts)]
+    X = model.features(titles, abstracts, scans)
+    want_w = model.word.transform([_word_text(t, a) for t, a in zip(titles, abstracts)])
+    want_c = model.char.transform([t or "" for t in titles])
+    nw, nc = want_w.shape[1], want_c.shape[1]
+    for got, want in ((X[:, :nw], want_w), (X[:, nw:nw + nc], want_c)):
+        assert (got != want).nnz == 0

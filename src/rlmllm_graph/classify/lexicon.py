@@ -17,10 +17,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from itertools import accumulate, chain, compress
 from typing import Any
 
 from ..errors import BadInput
@@ -29,9 +31,11 @@ from .vocabulary import FACETS
 __all__ = ["Hit", "Lexicon", "Scan", "load_lexicon", "normalise_token", "sentence_around"]
 
 _TOKEN = re.compile(r"\w+")
-_TOKEN_OR_END = re.compile(r"\w+|[.!?;](?=\s)|\n")
-_ENDS = frozenset({".", "!", "?", ";", "\n"})
+#: where a sentence ends (for negation cues and "ignore_after"): . ! ? ; before white space, or a line break
+_SENTENCE_SPLIT = re.compile(r"[.!?;](?=\s)|\n")
 _SENTENCE_END = re.compile(r"[.!?;]\s|\n")
+#: memoised words (raw token -> normalised token and lexicon entries) kept at most
+_MEMO_LIMIT = 500_000
 
 #: how a hit counts: decides a label, or is only a feature
 DECIDES = "explicit"
@@ -89,6 +93,9 @@ class Scan:
 
     decisive: dict[tuple[str, str], Hit] = field(default_factory=dict)  # first deciding hit per (facet, value)
     features: set[str] = field(default_factory=set)  # "facet:value:kind:field" and "signal:name:field"
+    #: the words (``\\w+`` runs) of the title and of the abstract, as written, for reuse by the learned
+    #: model; absent for a field whose text had "++" (the scanner reads it as "pp")
+    words: dict[str, list[str]] = field(default_factory=dict)
 
     def signal(self, name: str, where: str | None = None) -> bool:
         if where:
@@ -109,7 +116,8 @@ class Lexicon:
         self._prefix: list[tuple[str, _Entry]] = []
         self._suffix: list[tuple[str, _Entry]] = []
         self._memo: dict[str, tuple[_Entry, ...]] = {}
-        self._norm: dict[str, str] = {}
+        self._norm: dict[str, str] = {}  # raw token -> normalised token
+        self._triggers: dict[str, tuple[_Entry, ...]] = {}  # raw token -> the entries that start with it
         entries: list[_Entry] = []
         for facet, values in spec.get("facets", {}).items():
             if facet not in FACETS:
@@ -167,54 +175,76 @@ class Lexicon:
                 self._scan_text(text, where, out)
         return out
 
+    def _lookup(self, raw: str) -> None:
+        """Memoise a raw token's normalised form, and the lexicon entries that start with it if any."""
+        tok = normalise_token(raw)
+        self._norm[raw] = tok
+        cands = self._candidates(tok)
+        if cands:
+            self._triggers[raw] = cands
+
     def _scan_text(self, text: str, where: str, out: Scan) -> None:
-        # One C-level pass gives the words and the sentence ends; character offsets are
-        # computed only when a deciding phrase is found in an abstract (for its evidence).
-        text = text.replace("++", "pp")
+        # The hot path. Everything that touches every word runs in C (regex, set and map operations);
+        # Python only visits the words that start a phrase of the lexicon. Sentences are split first
+        # so that a mention's sentence (for negation cues and "ignore_after") is a bisection away.
+        plus = "++" in text
+        if plus:
+            text = text.replace("++", "pp")
+        per_sentence = [_TOKEN.findall(piece) for piece in _SENTENCE_SPLIT.split(text)]
+        raws = list(chain.from_iterable(per_sentence))
+        if not plus:
+            out.words[where] = raws
+        n = len(raws)
+        if not n:
+            return
         norm = self._norm
-        toks: list[str] = []
-        raws: list[str] = []
-        sent: list[int] = []
-        s = 0
-        for r in _TOKEN_OR_END.findall(text):
-            if r in _ENDS:
-                s += 1
-                continue
-            t = norm.get(r)
-            if t is None:
-                t = normalise_token(r)
-                if len(norm) < 500_000:
-                    norm[r] = t
-            toks.append(t)
-            raws.append(r)
-            sent.append(s)
-        n = len(toks)
+        words = set(raws)
+        new = words.difference(norm)
+        if new:
+            if len(norm) + len(new) > _MEMO_LIMIT:
+                norm.clear()
+                self._triggers.clear()
+                new = words
+            for r in new:
+                self._lookup(r)
+        triggers = self._triggers
+        positions = list(compress(range(n), map(triggers.__contains__, raws)))
+        if not positions:
+            return
+        ends = list(accumulate(map(len, per_sentence)))  # ends[s]: index after the last token of sentence s
+        toks = list(map(norm.__getitem__, raws))
         negation, window, ignore_after = self.negation, self.window, self.ignore_after
         features, decisive = out.features, out.decisive
-        memo = self._memo
-        spans: list[tuple[int, int]] | None = None
-        for i, tok in enumerate(toks):
-            cands = memo.get(tok)
+        # an entry that matched once in this text has done all it can (its feature is set, and its label
+        # decided by the first mention): later mentions only need the entries that have not matched yet
+        pending: dict[str, tuple[_Entry, ...]] = {}
+        for i in positions:
+            raw = raws[i]
+            cands = pending.get(raw)
             if cands is None:
-                cands = self._candidates(tok)
-            if not cands:
+                cands = triggers[raw]
+            elif not cands:
                 continue
+            left: list[_Entry] = []
+            si = -1
+            negated = False
             for e in cands:
                 k = len(e.tokens)
                 if k > 1 and tuple(toks[i + 1:i + k]) != e.tokens[1:]:
+                    left.append(e)
                     continue
-                if e.case is not None and raws[i] != e.case:
-                    continue
+                if e.case is not None and raw != e.case:
+                    continue  # never matches this spelling
                 if e.facet == "signal":
                     features.add(e.names[where])
                     continue
+                if si < 0:
+                    si = bisect_right(ends, i)
+                    lo = ends[si - 1] if si else 0  # first token of the sentence
+                    negated = not negation.isdisjoint(toks[max(lo, i - window):i])
                 j = i + k
-                if j < n and toks[j] in ignore_after and sent[j] == sent[i]:
-                    continue
-                if i > 0 and toks[i - 1] in e.ignore_before:
-                    continue
-                si = sent[i]
-                if any(toks[t] in negation and sent[t] == si for t in range(max(0, i - window), i)):
+                if negated or (j < ends[si] and toks[j] in ignore_after) or (i > 0 and toks[i - 1] in e.ignore_before):
+                    left.append(e)
                     continue
                 features.add(e.names[where])
                 if e.decides_in[where]:
@@ -223,10 +253,37 @@ class Lexicon:
                         if where == "title":
                             start, end = 0, len(text)
                         else:
-                            if spans is None:
-                                spans = [m.span() for m in _TOKEN.finditer(text)]
-                            start, end = spans[i][0], spans[j - 1][1]
+                            start = _token_offset(text, raws, i)[0]
+                            end = _token_offset(text, raws, j - 1)[1]
                         decisive[key] = Hit(e.facet, e.value, e.kind, where, start, end)
+            pending[raw] = tuple(left)
+
+
+def _is_word_char(c: str) -> bool:
+    return c.isalnum() or c == "_"
+
+
+def _token_offset(text: str, raws: list[str], i: int) -> tuple[int, int]:
+    """Character span of the ``i``-th word (``\\w+`` run) of ``text``, whose words are ``raws``.
+
+    The word is the (m+1)-th whole-word occurrence of ``raws[i]``, m being how often it occurs before ``i``.
+    """
+    raw = raws[i]
+    m = raws[:i].count(raw)
+    pos = 0
+    size = len(raw)
+    while True:
+        p = text.find(raw, pos)
+        if p < 0:  # cannot happen: raws are the words of text
+            raise ValueError(f"word {raw!r} not found")
+        q = p + size
+        if (p == 0 or not _is_word_char(text[p - 1])) and (q == len(text) or not _is_word_char(text[q])):
+            if m == 0:
+                return p, q
+            m -= 1
+            pos = q
+        else:
+            pos = p + 1
 
 
 def sentence_around(text: str, start: int, end: int, *, limit: int = 220) -> str:

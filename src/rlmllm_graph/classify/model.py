@@ -17,8 +17,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import chain, repeat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -179,6 +181,135 @@ def _word_text(title: str | None, abstract: str | None) -> str:
     return f"{title or ''} . {abstract or ''}"
 
 
+_WORDS = re.compile(r"(?u)\b\w\w*\b")  # the TF-IDF word vectoriser's token_pattern
+
+
+def _lower_words(title: str | None, abstract: str | None, scan: Scan) -> list[str]:
+    """The word vectoriser's tokens of a paper: the lexicon scan's words, lower-cased, where that is the same
+    thing (ASCII text: lower-casing changes no word boundary); else its own tokenisation of the lower-cased text."""
+    words = scan.words
+    if (not title or ("title" in words and title.isascii())) and (
+            not abstract or ("abstract" in words and abstract.isascii())):
+        return list(map(str.lower, chain(words.get("title", ()), words.get("abstract", ()))))
+    return _WORDS.findall(_word_text(title, abstract).lower())
+
+
+class FastTfidf:
+    """The transform of a fitted TF-IDF vectoriser, in a few C-level passes per text.
+
+    Gives exactly what ``TfidfVectorizer.transform`` gives (the same counts in the same
+    sorted CSR layout, then sklearn's own sublinear tf, idf and l2 steps) for the two
+    analysers used here: word 1-2-grams, and ``char_wb`` n-grams. Word n-grams are looked
+    up with ``map`` over the tokens; a word's character n-grams are memoised per word.
+    """
+
+    def __init__(self, vectoriser: Any) -> None:
+        self.kind = vectoriser.analyzer
+        self.ngram_range = vectoriser.ngram_range
+        if self.kind not in ("word", "char_wb") or not vectoriser.lowercase or vectoriser.strip_accents \
+                or vectoriser.preprocessor or vectoriser.tokenizer or vectoriser.stop_words \
+                or (self.kind == "word" and (vectoriser.token_pattern != _WORDS.pattern or self.ngram_range != (1, 2))):
+            raise ValueError("FastTfidf covers the vectorisers of this module only")
+        self.norm = vectoriser.norm
+        self.sublinear_tf = vectoriser.sublinear_tf
+        self.idf = vectoriser.idf_ if vectoriser.use_idf else None
+        self.dtype = vectoriser.dtype
+        #: term -> column + 1 (so that a lookup's unknown terms come out falsy)
+        self.ids = {term: i + 1 for term, i in vectoriser.vocabulary_.items()}
+        self.size = len(self.ids)
+        self._word_ngrams: dict[str, list[int]] = {}
+        if self.kind == "word":
+            # words numbered once; a unigram's column by word number, a bigram's by the pair of numbers
+            parts = {term: term.split(" ") for term in vectoriser.vocabulary_}
+            self.word_no = {w: i for i, w in enumerate(sorted({w for ws in parts.values() for w in ws}))}
+            nw = len(self.word_no)
+            self.unigram_col = np.full(nw, -1, dtype=np.int64)
+            pairs, pair_cols = [], []
+            for term, col in vectoriser.vocabulary_.items():
+                ws = parts[term]
+                if len(ws) == 1:
+                    self.unigram_col[self.word_no[ws[0]]] = col
+                else:
+                    pairs.append(self.word_no[ws[0]] * nw + self.word_no[ws[1]])
+                    pair_cols.append(col)
+            order = np.argsort(pairs)
+            self.pair_keys = np.asarray(pairs, dtype=np.int64)[order]
+            self.pair_cols = np.asarray(pair_cols, dtype=np.int64)[order]
+
+    def word_matrix(self, docs: Sequence[list[str]]) -> sp.csr_matrix:
+        """TF-IDF matrix of texts given as their lower-cased words: unigram and bigram counts, vectorised."""
+        n = len(docs)
+        lengths = np.fromiter(map(len, docs), dtype=np.int64, count=n)
+        total = int(lengths.sum())
+        words = chain.from_iterable(docs)
+        no = np.fromiter(map(self.word_no.get, words, repeat(-1, total)), dtype=np.int64, count=total)
+        row = np.repeat(np.arange(n, dtype=np.int64), lengths)
+        known = no >= 0
+        uni = known.copy()
+        uni[known] = self.unigram_col[no[known]] >= 0
+        rows, cols = [row[uni]], [self.unigram_col[no[uni]]]
+        if total > 1 and len(self.pair_keys):
+            both = known[:-1] & known[1:] & (row[:-1] == row[1:])
+            keys = no[:-1][both] * len(self.word_no) + no[1:][both]
+            at = np.minimum(np.searchsorted(self.pair_keys, keys), len(self.pair_keys) - 1)
+            hit = self.pair_keys[at] == keys
+            rows.append(row[:-1][both][hit])
+            cols.append(self.pair_cols[at[hit]])
+        return self._tfidf(n, np.concatenate(rows), np.concatenate(cols))
+
+    def char_wb_ids(self, text: str) -> list[int]:
+        """Columns + 1 of a text's ``char_wb`` n-grams."""
+        words = text.lower().split()
+        memo = self._word_ngrams
+        for w in set(words).difference(memo):
+            if len(memo) >= 200_000:
+                memo.clear()
+            memo[w] = self._padded_word_ids(w)
+        return list(chain.from_iterable(map(memo.__getitem__, words)))
+
+    def _padded_word_ids(self, word: str) -> list[int]:
+        # sklearn's _char_wb_ngrams for one word
+        w = " " + word + " "
+        w_len = len(w)
+        grams = []
+        lo, hi = self.ngram_range
+        for n in range(lo, hi + 1):
+            offset = 0
+            grams.append(w[offset:offset + n])
+            while offset + n < w_len:
+                offset += 1
+                grams.append(w[offset:offset + n])
+            if offset == 0:
+                break
+        get = self.ids.get
+        return [i for i in map(get, grams) if i]
+
+    def matrix(self, rows: Sequence[list[int]]) -> sp.csr_matrix:
+        """TF-IDF matrix from each text's columns + 1 (as :meth:`char_wb_ids` gives them)."""
+        n = len(rows)
+        lengths = np.fromiter(map(len, rows), dtype=np.int64, count=n)
+        cols = np.fromiter(chain.from_iterable(rows), dtype=np.int64, count=int(lengths.sum())) - 1
+        return self._tfidf(n, np.repeat(np.arange(n, dtype=np.int64), lengths), cols)
+
+    def _tfidf(self, n: int, rows: np.ndarray, cols: np.ndarray) -> sp.csr_matrix:
+        """Counts of (row, column) pairs in sklearn's layout (rows, then sorted columns), then its tf-idf steps."""
+        from sklearn.preprocessing import normalize
+
+        keys, counts = np.unique(rows * self.size + cols, return_counts=True)
+        indptr = np.zeros(n + 1, dtype=np.int32)
+        np.cumsum(np.bincount(keys // self.size, minlength=n), out=indptr[1:])
+        X = sp.csr_matrix((counts.astype(self.dtype), (keys % self.size).astype(np.int32), indptr),
+                          shape=(n, self.size))
+        if self.sublinear_tf:
+            np.log(X.data, X.data)
+            X.data += 1.0
+        if self.idf is not None:
+            X.data *= self.idf[X.indices]
+        if self.norm is not None:
+            X = normalize(X, norm=self.norm, copy=False)
+        return X
+
+
 class LearnedModel:
     """Fitted vectorisers and the stacked linear models; see the module docstring."""
 
@@ -203,6 +334,8 @@ class LearnedModel:
         self.Wr = np.zeros((0, 0), dtype=np.float32)
         self.br = np.zeros(0, dtype=np.float32)
         self.feature_names: list[str] = []
+        self._fast_word: FastTfidf | None = None
+        self._fast_char: FastTfidf | None = None
 
     # -- features ---------------------------------------------------------------------------------
     def _lex_matrix(self, scans: Sequence[Scan], has_abstract: Sequence[bool]) -> sp.csr_matrix:
@@ -225,9 +358,9 @@ class LearnedModel:
 
     def features(self, titles: Sequence[str | None], abstracts: Sequence[str | None], scans: Sequence[Scan],
                  *, fit: bool = False) -> sp.csr_matrix:
-        words = [_word_text(t, a) for t, a in zip(titles, abstracts)]
         tt = [t or "" for t in titles]
         if fit:
+            words = [_word_text(t, a) for t, a in zip(titles, abstracts)]
             Xw = self.word.fit_transform(words)
             Xc = self.char.fit_transform(tt)
             self.feature_names = (
@@ -235,9 +368,11 @@ class LearnedModel:
                 + [f"char:{c}" for c in self.char.get_feature_names_out()]
                 + [f"lexicon:{n}" for n in self.lexicon.feature_names] + [f"lexicon:{c}" for c in CONJUNCTIONS]
             )
+            self._fast_word, self._fast_char = FastTfidf(self.word), FastTfidf(self.char)
         else:
-            Xw = self.word.transform(words)
-            Xc = self.char.transform(tt)
+            fw, fc = self._fast_word, self._fast_char
+            Xw = fw.word_matrix([_lower_words(t, a, s) for t, a, s in zip(titles, abstracts, scans)])
+            Xc = fc.matrix([fc.char_wb_ids(t) for t in tt])
         Xl = self._lex_matrix(scans, [bool(a) for a in abstracts])
         return sp.hstack([Xw, Xc, Xl], format="csr", dtype=np.float32)
 
