@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import threading
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from .lexicon import Lexicon, load_lexicon
-from .model import MODEL_VERSION, LabelledPaper, LearnedModel, labels_fingerprint, load_labelled, train_model
+from .model import MODEL_VERSION, EvidenceRequest, LabelledPaper, LearnedModel, labels_fingerprint, load_labelled, train_model
 from .predict import Prediction, combine, paper_text
 
 __all__ = ["Classifier", "build_classifier", "get_classifier", "predict_labels", "reset_classifier"]
@@ -19,6 +21,23 @@ BATCH = 4096
 PARALLEL_FROM = 20_000
 
 _worker_classifier: Classifier | None = None
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while classifying.
+
+    Classifying makes many small, acyclic containers (labels, confidences, evidence) that all stay
+    alive, so the collector's passes over them find nothing and cost about a sixth of the time.
+    Reference counting still frees everything; the collector is switched back on (if it was on) after.
+    """
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
 
 
 def _predict_chunk(chunk: list[tuple[str, str | None, str | None]]) -> list[Prediction]:
@@ -51,11 +70,12 @@ class Classifier:
     def _predict_all(self, papers: Sequence[tuple[str, str | None, str | None]], *, batch_size: int = BATCH,
                      progress: Callable[[int], Any] | None = None) -> list[Prediction]:
         out: list[Prediction] = []
-        for i in range(0, len(papers), batch_size):
-            batch = papers[i:i + batch_size]
-            out += self._predict_batch(batch)
-            if progress:
-                progress(len(batch))
+        with _gc_paused():
+            for i in range(0, len(papers), batch_size):
+                batch = papers[i:i + batch_size]
+                out += self._predict_batch(batch)
+                if progress:
+                    progress(len(batch))
         return out
 
     def _predict_parallel(self, papers: list[tuple[str, str | None, str | None]], workers: int, batch_size: int,
@@ -81,10 +101,13 @@ class Classifier:
         scans = [self.lexicon.scan(t, a) for t, a in zip(titles, abstracts)]
         X = self.model.features(titles, abstracts, scans)
         P, R = self.model.predict_proba(X)
-        return [
-            combine(pid, t, a, s, self.model, X, i, P, R, self._keys)
+        wanted: list[EvidenceRequest] = []
+        out = [
+            combine(pid, t, a, s, self.model, i, P, R, self._keys, wanted)
             for i, ((pid, t, a), s) in enumerate(zip(batch, scans))
         ]
+        self.model.fill_evidence(X, wanted)
+        return out
 
 
 def build_classifier(papers: Sequence[LabelledPaper] | None = None, *, exclude: Collection[str] = (),

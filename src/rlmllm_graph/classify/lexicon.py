@@ -28,12 +28,13 @@ from typing import Any
 from ..errors import BadInput
 from .vocabulary import FACETS
 
-__all__ = ["Hit", "Lexicon", "Scan", "load_lexicon", "normalise_token", "sentence_around"]
+__all__ = ["Hit", "Lexicon", "Scan", "load_lexicon", "normalise_token", "sentence_around", "words_of"]
 
 _TOKEN = re.compile(r"\w+")
 #: where a sentence ends (for negation cues and "ignore_after"): . ! ? ; before white space, or a line break
 _SENTENCE_SPLIT = re.compile(r"[.!?;](?=\s)|\n")
 _SENTENCE_END = re.compile(r"[.!?;]\s|\n")
+_LAST_SENTENCE_END = re.compile(r"(?s:.*)(?:[.!?;]\s|\n)")
 #: memoised words (raw token -> normalised token and lexicon entries) kept at most
 _MEMO_LIMIT = 500_000
 
@@ -117,7 +118,9 @@ class Lexicon:
         self._suffix: list[tuple[str, _Entry]] = []
         self._memo: dict[str, tuple[_Entry, ...]] = {}
         self._norm: dict[str, str] = {}  # raw token -> normalised token
-        self._triggers: dict[str, tuple[_Entry, ...]] = {}  # raw token -> the entries that start with it
+        #: raw token -> the entries that start with it: (one-word entries, longer entries by their second word,
+        #: each entry's rank in the lexicon's order)
+        self._triggers: dict[str, tuple[tuple[_Entry, ...], dict[str, tuple[_Entry, ...]], dict[_Entry, int]]] = {}
         entries: list[_Entry] = []
         for facet, values in spec.get("facets", {}).items():
             if facet not in FACETS:
@@ -176,76 +179,96 @@ class Lexicon:
         return out
 
     def _lookup(self, raw: str) -> None:
-        """Memoise a raw token's normalised form, and the lexicon entries that start with it if any."""
+        """Memoise a raw token's normalised form, and the lexicon entries that start with it if any:
+        the one-word entries, and the longer ones by their second word."""
         tok = normalise_token(raw)
         self._norm[raw] = tok
-        cands = self._candidates(tok)
+        cands = [e for e in self._candidates(tok) if e.case is None or e.case == raw]
         if cands:
-            self._triggers[raw] = cands
+            singles = tuple(e for e in cands if len(e.tokens) == 1)
+            longer: dict[str, tuple[_Entry, ...]] = {}
+            for e in cands:
+                if len(e.tokens) > 1:
+                    longer[e.tokens[1]] = longer.get(e.tokens[1], ()) + (e,)
+            self._triggers[raw] = (singles, longer, {e: r for r, e in enumerate(cands)})
 
     def _scan_text(self, text: str, where: str, out: Scan) -> None:
-        # The hot path. Everything that touches every word runs in C (regex, set and map operations);
-        # Python only visits the words that start a phrase of the lexicon. Sentences are split first
-        # so that a mention's sentence (for negation cues and "ignore_after") is a bisection away.
+        # The hot path. Everything that touches every word runs in C (byte translation or regex, map,
+        # compress); Python only visits the words that start a phrase of the lexicon, and splits the text
+        # into sentences only when a negation cue or an "ignore_after" word is near a mention.
         plus = "++" in text
         if plus:
             text = text.replace("++", "pp")
-        per_sentence = [_TOKEN.findall(piece) for piece in _SENTENCE_SPLIT.split(text)]
-        raws = list(chain.from_iterable(per_sentence))
+        raws = words_of(text)
         if not plus:
             out.words[where] = raws
         n = len(raws)
         if not n:
             return
         norm = self._norm
-        words = set(raws)
-        new = words.difference(norm)
-        if new:
-            if len(norm) + len(new) > _MEMO_LIMIT:
+        toks = list(map(norm.get, raws))
+        if None in toks:
+            if len(norm) > _MEMO_LIMIT:
                 norm.clear()
                 self._triggers.clear()
-                new = words
-            for r in new:
+            for r in set(raws).difference(norm):
                 self._lookup(r)
+            toks = list(map(norm.__getitem__, raws))
         triggers = self._triggers
         positions = list(compress(range(n), map(triggers.__contains__, raws)))
         if not positions:
             return
-        ends = list(accumulate(map(len, per_sentence)))  # ends[s]: index after the last token of sentence s
-        toks = list(map(norm.__getitem__, raws))
+        ends: list[int] | None = None  # ends[s]: index after the last word of sentence s (when needed)
         negation, window, ignore_after = self.negation, self.window, self.ignore_after
         features, decisive = out.features, out.decisive
         # an entry that matched once in this text has done all it can (its feature is set, and its label
         # decided by the first mention): later mentions only need the entries that have not matched yet
-        pending: dict[str, tuple[_Entry, ...]] = {}
+        pending: dict[str, tuple[_Entry, ...]] = {}  # raw word -> its one-word entries not matched yet
+        matched: set[_Entry] = set()  # longer entries matched
         for i in positions:
             raw = raws[i]
-            cands = pending.get(raw)
-            if cands is None:
-                cands = triggers[raw]
-            elif not cands:
+            singles, longer, rank = triggers[raw]
+            cands = pending.get(raw, singles)
+            if longer and i + 1 < n:
+                more = longer.get(toks[i + 1])
+                if more:
+                    more = tuple(e for e in more if e not in matched
+                                 and (len(e.tokens) == 2 or tuple(toks[i + 2:i + len(e.tokens)]) == e.tokens[2:]))
+                    if more:  # in the lexicon's order: the first deciding entry gives the hit
+                        cands = tuple(sorted(cands + more, key=rank.__getitem__)) if cands else more
+            if not cands:
                 continue
             left: list[_Entry] = []
-            si = -1
-            negated = False
+            negated: bool | None = None
             for e in cands:
-                k = len(e.tokens)
-                if k > 1 and tuple(toks[i + 1:i + k]) != e.tokens[1:]:
-                    left.append(e)
-                    continue
-                if e.case is not None and raw != e.case:
-                    continue  # never matches this spelling
                 if e.facet == "signal":
                     features.add(e.names[where])
+                    if len(e.tokens) > 1:
+                        matched.add(e)
                     continue
-                if si < 0:
-                    si = bisect_right(ends, i)
-                    lo = ends[si - 1] if si else 0  # first token of the sentence
-                    negated = not negation.isdisjoint(toks[max(lo, i - window):i])
+                k = len(e.tokens)
+                if negated is None:
+                    negated = False
+                    if not negation.isdisjoint(toks[max(0, i - window):i]):  # a cue nearby: in this sentence?
+                        if ends is None:
+                            ends = _sentence_ends(text)
+                        si = bisect_right(ends, i)
+                        lo = ends[si - 1] if si else 0
+                        negated = not negation.isdisjoint(toks[max(lo, i - window):i])
                 j = i + k
-                if negated or (j < ends[si] and toks[j] in ignore_after) or (i > 0 and toks[i - 1] in e.ignore_before):
-                    left.append(e)
+                if negated or (i > 0 and toks[i - 1] in e.ignore_before):
+                    if k == 1:
+                        left.append(e)
                     continue
+                if j < n and toks[j] in ignore_after:  # "critic-free": unless the next word is in the next sentence
+                    if ends is None:
+                        ends = _sentence_ends(text)
+                    if j < ends[bisect_right(ends, i)]:
+                        if k == 1:
+                            left.append(e)
+                        continue
+                if k > 1:
+                    matched.add(e)
                 features.add(e.names[where])
                 if e.decides_in[where]:
                     key = (e.facet, e.value)
@@ -256,7 +279,24 @@ class Lexicon:
                             start = _token_offset(text, raws, i)[0]
                             end = _token_offset(text, raws, j - 1)[1]
                         decisive[key] = Hit(e.facet, e.value, e.kind, where, start, end)
-            pending[raw] = tuple(left)
+            if len(left) != len(singles) or raw in pending:
+                pending[raw] = tuple(left)
+
+
+#: ASCII bytes that are not word characters (``\\w``), translated to spaces
+_ASCII_NON_WORD = bytes(c if (chr(c).isalnum() or c == ord("_")) else 32 for c in range(256))
+
+
+def words_of(text: str) -> list[str]:
+    """The words of a text: its ``\\w+`` runs, in order (ASCII text takes a faster path to the same list)."""
+    if text.isascii():
+        return text.encode("ascii").translate(_ASCII_NON_WORD).decode("ascii").split()
+    return _TOKEN.findall(text)
+
+
+def _sentence_ends(text: str) -> list[int]:
+    """For each sentence of ``text`` in turn, the index (among its words) one past the sentence's last word."""
+    return list(accumulate(len(_TOKEN.findall(piece)) for piece in _SENTENCE_SPLIT.split(text)))
 
 
 def _is_word_char(c: str) -> bool:
@@ -288,9 +328,8 @@ def _token_offset(text: str, raws: list[str], i: int) -> tuple[int, int]:
 
 def sentence_around(text: str, start: int, end: int, *, limit: int = 220) -> str:
     """The sentence of ``text`` that holds ``text[start:end]``, trimmed around it to ``limit`` characters."""
-    lo = 0
-    for m in _SENTENCE_END.finditer(text, 0, start):
-        lo = m.end()
+    m = _LAST_SENTENCE_END.match(text, 0, start)  # backtracks from ``start`` to the nearest sentence end
+    lo = m.end() if m else 0
     m = _SENTENCE_END.search(text, end)
     hi = m.start() + 1 if m else len(text)
     sentence = text[lo:hi].strip()

@@ -56,6 +56,10 @@ THRESHOLD_GRID = tuple(round(0.2 + 0.05 * i, 2) for i in range(14))  # 0.2 ... 0
 LABELS_ENV = "RLMLLM_LABELS"
 
 
+#: (a prediction's evidence dict of one facet, the value, the paper's row of X, the model's weight column)
+EvidenceRequest = tuple[dict[str, str], str, int, int]
+
+
 @dataclass(frozen=True)
 class LabelledPaper:
     """A paper with its hand-given labels (every facet present)."""
@@ -336,6 +340,9 @@ class LearnedModel:
         self.feature_names: list[str] = []
         self._fast_word: FastTfidf | None = None
         self._fast_char: FastTfidf | None = None
+        self._shown = np.zeros(0, dtype=bool)
+        self._readable_names: list[str] = []
+        self._weights_t = np.zeros((0, 0), dtype=np.float32)  # W then Wr, one row per model
 
     # -- features ---------------------------------------------------------------------------------
     def _lex_matrix(self, scans: Sequence[Scan], has_abstract: Sequence[bool]) -> sp.csr_matrix:
@@ -369,6 +376,9 @@ class LearnedModel:
                 + [f"lexicon:{n}" for n in self.lexicon.feature_names] + [f"lexicon:{c}" for c in CONJUNCTIONS]
             )
             self._fast_word, self._fast_char = FastTfidf(self.word), FastTfidf(self.char)
+            # evidence of a model's label: its weightiest words and lexicon phrases (character n-grams are unreadable)
+            self._shown = np.array([not n.startswith("char:") for n in self.feature_names])
+            self._readable_names = [_readable(n) for n in self.feature_names]
         else:
             fw, fc = self._fast_word, self._fast_char
             Xw = fw.word_matrix([_lower_words(t, a, s) for t, a, s in zip(titles, abstracts, scans)])
@@ -419,6 +429,7 @@ class LearnedModel:
             rel_b.append(np.float32(m.intercept_[0]))
         self.Wr = np.vstack(rel_w).T.copy()
         self.br = np.array(rel_b, dtype=np.float32)
+        self._weights_t = np.ascontiguousarray(np.hstack([self.W, self.Wr]).T)
         return self
 
     def _binary(self) -> LogisticRegression:
@@ -457,23 +468,41 @@ class LearnedModel:
         R = sr / sr.sum(axis=1, keepdims=True)
         return P, R
 
-    def top_terms(self, X: sp.csr_matrix, row: int, weights: np.ndarray, *, k: int = 3) -> list[str]:
-        """The words and lexicon phrases of one paper that pushed a linear model most towards yes."""
-        a, b = X.indptr[row], X.indptr[row + 1]
-        idx = X.indices[a:b]
-        if len(idx) == 0:
-            return []
-        contrib = X.data[a:b] * weights[idx]
-        order = np.argsort(-contrib)
-        out: list[str] = []
-        for o in order:
-            if contrib[o] <= 0 or len(out) >= k:
-                break
-            name = self.feature_names[idx[o]]
-            if name.startswith("char:"):
-                continue
-            out.append(_readable(name))
-        return out
+    def fill_evidence(self, X: sp.csr_matrix, wanted: Sequence[EvidenceRequest], *, k: int = 3) -> None:
+        """Write the evidence of labels given by a linear model: the ``k`` words and lexicon phrases of the
+        paper that pushed it most towards yes (``"model: 'video', 'temporal'"``), for a whole batch at once.
+
+        ``wanted`` holds ``(evidence dict, value, row of X, weight column)`` per label, the weight column
+        indexing ``binary_keys`` and then ``rel_classes``. Equal pushes are listed in feature order.
+        """
+        if not wanted:
+            return
+        rows = np.fromiter((w[2] for w in wanted), dtype=np.int64, count=len(wanted))
+        cols = np.fromiter((w[3] for w in wanted), dtype=np.int64, count=len(wanted))
+        sub = X[rows]
+        req = np.repeat(np.arange(len(wanted)), np.diff(sub.indptr))
+        feat = sub.indices
+        contrib = sub.data * self._weights_t[cols[req], feat]
+        keep = (contrib > 0) & self._shown[feat]
+        req, feat, contrib = req[keep], feat[keep], contrib[keep]
+        terms: list[list[str]] = [[] for _ in wanted]
+        n = len(req)
+        if n:
+            # k rounds of "the largest push of each request" (the first in feature order on a tie), each
+            # round vectorised over the batch: entries are grouped by request, in feature order
+            starts = np.flatnonzero(np.r_[True, req[1:] != req[:-1]])
+            group = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, n]))
+            everywhere = np.arange(n)
+            names = self._readable_names
+            for _ in range(k):
+                best = np.maximum.reduceat(contrib, starts)
+                first = np.minimum.reduceat(np.where(contrib == best[group], everywhere, n), starts)
+                first = first[(best > -np.inf) & (first < n)]
+                for r, f in zip(req[first].tolist(), feat[first].tolist()):
+                    terms[r].append(names[f])
+                contrib[first] = -np.inf
+        for (evid, value, _, _), t in zip(wanted, terms):
+            evid[value] = "model: " + ", ".join(t) if t else "model"
 
 
 def _readable(name: str) -> str:

@@ -30,7 +30,7 @@ import numpy as np
 
 from ..errors import BadInput, MalformedRecord
 from .lexicon import Lexicon, Scan, sentence_around
-from .model import LearnedModel
+from .model import EvidenceRequest, LearnedModel
 from .vocabulary import FACETS, VALUE_FREE_ALGORITHMS, empty_labels
 
 __all__ = ["Prediction", "TITLE_ONLY_FACTOR", "combine", "keyword_labels", "keyword_predict", "paper_text",
@@ -131,13 +131,17 @@ def combine(
     abstract: str | None,
     scan: Scan,
     model: LearnedModel,
-    X: Any,
     row: int,
     P: np.ndarray,
     R: np.ndarray,
     keys: Mapping[tuple[str, str], int],
+    wanted: list[EvidenceRequest],
 ) -> Prediction:
-    """Labels for one paper from its lexicon scan and its row of model probabilities."""
+    """Labels for one paper from its lexicon scan and its row of model probabilities.
+
+    The evidence of a label the model gave is filled in later, for the whole batch at once
+    (:meth:`LearnedModel.fill_evidence`): ``wanted`` gets one request per such label.
+    """
     labels = empty_labels()
     conf: dict[str, dict[str, float]] = {f: {} for f in FACETS}
     evid: dict[str, dict[str, str]] = {f: {} for f in FACETS}
@@ -146,13 +150,15 @@ def combine(
     prow = P[row].tolist()  # plain floats: indexing numpy scalars one by one is the slow part
     thresholds = model.threshold_list
 
-    def add(facet: str, value: str, c: float, source: str, ev: str) -> None:
+    def add(facet: str, value: str, c: float, source: str, ev: str, weights: int | None = None) -> None:
         if value in labels[facet]:
             return
         labels[facet].append(value)
         conf[facet][value] = round(float(min(1.0, c) * factor), 3)
         src[facet][value] = source
         evid[facet][value] = ev
+        if weights is not None:
+            wanted.append((evid[facet], value, row, weights))
 
     def rule(facet: str, value: str) -> bool:
         hit = scan.decisive.get((facet, value))
@@ -168,8 +174,7 @@ def combine(
         k = keys.get((facet, value))
         if k is None or prow[k] < (thresholds[k] if threshold is None else threshold):
             return False
-        terms = model.top_terms(X, row, model.W[:, k])
-        add(facet, value, prow[k], "model", "model: " + ", ".join(terms) if terms else "model")
+        add(facet, value, prow[k], "model", "model", k)
         return True
 
     survey = is_survey(scan)
@@ -180,8 +185,7 @@ def combine(
     else:
         i = int(np.argmax(R[row]))
         value = model.rel_classes[i]
-        terms = model.top_terms(X, row, model.Wr[:, i])
-        add("relevance", value, float(R[row, i]), "model", "model: " + ", ".join(terms) if terms else "model")
+        add("relevance", value, float(R[row, i]), "model", "model", len(model.binary_keys) + i)
     for facet in ("modality", "algorithm", "reward", "application"):
         if survey and facet in METHOD_FACETS:
             continue
@@ -203,7 +207,7 @@ def combine(
             if p >= APPLICATION_FALLBACK:
                 learned("application", v, threshold=0.0)
     if not survey:
-        _strategy(add, rule, scan, labels, P, row, keys, model, X)
+        _strategy(add, rule, scan, labels, P, row, keys, model)
         _paradigm(add, scan, labels, conf, title, abstract)
     for f in FACETS:
         labels[f].sort(key=FACETS[f].index)
@@ -211,7 +215,7 @@ def combine(
 
 
 def _strategy(add: Any, rule: Any, scan: Scan, labels: dict[str, list[str]], P: np.ndarray, row: int,
-              keys: Mapping[tuple[str, str], int], model: LearnedModel, X: Any) -> None:
+              keys: Mapping[tuple[str, str], int], model: LearnedModel) -> None:
     k_any, k_sft = keys.get(("strategy", "*")), keys.get(("strategy", "sft+rl"))
     p_any = float(P[row, k_any]) if k_any is not None else 0.0
     p_sft = float(P[row, k_sft]) if k_sft is not None else 0.0
@@ -223,12 +227,10 @@ def _strategy(add: Any, rule: Any, scan: Scan, labels: dict[str, list[str]], P: 
     if rule("strategy", "sft+rl"):
         return
     if p_sft >= t_sft and k_sft is not None:
-        terms = model.top_terms(X, row, model.W[:, k_sft])
-        add("strategy", "sft+rl", p_sft, "model", "model: " + ", ".join(terms) if terms else "model")
+        add("strategy", "sft+rl", p_sft, "model", "model", k_sft)
         return
     if p_any >= t_any and k_any is not None:
-        terms = model.top_terms(X, row, model.W[:, k_any])
-        add("strategy", "rl", p_any * (1 - p_sft), "model", "model: " + ", ".join(terms) if terms else "model")
+        add("strategy", "rl", p_any * (1 - p_sft), "model", "model", k_any)
     else:
         add("strategy", "rl", 0.6, "rules", f"trains with {', '.join(named)}")
 
