@@ -322,3 +322,18 @@ def test_fast_tfidf_matches_sklearn():
     nw, nc = want_w.shape[1], want_c.shape[1]
     for got, want in ((X[:, :nw], want_w), (X[:, nw:nw + nc], want_c)):
         assert (got != want).nnz == 0
+
+
+def test_a_paper_named_video_audio_or_3d_is_not_also_image_unless_images_are_named():
+    assert one("VideoRFT: Incentivizing Video Reasoning in MLLMs via Reinforced Fine-Tuning")["labels"][
+        "modality"] == ["video"]
+    assert one("DanceGRPO: Unleashing GRPO on Visual Generation",
+               "We apply GRPO to text-to-image and text-to-video diffusion models.")["labels"]["modality"] == [
+        "image", "video"]
+
+
+def test_omni_modal_means_audio_and_vl_names_are_multimodal():
+    assert "audio" in one("Boosting Omni-Modal Language Models with staged post-training")["labels"]["modality"]
+    assert ("modality", "audio") in decided("OmniVinci: omnimodal understanding")
+    assert load_lexicon().scan("Qwen2.5-VL Technical Report", None).signal("multimodal")
+    assert load_lexicon().scan("InternVL and CogVLM compared", None).signal("multimodal")

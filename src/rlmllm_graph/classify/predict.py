@@ -179,6 +179,9 @@ def combine(
 
     survey = is_survey(scan)
     visual = scan.signal("multimodal") or any(f.startswith("modality:") for f in scan.features)
+    # a paper named video, audio or 3D (and not "omni"-modal) is about that, not about images, unless it names them
+    other_modality = (not scan.signal("omni") and "modality:image:title:abstract" not in scan.features
+                      and any(("modality", v) in scan.decisive for v in ("video", "audio", "3d")))
     # relevance: exactly one
     if survey:
         rule("relevance", "related")
@@ -199,6 +202,8 @@ def combine(
                 continue
             if facet == "modality" and not visual:
                 continue  # the model may add a modality only to a paper with some multimodal cue
+            if facet == "modality" and value == "image" and other_modality:
+                continue
             learned(facet, value)
     if not labels["application"]:
         best = [(prow[keys[("application", v)]], v) for v in FACETS["application"] if ("application", v) in keys]
