@@ -1,8 +1,13 @@
 """The rules layer: a lexicon per facet value, kept as data in ``rlmllm_graph/data/lexicon.json``.
 
 Texts are read as lower-cased word tokens (a trailing plural ``s`` dropped, ``++``
-read as ``pp``), and every phrase of the lexicon is looked up at every token with
-one dictionary probe, so scanning an abstract costs a few tens of microseconds.
+read as ``pp``). The passes over every word run in C (splitting, a memoised
+word -> normalised-word map, picking the words that start some phrase); Python
+then visits only those words, checks longer phrases only when the next word
+fits, and splits the text into sentences only when a negation cue or an
+``ignore_after`` word is near a mention. Scanning an abstract takes a few tens
+of microseconds; ``tests/test_classify.py`` checks it against the plain
+word-by-word scan.
 
 A phrase found in a text is a :class:`Hit`. Hits of ``explicit`` phrases (and of
 ``title`` phrases found in the title) *decide* a label; the other hits are
