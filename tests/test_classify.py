@@ -337,3 +337,8 @@ def test_omni_modal_means_audio_and_vl_names_are_multimodal():
     assert ("modality", "audio") in decided("OmniVinci: omnimodal understanding")
     assert load_lexicon().scan("Qwen2.5-VL Technical Report", None).signal("multimodal")
     assert load_lexicon().scan("InternVL and CogVLM compared", None).signal("multimodal")
+
+
+def test_omni_modal_names_every_modality_and_see_hear_is_audio_visual():
+    assert ("modality", "image") in decided("Boosting Omni-Modal Language Models")
+    assert {("modality", "video"), ("modality", "audio")} <= decided("AVATAR: RL to See, Hear, and Reason Over Video")

@@ -179,8 +179,8 @@ def combine(
 
     survey = is_survey(scan)
     visual = scan.signal("multimodal") or any(f.startswith("modality:") for f in scan.features)
-    # a paper named video, audio or 3D (and not "omni"-modal) is about that, not about images, unless it names them
-    other_modality = (not scan.signal("omni") and "modality:image:title:abstract" not in scan.features
+    # a paper named video, audio or 3D is about that, not about images, unless it names them (or is omni-modal)
+    other_modality = ("modality:image:title:abstract" not in scan.features
                       and any(("modality", v) in scan.decisive for v in ("video", "audio", "3d")))
     # relevance: exactly one
     if survey:
