@@ -342,3 +342,14 @@ def test_omni_modal_means_audio_and_vl_names_are_multimodal():
 def test_omni_modal_names_every_modality_and_see_hear_is_audio_visual():
     assert ("modality", "image") in decided("Boosting Omni-Modal Language Models")
     assert {("modality", "video"), ("modality", "audio")} <= decided("AVATAR: RL to See, Hear, and Reason Over Video")
+
+
+def test_scanner_memo_overflow_gives_the_same_result(monkeypatch):
+    import rlmllm_graph.classify.lexicon as lexicon_module
+
+    monkeypatch.setattr(lexicon_module, "_MEMO_LIMIT", 5)
+    lex = Lexicon(load_lexicon().spec)  # a fresh one: its memo fills and empties many times
+    for p in load_labelled()[:60]:
+        scan = lex.scan(p.title, p.abstract)
+        got = {k: (h.kind, h.field, h.start, h.end) for k, h in scan.decisive.items()}
+        assert (got, scan.features) == _reference_scan(lex, p.title, p.abstract)

@@ -109,6 +109,10 @@ class Scan:
         return f"signal:{name}:title" in self.features or f"signal:{name}:abstract" in self.features
 
 
+#: how a word starts phrases: (one-word entries, longer entries by their second word, rank of each entry)
+_Trigger = tuple[tuple[_Entry, ...], dict[str, tuple[_Entry, ...]], dict[_Entry, int]]
+
+
 class Lexicon:
     """A compiled lexicon. Build it with :func:`load_lexicon` (package data) or from a dict."""
 
@@ -122,10 +126,10 @@ class Lexicon:
         self._prefix: list[tuple[str, _Entry]] = []
         self._suffix: list[tuple[str, _Entry]] = []
         self._memo: dict[str, tuple[_Entry, ...]] = {}
-        self._norm: dict[str, str] = {}  # raw token -> normalised token
-        #: raw token -> the entries that start with it: (one-word entries, longer entries by their second word,
-        #: each entry's rank in the lexicon's order)
-        self._triggers: dict[str, tuple[tuple[_Entry, ...], dict[str, tuple[_Entry, ...]], dict[_Entry, int]]] = {}
+        #: memoised words, swapped as one pair so that threads sharing the lexicon see them consistently:
+        #: raw token -> normalised token, and raw token -> the entries that start with it (one-word entries,
+        #: longer entries by their second word, each entry's rank in the lexicon's order)
+        self._words: tuple[dict[str, str], dict[str, _Trigger]] = ({}, {})
         entries: list[_Entry] = []
         for facet, values in spec.get("facets", {}).items():
             if facet not in FACETS:
@@ -183,11 +187,11 @@ class Lexicon:
                 self._scan_text(text, where, out)
         return out
 
-    def _lookup(self, raw: str) -> None:
+    def _lookup(self, raw: str, norm: dict[str, str], triggers: dict[str, _Trigger]) -> None:
         """Memoise a raw token's normalised form, and the lexicon entries that start with it if any:
-        the one-word entries, and the longer ones by their second word."""
+        the one-word entries, and the longer ones by their second word (the entries first: a word
+        with a normalised form is a complete memo entry)."""
         tok = normalise_token(raw)
-        self._norm[raw] = tok
         cands = [e for e in self._candidates(tok) if e.case is None or e.case == raw]
         if cands:
             singles = tuple(e for e in cands if len(e.tokens) == 1)
@@ -195,7 +199,8 @@ class Lexicon:
             for e in cands:
                 if len(e.tokens) > 1:
                     longer[e.tokens[1]] = longer.get(e.tokens[1], ()) + (e,)
-            self._triggers[raw] = (singles, longer, {e: r for r, e in enumerate(cands)})
+            triggers[raw] = (singles, longer, {e: r for r, e in enumerate(cands)})
+        norm[raw] = tok
 
     def _scan_text(self, text: str, where: str, out: Scan) -> None:
         # The hot path. Everything that touches every word runs in C (byte translation or regex, map,
@@ -210,16 +215,14 @@ class Lexicon:
         n = len(raws)
         if not n:
             return
-        norm = self._norm
+        norm, triggers = self._words
         toks = list(map(norm.get, raws))
         if None in toks:
             if len(norm) > _MEMO_LIMIT:
-                norm.clear()
-                self._triggers.clear()
+                self._words = norm, triggers = {}, {}
             for r in set(raws).difference(norm):
-                self._lookup(r)
+                self._lookup(r, norm, triggers)
             toks = list(map(norm.__getitem__, raws))
-        triggers = self._triggers
         positions = list(compress(range(n), map(triggers.__contains__, raws)))
         if not positions:
             return
