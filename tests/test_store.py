@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+import sqlite_utils
 
 from rlmllm_graph import store
 from rlmllm_graph.errors import BadDatabasePath, DatabaseLocked, DatabaseMissing, NotADatabase, SchemaOutOfDate
@@ -116,3 +117,21 @@ def test_paths(tmp_path):
     with pytest.raises(DatabaseMissing):
         store.open_db(tmp_path / "x.db", create=False)
     assert not (tmp_path / "x.db").exists()
+
+
+def test_migrating_a_version_1_database_keeps_its_rows(tmp_path):
+    from rlmllm_graph.store import migrations
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    old = sqlite_utils.Database(conn)
+    migrations.m001_initial(old)
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute("INSERT INTO papers (paper_id, title) VALUES ('a', 'A'), ('b', 'B')")
+    conn.execute("INSERT INTO citations VALUES ('a', 'b', 1, ?)", ['["background"]'])
+    conn.close()
+    db = store.open_db(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == store.SCHEMA_VERSION
+    assert db.execute("SELECT * FROM citations").fetchall() == [("a", "b", 1, '["background"]')]
+    assert "WITHOUT ROWID" in db.execute("SELECT sql FROM sqlite_master WHERE name = 'citations'").fetchone()[0]
+    assert [r["paper_id"] for r in store.search_papers(db, "A")] == ["a"]
