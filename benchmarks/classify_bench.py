@@ -79,8 +79,11 @@ def main() -> None:
     t = time.perf_counter()
     clf = get_classifier()
     print(f"training on first use: {time.perf_counter() - t:.1f} s ({clf.trained_on} labelled papers); pool: {source}")
+    print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores (other work on the machine slows "
+          "every figure, the one-process-per-core one most)")
     run("corpus mix", sample(recs, n))
     run("abstracts only (worst case)", sample([r for r in recs if r["abstract"]], n, seed=1))
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

@@ -86,7 +86,7 @@ class Classifier:
         try:
             ctx = multiprocessing.get_context("fork")
             out: list[Prediction] = []
-            with ctx.Pool(min(workers, len(chunks))) as pool:
+            with ctx.Pool(min(workers, len(chunks))) as pool, _gc_paused():  # unpickling results makes containers too
                 for part in pool.imap(_predict_chunk, chunks):
                     out += part
                     if progress:
