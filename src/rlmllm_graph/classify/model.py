@@ -9,7 +9,12 @@ probability is the value's confidence; ``relevance`` gets one-vs-rest models, no
 
 Training is deterministic and takes about a second, so the model is fitted on
 first use from the JSONL files in ``data/labels/`` and kept in memory: nothing is
-pickled. Prediction is a few sparse matrix products per batch.
+pickled. Prediction is a few sparse matrix products per batch: the fitted
+vectorisers are applied by :class:`FastTfidf` (the same matrices as scikit-learn's
+``transform``, built with C-level lookups and numpy instead of a Python loop per
+n-gram, reusing the words the lexicon scan already split), and the evidence of
+every label a model gave in a batch is found in one vectorised pass
+(:meth:`LearnedModel.fill_evidence`).
 """
 
 from __future__ import annotations
