@@ -353,3 +353,15 @@ def test_scanner_memo_overflow_gives_the_same_result(monkeypatch):
         scan = lex.scan(p.title, p.abstract)
         got = {k: (h.kind, h.field, h.start, h.end) for k, h in scan.decisive.items()}
         assert (got, scan.features) == _reference_scan(lex, p.title, p.abstract)
+
+
+def test_char_ngram_memo_overflow_gives_the_same_matrix(monkeypatch):
+    import rlmllm_graph.classify.model as model_module
+    from rlmllm_graph.classify import get_classifier
+
+    fast = get_classifier().model._fast_char
+    titles = [p.title or "" for p in load_labelled()[:80]]
+    want = fast.matrix([fast.char_wb_ids(t) for t in titles])
+    monkeypatch.setattr(model_module, "_NGRAM_MEMO_LIMIT", 3)
+    got = fast.matrix([fast.char_wb_ids(t) for t in titles])
+    assert (got != want).nnz == 0

@@ -190,6 +190,8 @@ def _word_text(title: str | None, abstract: str | None) -> str:
     return f"{title or ''} . {abstract or ''}"
 
 
+#: words whose character n-grams are memoised at most
+_NGRAM_MEMO_LIMIT = 200_000
 _WORDS = re.compile(r"(?u)\b\w\w*\b")  # the TF-IDF word vectoriser's token_pattern
 
 
@@ -270,10 +272,13 @@ class FastTfidf:
         """Columns + 1 of a text's ``char_wb`` n-grams."""
         words = text.lower().split()
         memo = self._word_ngrams
-        for w in set(words).difference(memo):
-            if len(memo) >= 200_000:
-                memo.clear()
-            memo[w] = self._padded_word_ids(w)
+        new = set(words).difference(memo)
+        if new:
+            if len(memo) + len(new) > _NGRAM_MEMO_LIMIT:  # start afresh (a new dict: other threads keep theirs)
+                self._word_ngrams = memo = {}
+                new = set(words)
+            for w in new:
+                memo[w] = self._padded_word_ids(w)
         return list(chain.from_iterable(map(memo.__getitem__, words)))
 
     def _padded_word_ids(self, word: str) -> list[int]:
