@@ -23,7 +23,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import chain, repeat
 from pathlib import Path
@@ -94,12 +94,12 @@ def labels_dir() -> Path:
     )
 
 
-def read_labelled(lines: Iterable[str], *, source: str) -> list[LabelledPaper]:
-    """Parse labelled JSONL: ``{"paper_id", "title", "abstract", "labels"|"gold": {facet: [values]}}`` per line.
+def iter_paper_lines(lines: Iterable[str], *, source: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) for each non-blank JSONL line that is a paper: an object with a ``paper_id``
+    and a title/abstract that is a string or null.
 
     Raises :class:`MalformedRecord` naming ``source`` and the line.
     """
-    out: list[LabelledPaper] = []
     for n, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -112,17 +112,27 @@ def read_labelled(lines: Iterable[str], *, source: str) -> list[LabelledPaper]:
         pid = rec.get("paper_id")
         if not isinstance(pid, str) or not pid.strip():
             raise MalformedRecord("no paper_id", path=source, line=n)
+        for key in ("title", "abstract"):
+            if rec.get(key) is not None and not isinstance(rec[key], str):
+                raise MalformedRecord(f"{key} must be a string or null", path=source, line=n)
+        yield n, rec
+
+
+def read_labelled(lines: Iterable[str], *, source: str) -> list[LabelledPaper]:
+    """Parse labelled JSONL: ``{"paper_id", "title", "abstract", "labels"|"gold": {facet: [values]}}`` per line.
+
+    Raises :class:`MalformedRecord` naming ``source`` and the line.
+    """
+    out: list[LabelledPaper] = []
+    for n, rec in iter_paper_lines(lines, source=source):
         labels = rec.get("gold", rec.get("labels"))
         if not isinstance(labels, dict):
             raise MalformedRecord("no \"gold\" (or \"labels\") object of facet: [values]", path=source, line=n)
-        for key in ("title", "abstract"):
-            if rec.get(key) is not None and not isinstance(rec.get(key), str):
-                raise MalformedRecord(f"{key} must be a string or null", path=source, line=n)
         try:
             checked = check_labels(labels)
         except Exception as e:  # BadInput from the vocabulary check, with the line added
             raise MalformedRecord(str(e), path=source, line=n) from None
-        out.append(LabelledPaper(pid, rec.get("title"), rec.get("abstract"), checked, rec.get("arxiv_id")))
+        out.append(LabelledPaper(rec["paper_id"], rec.get("title"), rec.get("abstract"), checked, rec.get("arxiv_id")))
     return out
 
 

@@ -30,7 +30,7 @@ import numpy as np
 
 from ..errors import BadInput, MalformedRecord
 from .lexicon import Lexicon, Scan, sentence_around
-from .model import EvidenceRequest, LearnedModel
+from .model import EvidenceRequest, LearnedModel, iter_paper_lines
 from .vocabulary import FACETS, VALUE_FREE_ALGORITHMS, empty_labels
 
 __all__ = ["Prediction", "TITLE_ONLY_FACTOR", "combine", "keyword_labels", "keyword_predict", "paper_text",
@@ -90,26 +90,10 @@ def read_records(lines: Iterable[str], *, source: str) -> list[dict[str, Any]]:
     Raises :class:`MalformedRecord` naming ``source`` and the line: not JSON, not an object, no ``paper_id``,
     or a title/abstract that is neither a string nor null.
     """
-    import json
-
-    out: list[dict[str, Any]] = []
-    for n, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise MalformedRecord(f"not JSON ({e.msg})", path=source, line=n) from None
-        if not isinstance(rec, dict):
-            raise MalformedRecord("expected a JSON object", path=source, line=n)
-        pid = rec.get("paper_id")
-        if not isinstance(pid, str) or not pid.strip():
-            raise MalformedRecord("no paper_id", path=source, line=n)
-        for key in ("title", "abstract"):
-            if rec.get(key) is not None and not isinstance(rec[key], str):
-                raise MalformedRecord(f"{key} must be a string or null", path=source, line=n)
-        out.append({"paper_id": pid, "title": rec.get("title"), "abstract": rec.get("abstract")})
-    return out
+    return [
+        {"paper_id": rec["paper_id"], "title": rec.get("title"), "abstract": rec.get("abstract")}
+        for _, rec in iter_paper_lines(lines, source=source)
+    ]
 
 
 def _evidence(hit_field: str, start: int, end: int, title: str | None, abstract: str | None) -> str:
