@@ -365,3 +365,15 @@ def test_char_ngram_memo_overflow_gives_the_same_matrix(monkeypatch):
     monkeypatch.setattr(model_module, "_NGRAM_MEMO_LIMIT", 3)
     got = fast.matrix([fast.char_wb_ids(t) for t in titles])
     assert (got != want).nnz == 0
+
+
+def test_any_to_any_is_omni_modal_and_gui_or_embodied_words_are_image_cues():
+    # data/labels/README.md, rules O1, G1 and E1
+    assert {("modality", "image"), ("modality", "video"), ("modality", "audio")} <= decided(
+        "NExT-GPT: Any-to-Any Multimodal LLM")
+    assert ("modality", "audio") in decided("OmniBench: Towards The Future of Universal Omni-Language Models")
+    lex = load_lexicon()
+    for title in ("Octo: An Open-Source Generalist Robot Policy", "Androidworld: a benchmark for Android agents",
+                  "DualVLA: Building a Generalizable Embodied Agent", "Mobile agents on a smartphone"):
+        assert "modality:image:hint:title" in lex.scan(title, None).features, title
+    assert not any(f.startswith("modality:") for f in lex.scan("Search-R1: training LLMs to search", None).features)
