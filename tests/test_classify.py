@@ -377,3 +377,5 @@ def test_any_to_any_is_omni_modal_and_gui_or_embodied_words_are_image_cues():
                   "DualVLA: Building a Generalizable Embodied Agent", "Mobile agents on a smartphone"):
         assert "modality:image:hint:title" in lex.scan(title, None).features, title
     assert not any(f.startswith("modality:") for f in lex.scan("Search-R1: training LLMs to search", None).features)
+    # rule 1: 4D and spatio-temporal are video over time
+    assert "modality:video:hint:title" in lex.scan("VLM4D: Towards Spatiotemporal Awareness in VLMs", None).features
