@@ -36,6 +36,7 @@ import pandas as pd
 import scipy.sparse as sp
 from networkx.utils import not_implemented_for
 
+from .classify.vocabulary import FACETS
 from .errors import EmptyGraph
 from .graph import citation_matrix
 
@@ -54,7 +55,7 @@ __all__ = [
 ]
 
 #: The label facets in the order reports show them (DESIGN.md vocabulary).
-FACET_ORDER = ("relevance", "modality", "algorithm", "paradigm", "reward", "strategy", "application")
+FACET_ORDER: tuple[str, ...] = tuple(FACETS)
 
 #: Community id given to papers that share a community with nobody (no in-corpus link).
 ISOLATED = -1

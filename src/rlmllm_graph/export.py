@@ -41,6 +41,7 @@ from typing import IO, TYPE_CHECKING, Any, Union
 import sqlite_utils
 
 from . import store
+from .classify.vocabulary import FACETS
 from .errors import BadInput
 from .store.exports import load_paper_authors
 from .table import model_name, paper_link
@@ -65,7 +66,7 @@ __all__ = [
 Output = Union[str, "os.PathLike[str]", IO[str], IO[bytes]]
 
 #: Facets in the order of the label vocabulary (DESIGN.md); facets found beyond these follow, sorted.
-FACETS = ("relevance", "modality", "algorithm", "paradigm", "reward", "strategy", "application")
+FACET_NAMES: tuple[str, ...] = tuple(FACETS)
 
 
 @dataclass
@@ -133,7 +134,7 @@ def _labels_by_paper(db: sqlite_utils.Database) -> dict[str, dict[str, list[str]
 
 def _facet_order(labels: dict[str, dict[str, list[str]]]) -> list[str]:
     seen = {f for facets in labels.values() for f in facets}
-    return list(FACETS) + sorted(seen - set(FACETS))
+    return list(FACET_NAMES) + sorted(seen - set(FACET_NAMES))
 
 
 def _selected(

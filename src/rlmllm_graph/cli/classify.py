@@ -12,6 +12,7 @@ from typing import IO, Any
 import click
 
 from .. import classify as clf
+from .. import store
 from ..errors import BadInput
 from .common import cli, db_option, echo_json, json_option, open_database, progress_bar
 
@@ -141,7 +142,7 @@ def classify(db_path: str, input_path: str | None, output_path: str | None, gold
             _render_evaluation(ev)
         return
     db = open_database(db_path, create=False)
-    total = int(db.execute("SELECT count(*) FROM papers").fetchone()[0])
+    total = store.paper_count(db)
     with progress_bar(total, "Classifying") as bar:
         report = clf.classify_database(db, progress=bar.update, force=force)
     if as_json:
