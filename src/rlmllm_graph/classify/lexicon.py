@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from itertools import accumulate, chain, compress
+from itertools import accumulate, compress
 from typing import Any
 
 from ..errors import BadInput

@@ -22,13 +22,13 @@ the words that weighed most). Then the facet logic of DESIGN.md:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ..errors import BadInput, MalformedRecord
+from ..errors import BadInput
 from .lexicon import Lexicon, Scan, sentence_around
 from .model import EvidenceRequest, LearnedModel, iter_paper_lines
 from .vocabulary import FACETS, VALUE_FREE_ALGORITHMS, empty_labels
