@@ -151,7 +151,29 @@ def test_manual_labels_win(invoke, corpus_db):
     assert {v for (f, v) in labels_of(corpus_db, VISION_R1) if f == "modality"} == {"image"}
 
 
+def test_label_sets_a_facet_to_none(invoke, corpus_db):
+    assert invoke("classify").exit_code == 0
+    assert any(f == "modality" for f, _ in labels_of(corpus_db, VISION_R1))
+    r = invoke("label", VISION_R1, "modality=none", "reward=none")
+    assert r.exit_code == 0, r.stderr
+    assert "modality=none; reward=none (manual)" in r.stdout
+    invoke("classify", "--force")
+    got = labels_of(corpus_db, VISION_R1)
+    assert not [f for f, _ in got if f in ("modality", "reward")]  # the classifier leaves them empty
+    assert ("algorithm", "grpo") in got
+    r = invoke("label", VISION_R1, "modality=video", "--json")  # a value replaces the none
+    assert json.loads(r.stdout)["labels"] == {"modality": ["video"]}
+    invoke("classify", "--force")
+    got = labels_of(corpus_db, VISION_R1)
+    assert {v for f, v in got if f == "modality"} == {"video"} and got[("modality", "video")] == "manual"
+    assert not [f for f, _ in got if f == "reward"]
+
+
 @pytest.mark.parametrize("args, message", [
+    (["ARXIV:2503.06749", "relevance=none"], "relevance takes exactly one value"),
+    (["ARXIV:2503.06749", "modality=none,image"], "modality=none cannot be combined"),
+    (["ARXIV:2503.06749", "modality=none", "modality=video"], "modality=none cannot be combined"),
+    (["ARXIV:2503.06749", "modality="], "use modality=none for none"),
     (["ARXIV:2503.06749", "colour=red"], "unknown facet 'colour'"),
     (["ARXIV:2503.06749", "strategy=rl,sft+rl"], "facet strategy takes one value"),
     (["ARXIV:2503.06749", "modality"], "expected FACET=VALUE"),

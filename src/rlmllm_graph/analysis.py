@@ -36,7 +36,7 @@ import pandas as pd
 import scipy.sparse as sp
 from networkx.utils import not_implemented_for
 
-from .classify.vocabulary import FACETS
+from .classify.vocabulary import ALGORITHM_NAMES, FACETS
 from .errors import EmptyGraph
 from .graph import citation_matrix
 
@@ -61,12 +61,7 @@ FACET_ORDER: tuple[str, ...] = tuple(FACETS)
 ISOLATED = -1
 
 _PRETTY = {
-    "grpo": "GRPO",
-    "ppo": "PPO",
-    "dpo": "DPO",
-    "rloo": "RLOO",
-    "reinforce": "REINFORCE",
-    "opmd": "OPMD",
+    **{k: v for k, v in ALGORITHM_NAMES.items() if k != "other"},
     "3d": "3D",
     "gui-agent": "GUI agents",
     "rule": "rule rewards",

@@ -43,7 +43,6 @@ import sqlite_utils
 from . import store
 from .classify.vocabulary import FACETS
 from .errors import BadInput
-from .store.exports import load_paper_authors
 from .table import model_name, paper_link
 
 if TYPE_CHECKING:
@@ -534,7 +533,7 @@ def export_jsonl(
     keep = _selected(labels, relevance)
     papers = _papers(db)
     stored = {p["paper_id"] for p in papers}
-    authors = load_paper_authors(db)
+    authors = store.load_paper_authors(db)
     refs: dict[str, list[Any]] = {}
     cited_by_outside: dict[str, list[Any]] = {}
     skipped = 0

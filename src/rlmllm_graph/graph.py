@@ -66,13 +66,19 @@ def _column(frame: pd.DataFrame, name: str, *, integer: bool = False) -> list[An
     return [None if v is pd.NA else v for v in col.astype(object).where(col.notna(), None).tolist()]
 
 
-def build_citation_graph(db: sqlite_utils.Database) -> nx.DiGraph:
+def build_citation_graph(
+    db: sqlite_utils.Database, *, papers: pd.DataFrame | None = None, labels: pd.DataFrame | None = None
+) -> nx.DiGraph:
     """The citation graph of the database: papers as nodes, ``citing → cited`` edges.
 
     Parameters
     ----------
     db : sqlite_utils.Database
         An open rlmllm-graph database.
+    papers, labels : pandas.DataFrame, optional
+        :func:`~rlmllm_graph.store.load_papers` and
+        :func:`~rlmllm_graph.store.load_labels` of ``db`` when the caller has
+        them already (``report`` loads them once for every page).
 
     Returns
     -------
@@ -87,9 +93,9 @@ def build_citation_graph(db: sqlite_utils.Database) -> nx.DiGraph:
         database gives an empty graph (``compute_graph_report`` raises
         :class:`~rlmllm_graph.errors.EmptyGraph` on it).
     """
-    papers = store.load_papers(db)
+    papers = store.load_papers(db) if papers is None else papers
     citations = store.load_citations(db, stored_only=True)
-    labels = store.load_labels(db)
+    labels = store.load_labels(db) if labels is None else labels
     authors = store.load_authors(db)
 
     by_paper: dict[str, dict[str, list[str]]] = {}

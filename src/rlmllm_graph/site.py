@@ -106,7 +106,9 @@ def load_site_data(db: sqlite_utils.Database, *, seed: int = 42, generated: str 
 
     timings: dict[str, float] = {}
     t = time.perf_counter()
-    G = build_citation_graph(db)
+    papers = store.load_papers(db)
+    labels = store.load_labels(db)
+    G = build_citation_graph(db, papers=papers, labels=labels)
     if G.number_of_nodes() == 0:
         raise EmptyGraph(
             "nothing to report: the database holds no papers yet "
@@ -117,10 +119,8 @@ def load_site_data(db: sqlite_utils.Database, *, seed: int = 42, generated: str 
     metrics = compute_node_metrics(G, seed=seed)
     timings["metrics"] = time.perf_counter() - t
     t = time.perf_counter()
-    trends = compute_trends_report(db)
+    trends = compute_trends_report(db, papers=papers, labels=labels)
     timings["trends"] = time.perf_counter() - t
-    papers = store.load_papers(db)
-    labels = store.load_labels(db)
     return SiteData(
         G=G,
         metrics=metrics,
@@ -128,7 +128,7 @@ def load_site_data(db: sqlite_utils.Database, *, seed: int = 42, generated: str 
         labels=labels,
         stats=store.compute_stats(db),
         trends=trends,
-        table_rows=build_taxonomy_table(db),
+        table_rows=build_taxonomy_table(db, papers=papers, labels=labels),
         generated=generated or "built " + datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         seed=seed,
         timings=timings,

@@ -26,6 +26,7 @@ import pandas as pd
 import sqlite_utils
 
 from . import store
+from .classify.vocabulary import ALGORITHM_NAMES
 
 __all__ = [
     "TABLE_COLUMNS",
@@ -53,15 +54,7 @@ TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
 _MODALITY = {"image": "I", "video": "V", "audio": "A", "3d": "3D"}
 _DISPLAY: dict[str, dict[str, str]] = {
     "strategy": {"rl": "RL", "sft+rl": "SFT&RL"},
-    "algorithm": {
-        "grpo": "GRPO",
-        "ppo": "PPO",
-        "dpo": "DPO",
-        "rloo": "RLOO",
-        "reinforce": "REINFORCE",
-        "opmd": "OPMD",
-        "other": "Other",
-    },
+    "algorithm": ALGORITHM_NAMES,
     "reward": {"rule": "Rule", "model": "Model", "process": "Process"},
     "application": {
         "general": "General",
@@ -158,7 +151,9 @@ def _none(value: Any) -> Any:
         return value
 
 
-def build_taxonomy_table(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+def build_taxonomy_table(
+    db: sqlite_utils.Database, *, papers: pd.DataFrame | None = None, labels: pd.DataFrame | None = None
+) -> list[dict[str, Any]]:
     """One row per core paper (label ``relevance = core``), newest first.
 
     Each row is a dict with ``paper_id``, ``title`` and the keys of
@@ -167,8 +162,10 @@ def build_taxonomy_table(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     (``RL``, ``SFT&RL``), ``algorithm``, ``reward``, ``application`` (values
     joined by ``", "``; ``""`` when unlabelled) and ``link`` (a URL). Ties in
     date are broken by model name, then ``paper_id``, so the order is stable.
+    ``papers`` and ``labels`` are the store's frames of ``db`` when the caller
+    has loaded them already.
     """
-    labels = store.load_labels(db)
+    labels = store.load_labels(db) if labels is None else labels
     core = set(labels.loc[(labels["facet"] == "relevance") & (labels["value"] == "core"), "paper_id"])
     if not core:
         return []
@@ -176,7 +173,7 @@ def build_taxonomy_table(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     for pid, facet, value in zip(labels["paper_id"], labels["facet"], labels["value"]):
         if pid in core:
             facets.setdefault(pid, {}).setdefault(facet, []).append(value)
-    papers = store.load_papers(db)
+    papers = store.load_papers(db) if papers is None else papers
     papers = papers[papers["paper_id"].isin(core)]
     rows: list[dict[str, Any]] = []
     for rec in papers.to_dict("records"):

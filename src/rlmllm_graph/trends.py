@@ -333,12 +333,16 @@ def compute_trends_report(
     freq: str = "M",
     recent_months: int = 6,
     relevance: Sequence[str] | None = ("core", "related"),
+    papers: pd.DataFrame | None = None,
+    labels: pd.DataFrame | None = None,
 ) -> TrendsReport:
     """Load the database and compute every table ``trends`` shows.
 
     ``relevance`` selects the papers (default: core and related, when the
     database has relevance labels at all; ``None``: every paper). ``facets``
     defaults to every labelled facet except relevance, in vocabulary order.
+    ``papers`` and ``labels`` are the store's frames of ``db`` when the caller
+    has loaded them already.
 
     Raises
     ------
@@ -348,14 +352,14 @@ def compute_trends_report(
         A facet that is neither in the vocabulary nor in the labels.
     """
     f = _norm_freq(freq)
-    papers = store.load_papers(db)[["paper_id", "title", "year", "publication_date", "venue", "citation_count",
+    papers = (store.load_papers(db) if papers is None else papers)[["paper_id", "title", "year", "publication_date", "venue", "citation_count",
                                     "arxiv_id", "url"]]
     if papers.empty:
         raise EmptyGraph(
             "nothing to chart: the database holds no papers yet "
             "(fill it with `rlmllm-graph refresh` or `rlmllm-graph import`)"
         )
-    labels = store.load_labels(db)
+    labels = store.load_labels(db) if labels is None else labels
     present = set(labels["facet"])
     if facets:
         unknown = [x for x in facets if x not in FACET_ORDER and x not in present]

@@ -95,7 +95,7 @@ def classify_database(
 
 def label_paper(db: sqlite_utils.Database, paper_ref: str, labels: Mapping[str, Sequence[str]]) -> dict[str, Any]:
     """Set manual labels on a paper (any accepted id spelling); they replace the facet's labels and win over the
-    classifier from then on. Returns ``{"paper_id", "title", "labels": {facet: [values]}}`` of what was set.
+    classifier from then on. An empty list sets the facet to none (e.g. modality: text only). Returns ``{"paper_id", "title", "labels": {facet: [values]}}`` of what was set.
 
     Raises :class:`~rlmllm_graph.errors.PaperNotFound` or :class:`~rlmllm_graph.errors.BadInput`.
     """
@@ -104,8 +104,6 @@ def label_paper(db: sqlite_utils.Database, paper_ref: str, labels: Mapping[str, 
     checked = check_labels(labels)
     given = {f: checked[f] for f in labels}
     for f, values in given.items():
-        if not values:
-            raise BadInput(f"no value given for facet {f}")
         if f == "relevance" and len(values) != 1:
             raise BadInput("relevance takes exactly one value")
         if f in SINGLE_VALUED and len(values) > 1:

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 
 from ..errors import BadInput
 
-__all__ = ["FACETS", "SINGLE_VALUED", "VALUE_FREE_ALGORITHMS", "check_labels", "empty_labels", "parse_assignments"]
+__all__ = ["ALGORITHM_NAMES", "FACETS", "NONE", "SINGLE_VALUED", "VALUE_FREE_ALGORITHMS", "check_labels", "empty_labels", "parse_assignments"]
 
 #: facet -> its values, in the order DESIGN.md lists them
 FACETS: dict[str, tuple[str, ...]] = {
@@ -21,6 +21,20 @@ FACETS: dict[str, tuple[str, ...]] = {
 
 #: facets whose kind is "one": relevance always has exactly one value, strategy at most one
 SINGLE_VALUED = frozenset({"relevance", "strategy"})
+
+#: the word ``label`` takes for "no value in this facet" (``modality=none``: text only)
+NONE = "none"
+
+#: how the survey writes each algorithm value
+ALGORITHM_NAMES: dict[str, str] = {
+    "grpo": "GRPO",
+    "ppo": "PPO",
+    "dpo": "DPO",
+    "rloo": "RLOO",
+    "reinforce": "REINFORCE",
+    "opmd": "OPMD",
+    "other": "Other",
+}
 
 #: algorithms with no learned critic (the survey's "value-model-free" family)
 VALUE_FREE_ALGORITHMS = frozenset({"grpo", "dpo", "rloo", "reinforce", "opmd"})
@@ -55,7 +69,8 @@ def check_labels(labels: Mapping[str, Iterable[str]]) -> dict[str, list[str]]:
 def parse_assignments(pairs: Iterable[str]) -> dict[str, list[str]]:
     """``["modality=image,video", "relevance=core"]`` -> ``{"modality": ["image", "video"], "relevance": ["core"]}``.
 
-    A facet may be repeated (``modality=image modality=video``). Raises :class:`BadInput`.
+    A facet may be repeated (``modality=image modality=video``); ``FACET=none`` gives an empty list (e.g.
+    ``modality=none``: text only). Raises :class:`BadInput`.
     """
     found: dict[str, list[str]] = {}
     for pair in pairs:
@@ -65,7 +80,15 @@ def parse_assignments(pairs: Iterable[str]) -> dict[str, list[str]]:
             raise BadInput(f"expected FACET=VALUE, got {pair!r}")
         values = [v.strip().lower() for v in value.split(",") if v.strip()]
         if not values:
-            raise BadInput(f"no value given for facet {facet!r} in {pair!r}")
+            raise BadInput(f"no value given for facet {facet!r} in {pair!r} (use {facet}=none for none)")
+        if NONE in values:
+            if len(values) > 1 or found.get(facet):
+                raise BadInput(f"{facet}=none cannot be combined with other values of {facet}")
+            if facet == "relevance":
+                raise BadInput("relevance takes exactly one value: core, related or other")
+            values = []
+        elif facet in found and not found[facet] and facet in FACETS:
+            raise BadInput(f"{facet}=none cannot be combined with other values of {facet}")
         found.setdefault(facet, []).extend(values)
     if not found:
         raise BadInput("give at least one FACET=VALUE")

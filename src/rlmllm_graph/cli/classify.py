@@ -166,7 +166,8 @@ def classify(db_path: str, input_path: str | None, output_path: str | None, gold
 def label(paper_id: str, assignments: tuple[str, ...], db_path: str, as_json: bool) -> None:
     """Set a paper's labels by hand. A manual label replaces every label of its
     facet on that paper and always wins over the classifier (`classify` never
-    overwrites it). Several values: repeat the facet or separate with commas.
+    overwrites it). Several values: repeat the facet or separate with commas;
+    FACET=none sets a facet to nothing (modality=none: text only).
 
     \b
     Facets and values:
@@ -182,6 +183,7 @@ def label(paper_id: str, assignments: tuple[str, ...], db_path: str, as_json: bo
     Examples:
       rlmllm-graph label ARXIV:2503.06749 relevance=core modality=image algorithm=grpo
       rlmllm-graph label 2504.21277 relevance=related modality=image,video,audio
+      rlmllm-graph label 2501.12948 relevance=related modality=none
     """
     labels = clf.parse_assignments(assignments)
     db = open_database(db_path, create=False)
@@ -189,5 +191,5 @@ def label(paper_id: str, assignments: tuple[str, ...], db_path: str, as_json: bo
     if as_json:
         echo_json(result)
         return
-    shown = "; ".join(f"{f}={','.join(v)}" for f, v in result["labels"].items())
+    shown = "; ".join(f"{f}={','.join(v) or 'none'}" for f, v in result["labels"].items())
     click.echo(f"Labelled {result['paper_id']} ({result['title'] or 'untitled'}): {shown} (manual)")

@@ -4,6 +4,7 @@ A label row is ``(paper_id, facet, value, confidence, source, evidence)`` with
 ``source`` one of ``rules``, ``model`` (the classifier) or ``manual``. Manual
 labels always win: the classifier never writes a facet of a paper that has a
 manual label in that facet, and a manual label replaces every label of its facet.
+A facet set to "none" by hand (no value at all) is kept in ``manual_none``.
 The ``classified`` table keeps which text (a hash of title and abstract) and
 which classifier version each paper was last labelled from, so unchanged papers
 are skipped.
@@ -60,7 +61,10 @@ def load_manual_facets(db: sqlite_utils.Database) -> dict[str, set[str]]:
     """``paper_id`` -> the facets that have a manual label."""
     out: dict[str, set[str]] = {}
     try:
-        for pid, facet in db.execute("SELECT DISTINCT paper_id, facet FROM labels WHERE source = 'manual'"):
+        for pid, facet in db.execute(
+            "SELECT paper_id, facet FROM labels WHERE source = 'manual' "
+            "UNION SELECT paper_id, facet FROM manual_none"
+        ):
             out.setdefault(pid, set()).add(facet)
     except sqlite3.Error as exc:
         raise _translate(exc, db_path(db)) from None
@@ -91,8 +95,9 @@ def save_classifier_labels(
             conn.execute("DELETE FROM _classify_ids")
             conn.executemany("INSERT OR IGNORE INTO _classify_ids VALUES (?)", ids)
             for pid, facet in conn.execute(
-                "SELECT DISTINCT l.paper_id, l.facet FROM labels l JOIN _classify_ids i USING (paper_id) "
-                "WHERE l.source = 'manual'"
+                "SELECT l.paper_id, l.facet FROM labels l JOIN _classify_ids i USING (paper_id) "
+                "WHERE l.source = 'manual' "
+                "UNION SELECT n.paper_id, n.facet FROM manual_none n JOIN _classify_ids i USING (paper_id)"
             ):
                 manual.setdefault(pid, set()).add(facet)
             conn.execute(
@@ -119,12 +124,18 @@ def save_manual_labels(db: sqlite_utils.Database, paper_id: str, labels: Mapping
                        *, note: str = "manual") -> int:
     """Set a paper's manual labels: every existing label of each given facet is replaced. Returns rows written.
 
+    A facet given an empty list is set to "none" by hand: its labels go and the classifier leaves it empty.
     Call inside :func:`~rlmllm_graph.store.transaction`.
     """
     rows = [(paper_id, facet, v, 1.0, "manual", note) for facet, values in labels.items() for v in values]
+    keys = [(paper_id, facet) for facet in labels]
     try:
-        db.conn.executemany("DELETE FROM labels WHERE paper_id = ? AND facet = ?",
-                            [(paper_id, facet) for facet in labels])
+        db.conn.executemany("DELETE FROM labels WHERE paper_id = ? AND facet = ?", keys)
+        db.conn.executemany("DELETE FROM manual_none WHERE paper_id = ? AND facet = ?", keys)
+        db.conn.executemany(
+            "INSERT INTO manual_none (paper_id, facet, set_at) VALUES (?, ?, ?)",
+            [(paper_id, facet, now_iso()) for facet, values in labels.items() if not values],
+        )
         db.conn.executemany(
             f"INSERT OR REPLACE INTO labels ({', '.join(_LABEL_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?)", rows
         )

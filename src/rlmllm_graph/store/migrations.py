@@ -156,9 +156,29 @@ def m003_citations_without_rowid(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE citations_new RENAME TO citations")
 
 
+def m004_manual_none(db: sqlite_utils.Database) -> None:
+    """Facets a person has set to "none" by hand (``label ID modality=none``: text only).
+
+    A manual value is a ``labels`` row; a manual "nothing" has no row to carry
+    it, so it lives here, and the classifier leaves these facets empty as it
+    leaves manual values alone.
+    """
+    db.execute(
+        """
+        CREATE TABLE manual_none (
+            paper_id TEXT NOT NULL,
+            facet TEXT NOT NULL,
+            set_at TEXT,
+            PRIMARY KEY (paper_id, facet)
+        ) WITHOUT ROWID
+        """
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     m001_initial,
     m002_crawl_state,
     m003_citations_without_rowid,
+    m004_manual_none,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

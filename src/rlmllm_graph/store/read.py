@@ -23,6 +23,7 @@ __all__ = [
     "iter_papers",
     "last_crawl",
     "load_authors",
+    "load_paper_authors",
     "load_citations",
     "load_labels",
     "load_papers",
@@ -70,13 +71,18 @@ def load_labels(db: sqlite_utils.Database, *, facet: str | None = None) -> pd.Da
 
 
 def load_authors(db: sqlite_utils.Database) -> dict[str, list[str]]:
-    """``paper_id`` → author names in order."""
-    out: dict[str, list[str]] = {}
-    for pid, name in db.execute(
-        "SELECT pa.paper_id, coalesce(a.name, '') FROM paper_authors pa "
+    """``paper_id`` → author names in order (``""`` for an author with no name)."""
+    return {pid: [name or "" for _, name in people] for pid, people in load_paper_authors(db).items()}
+
+
+def load_paper_authors(db: sqlite_utils.Database) -> dict[str, list[tuple[str, str | None]]]:
+    """``paper_id`` → ``[(author_id, name), ...]`` in author order (name None when unknown)."""
+    out: dict[str, list[tuple[str, str | None]]] = {}
+    for pid, aid, name in db.execute(
+        "SELECT pa.paper_id, pa.author_id, a.name FROM paper_authors pa "
         "LEFT JOIN authors a ON a.author_id = pa.author_id ORDER BY pa.paper_id, pa.position"
     ):
-        out.setdefault(pid, []).append(name)
+        out.setdefault(pid, []).append((aid, name))
     return out
 
 
