@@ -164,3 +164,31 @@ def test_expand_core_uses_the_classifier(invoke, db_path):
     assert marked == core | {graph[0].paper_id}
     assert graph[0].paper_id in expanded and expanded <= marked
     assert len(core) < len(hop1)
+
+
+def test_a_second_crawl_on_the_same_database_is_refused_until_the_first_dies(graph, invoke, db_path, db):
+    """Another process holds the crawl lock: refresh stops with one line naming it, the database untouched;
+    once that process is killed (SIGKILL: no clean-up of its own), refresh runs."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys; from rlmllm_graph import store; from rlmllm_graph.store.crawl import crawl_lock\n"
+         f"db = store.open_db({str(db_path)!r})\n"
+         "with crawl_lock(db):\n    print('held', flush=True); sys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with FakeS2(graph) as fake:
+            r = invoke("refresh", "--api-url", fake.url)
+            assert fake.count() == 0
+        assert r.exit_code == 1
+        assert r.stderr == (f"Error: another crawl is running on {db_path} (process {holder.pid}): wait for it to "
+                            "finish, or stop it; a stopped crawl resumes where it left off\n")
+        assert store.paper_count(db) == 0
+    finally:
+        holder.kill()
+        holder.wait()
+    with FakeS2(graph) as fake:
+        r = invoke("refresh", "--api-url", fake.url, "--max-papers", "50")
+    assert r.exit_code == 0, r.stderr
+    assert store.paper_count(db) == 50

@@ -179,6 +179,8 @@ def crawl(
         A seed that is not a paper id, a negative depth, an unknown ``expand``.
     SourceError
         The API failed after every retry (the run can be resumed).
+    DatabaseLocked
+        Another crawl is running on the same database.
     """
     if depth < 0:
         raise BadInput(f"depth must be 0 or more, not {depth}")
@@ -193,7 +195,8 @@ def crawl(
             norm.append(n)
     if not norm:
         raise BadInput("no seed given")
-    return _Crawl(source, db, norm, depth, max_papers, expand, api_url, progress, predict).run()
+    with cstore.crawl_lock(db):
+        return _Crawl(source, db, norm, depth, max_papers, expand, api_url, progress, predict).run()
 
 
 def _nested_ids(value: Any, owner: str) -> tuple[list[str], int, int]:

@@ -7,23 +7,37 @@ moment resumes exactly where its last committed step left it.
 ``crawl_papers`` remembers across runs which papers' reference lists are
 already complete (a paper's references do not change; an incremental refresh
 fetches only their metadata).
+
+:func:`crawl_lock` keeps two crawls off one database at once: an OS file lock
+on ``DB-crawl.lock`` beside it, which the kernel releases when the process
+ends, however it ends, so a killed crawl never leaves a stale lock behind.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
+from ..errors import DatabaseLocked
 from .core import _translate, db_path, now_iso
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no second-crawl guard
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = [
     "add_run_requests",
     "add_run_skipped",
     "count_papers_and_edges",
+    "crawl_lock",
     "find_unfinished_run",
     "finish_run",
     "frontier_add",
@@ -55,6 +69,39 @@ _FRONTIER_COLUMNS = (
     "cites_next", "expanded",
 )
 _UNFINISHED = ("running", "failed", "interrupted")
+
+
+
+@contextmanager
+def crawl_lock(db: sqlite_utils.Database) -> Iterator[None]:
+    """Hold the database's crawl lock for the block; raises DatabaseLocked when another crawl holds it.
+
+    Without it two ``refresh`` processes would both resume the same run and fetch every page twice. A
+    database with no file (``:memory:``) or a system without ``fcntl`` is not locked.
+    """
+    path = db_path(db)
+    if fcntl is None or not os.path.isfile(path):
+        yield
+        return
+    lock = Path(path + "-crawl.lock")
+    try:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise DatabaseLocked(f"cannot create the crawl lock {lock}: {exc.strerror}") from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+            raise DatabaseLocked(
+                f"another crawl is running on {path}" + (f" (process {holder})" if holder.isdigit() else "")
+                + ": wait for it to finish, or stop it; a stopped crawl resumes where it left off"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def _chunks(items: Sequence[Any], n: int = _CHUNK) -> Iterable[Sequence[Any]]:
