@@ -218,6 +218,16 @@ def test_labelled_data_is_complete():
         assert {"paper_id", "title", "abstract", "gold"} <= set(json.loads(line))
 
 
+def test_no_paper_is_in_two_label_files():
+    """An id in two files would be trained on while scored as held out (the first file's label wins in training)."""
+    seen: dict[str, str] = {}
+    for path in sorted(labels_dir().glob("*.jsonl")):
+        for p in read_labelled(path.read_text().splitlines(), source=path.name):
+            assert p.paper_id not in seen, f"{p.paper_id} in {seen.get(p.paper_id)} and {path.name}"
+            seen[p.paper_id] = path.name
+    assert len(seen) >= 1400
+
+
 def test_evaluation_on_the_held_out_labels():
     held = read_labelled((labels_dir() / "heldout.jsonl").read_text().splitlines(), source="heldout")
     ev = evaluate_gold(held)
