@@ -95,7 +95,8 @@ def classify_database(
 
 def label_paper(db: sqlite_utils.Database, paper_ref: str, labels: Mapping[str, Sequence[str]]) -> dict[str, Any]:
     """Set manual labels on a paper (any accepted id spelling); they replace the facet's labels and win over the
-    classifier from then on. An empty list sets the facet to none (e.g. modality: text only). Returns ``{"paper_id", "title", "labels": {facet: [values]}}`` of what was set.
+    classifier from then on. An empty list sets the facet to none (e.g. modality: text only). Returns
+    ``{"paper_id", "title", "labels": {facet: [values]}}`` of what was set.
 
     Raises :class:`~rlmllm_graph.errors.PaperNotFound` or :class:`~rlmllm_graph.errors.BadInput`.
     """

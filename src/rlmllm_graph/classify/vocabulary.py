@@ -6,7 +6,16 @@ from collections.abc import Iterable, Mapping
 
 from ..errors import BadInput
 
-__all__ = ["ALGORITHM_NAMES", "FACETS", "NONE", "SINGLE_VALUED", "VALUE_FREE_ALGORITHMS", "check_labels", "empty_labels", "parse_assignments"]
+__all__ = [
+    "ALGORITHM_NAMES",
+    "FACETS",
+    "NONE",
+    "SINGLE_VALUED",
+    "VALUE_FREE_ALGORITHMS",
+    "check_labels",
+    "empty_labels",
+    "parse_assignments",
+]
 
 #: facet -> its values, in the order DESIGN.md lists them
 FACETS: dict[str, tuple[str, ...]] = {

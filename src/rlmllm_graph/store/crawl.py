@@ -71,7 +71,6 @@ _FRONTIER_COLUMNS = (
 _UNFINISHED = ("running", "failed", "interrupted")
 
 
-
 @contextmanager
 def crawl_lock(db: sqlite_utils.Database) -> Iterator[None]:
     """Hold the database's crawl lock for the block; raises DatabaseLocked when another crawl holds it.

@@ -70,18 +70,24 @@ def load_labels(db: sqlite_utils.Database, *, facet: str | None = None) -> pd.Da
     return pd.read_sql_query(sql + " ORDER BY paper_id, facet, value", db.conn, params=params)
 
 
+_AUTHORS_SQL = (
+    "SELECT pa.paper_id, pa.author_id, a.name FROM paper_authors pa "
+    "LEFT JOIN authors a ON a.author_id = pa.author_id ORDER BY pa.paper_id, pa.position"
+)
+
+
 def load_authors(db: sqlite_utils.Database) -> dict[str, list[str]]:
     """``paper_id`` → author names in order (``""`` for an author with no name)."""
-    return {pid: [name or "" for _, name in people] for pid, people in load_paper_authors(db).items()}
+    out: dict[str, list[str]] = {}
+    for pid, _, name in db.execute(_AUTHORS_SQL):
+        out.setdefault(pid, []).append(name or "")
+    return out
 
 
 def load_paper_authors(db: sqlite_utils.Database) -> dict[str, list[tuple[str, str | None]]]:
     """``paper_id`` → ``[(author_id, name), ...]`` in author order (name None when unknown)."""
     out: dict[str, list[tuple[str, str | None]]] = {}
-    for pid, aid, name in db.execute(
-        "SELECT pa.paper_id, pa.author_id, a.name FROM paper_authors pa "
-        "LEFT JOIN authors a ON a.author_id = pa.author_id ORDER BY pa.paper_id, pa.position"
-    ):
+    for pid, aid, name in db.execute(_AUTHORS_SQL):
         out.setdefault(pid, []).append((aid, name))
     return out
 
