@@ -194,3 +194,36 @@ def test_help_has_examples(invoke):
     for cmd in ("classify", "label"):
         r = invoke(cmd, "--help", db=False)
         assert r.exit_code == 0 and "Examples:" in r.stdout
+
+
+def test_review_lists_the_least_certain_papers_first(invoke, corpus_db):
+    r = invoke("classify", "--review", "3")
+    assert r.exit_code == 0 and "Nothing to review" in r.stdout  # not classified yet
+    assert invoke("classify").exit_code == 0
+    items = json.loads(invoke("classify", "--review", "50", "--json").stdout)
+    n = store.paper_count(corpus_db)
+    assert len(items) == n
+    confs = [it["confidence"] for it in items]
+    assert confs == sorted(confs)
+    stored = {pid: c for pid, c in corpus_db.execute(
+        "SELECT paper_id, confidence FROM labels WHERE facet = 'relevance'")}
+    assert all(abs(it["confidence"] - stored[it["paper_id"]]) < 1e-3 for it in items)
+    assert all({"paper_id", "arxiv_id", "title", "title_only", "labels"} <= set(it) for it in items)
+    first = items[0]
+    # a paper a person has labelled is done: it leaves the queue
+    assert invoke("label", first["paper_id"], "relevance=core").exit_code == 0
+    after = json.loads(invoke("classify", "--review", "50", "--json").stdout)
+    assert first["paper_id"] not in {it["paper_id"] for it in after} and len(after) == n - 1
+    text = invoke("classify", "--review", "1").stdout
+    assert text.splitlines()[0].startswith("1 paper, least certain first")
+    assert after[0]["title"] in text
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--review", "0"], "--review takes a count of at least 1"),
+    (["--review", "x"], "'x' is not a valid integer"),
+    (["--review", "3", "--cross-validate"], "--cross-validate and --review cannot be used together"),
+])
+def test_review_errors(invoke, corpus_db, args, message):
+    r = invoke("classify", *args)
+    assert r.exit_code == 2 and message in r.stderr, r.stderr

@@ -21,7 +21,7 @@ beside a plain keyword baseline, :mod:`.database` runs them over the database
 from __future__ import annotations
 
 from .classifier import Classifier, build_classifier, get_classifier, predict_labels, reset_classifier
-from .database import ClassifyReport, classify_database, label_paper
+from .database import ClassifyReport, classify_database, label_paper, review_queue
 from .evaluate import TARGETS, Evaluation, FacetScore, cross_validate, evaluate_gold, score
 from .lexicon import Lexicon, load_lexicon
 from .model import LabelledPaper, labels_dir, load_labelled, read_labelled
@@ -48,6 +48,7 @@ __all__ = [
     "keyword_labels",
     "keyword_predict",
     "label_paper",
+    "review_queue",
     "labels_dir",
     "load_labelled",
     "load_lexicon",

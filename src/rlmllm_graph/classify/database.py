@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -14,7 +15,7 @@ from ..errors import BadInput
 from .classifier import Classifier, get_classifier
 from .vocabulary import FACETS, SINGLE_VALUED, check_labels
 
-__all__ = ["ClassifyReport", "classify_database", "label_paper", "text_hash"]
+__all__ = ["ClassifyReport", "classify_database", "label_paper", "review_queue", "text_hash"]
 
 BATCH = 5000  # papers written per transaction
 PREDICT_CHUNK = 50_000  # papers classified at once (on every core when it is large)
@@ -114,3 +115,50 @@ def label_paper(db: sqlite_utils.Database, paper_ref: str, labels: Mapping[str, 
         store.save_manual_labels(db, pid, given)
     paper = store.get_paper(db, pid)
     return {"paper_id": pid, "title": paper.get("title"), "labels": given}
+
+
+def review_queue(db: sqlite_utils.Database, *, limit: int = 20) -> list[dict[str, Any]]:
+    """The classified papers whose relevance the classifier is least sure of, least sure first: the ones worth a
+    person's look (and a ``label`` where it is wrong).
+
+    Papers with a manual relevance label are done and left out; so are papers not classified yet. Title-only
+    papers carry lower confidences and so come up sooner. Each item: ``paper_id``, ``arxiv_id``, ``title``,
+    ``title_only``, ``confidence`` (of the relevance value given) and ``labels``: facet → ``[{"value",
+    "confidence", "source"}]`` for every facet that has labels.
+    """
+    if limit < 1:
+        raise BadInput(f"--review takes a count of at least 1, not {limit}")
+    labels = store.load_labels(db)
+    if labels.empty:
+        return []
+    manual = set(labels.loc[(labels["facet"] == "relevance") & (labels["source"] == "manual"), "paper_id"])
+    rel = labels[(labels["facet"] == "relevance") & ~labels["paper_id"].isin(manual)]
+    rel = rel.assign(confidence=rel["confidence"].fillna(0.0)).sort_values(["confidence", "paper_id"])
+    chosen = rel.head(limit)
+    ids = chosen["paper_id"].tolist()
+    papers = store.load_papers(db).set_index("paper_id")
+    mine = labels[labels["paper_id"].isin(set(ids))]
+    by_paper: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for pid, facet, value, conf, source in zip(mine["paper_id"], mine["facet"], mine["value"], mine["confidence"],
+                                               mine["source"]):
+        conf = _missing_to_none(conf)
+        by_paper.setdefault(pid, {}).setdefault(facet, []).append(
+            {"value": value, "confidence": None if conf is None else round(float(conf), 3), "source": source})
+    out = []
+    for pid, conf in zip(ids, chosen["confidence"]):
+        paper = papers.loc[pid].to_dict() if pid in papers.index else {}
+        abstract = _missing_to_none(paper.get("abstract"))
+        facets = by_paper.get(pid, {})
+        out.append({
+            "paper_id": pid,
+            "arxiv_id": _missing_to_none(paper.get("arxiv_id")),
+            "title": _missing_to_none(paper.get("title")),
+            "title_only": not (abstract or "").strip(),
+            "confidence": round(float(conf), 3),
+            "labels": {f: facets[f] for f in FACETS if f in facets},
+        })
+    return out
+
+
+def _missing_to_none(value: Any) -> Any:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value

@@ -66,6 +66,30 @@ def _render_evaluation(ev: clf.Evaluation) -> None:
             )
 
 
+def _show_review(items: list[dict[str, Any]], as_json: bool) -> None:
+    if as_json:
+        echo_json(items)
+        return
+    if not items:
+        click.echo("Nothing to review: no classified paper without a manual relevance label "
+                   "(run `rlmllm-graph classify` first).")
+        return
+    click.echo(f"{len(items)} paper{'' if len(items) == 1 else 's'}, least certain first; fix a wrong label with "
+               "`rlmllm-graph label ID FACET=VALUE...` (manual labels always win).")
+    for it in items:
+        ident = f"ARXIV:{it['arxiv_id']}" if it["arxiv_id"] else it["paper_id"]
+        rel = ",".join(x["value"] for x in it["labels"].get("relevance", []))
+        note = "  [title only]" if it["title_only"] else ""
+        click.echo(f"\n{it['confidence']:.2f}  {rel:<8} {ident}  {it['title'] or '(untitled)'}{note}")
+        rest = [
+            f"{facet}=" + ",".join(f"{x['value']}({x['confidence']:.2f})" if x["confidence"] is not None
+                                   else x["value"] for x in values)
+            for facet, values in it["labels"].items() if facet != "relevance"
+        ]
+        if rest:
+            click.echo("      " + "  ".join(rest))
+
+
 @cli.command()
 @db_option
 @click.option("--input", "input_path", metavar="IN.jsonl",
@@ -78,9 +102,11 @@ def _render_evaluation(ev: clf.Evaluation) -> None:
               help="k-fold cross-validation on the labelled papers in data/labels, beside the keyword baseline.")
 @click.option("--folds", default=5, show_default=True, type=click.IntRange(2, 20), help="Folds for --cross-validate.")
 @click.option("--force", is_flag=True, help="Re-classify every paper, not only those whose text changed.")
+@click.option("--review", "review", type=int, metavar="N",
+              help="List the N classified papers whose relevance is least certain, to check and fix with `label`.")
 @json_option
 def classify(db_path: str, input_path: str | None, output_path: str | None, gold_path: str | None, cv: bool,
-             folds: int, force: bool, as_json: bool) -> None:
+             folds: int, force: bool, review: int | None, as_json: bool) -> None:
     """Tag papers by the survey's taxonomy (relevance, modality, algorithm,
     paradigm, reward, strategy, application), each label with a confidence and
     the phrase or sentence that justifies it.
@@ -95,6 +121,7 @@ def classify(db_path: str, input_path: str | None, output_path: str | None, gold
       rlmllm-graph classify --input papers.jsonl --output labels.jsonl
       rlmllm-graph classify --evaluate data/labels/heldout.jsonl
       rlmllm-graph classify --cross-validate --json
+      rlmllm-graph classify --review 20                     # least certain first, to fix with `label`
 
     \b
     --input lines:  {"paper_id": "...", "title": "...", "abstract": "..." or null}
@@ -102,7 +129,8 @@ def classify(db_path: str, input_path: str | None, output_path: str | None, gold
                      "evidence": {facet: {value: "phrase"}}}
     --evaluate lines: {"paper_id", "title", "abstract", "gold": {facet: [values]}}
     """
-    modes = [m for m, on in (("--input", input_path), ("--evaluate", gold_path), ("--cross-validate", cv)) if on]
+    modes = [m for m, on in (("--input", input_path), ("--evaluate", gold_path), ("--cross-validate", cv),
+                             ("--review", review is not None)) if on]
     if len(modes) > 1:
         raise click.UsageError(f"{' and '.join(modes)} cannot be used together")
     if output_path and not input_path:
@@ -140,6 +168,9 @@ def classify(db_path: str, input_path: str | None, output_path: str | None, gold
             echo_json(ev.as_dict())
         else:
             _render_evaluation(ev)
+        return
+    if review is not None:
+        _show_review(clf.review_queue(open_database(db_path, create=False), limit=review), as_json)
         return
     db = open_database(db_path, create=False)
     total = store.paper_count(db)
