@@ -160,6 +160,88 @@ def test_locked_database(invoke, db_path, monkeypatch):
     assert _dump(db_path) == before
 
 
+def _big_file(path: Path, n: int, start: int = 0) -> Path:
+    """``n`` papers with 2 references each: enough for the bulk path (over 10,000 and twice what is stored)."""
+    with path.open("w") as fh:
+        for i in range(start, start + n):
+            fh.write(json.dumps({"paperId": f"{i:040x}", "title": f"Paper {i} on GRPO for video",
+                                 "abstract": "We study reinforcement learning. " * 5, "year": 2025,
+                                 "authors": [{"authorId": str(i % 997), "name": f"Author {i % 997}"}],
+                                 "references": [f"{(i + 1) % (start + n):040x}", f"{(i + 7) % (start + n):040x}"]})
+                     + "\n")
+    return path
+
+
+def _journal_mode(db_path: Path) -> str:
+    conn = sqlite3.connect(db_path)
+    try:
+        return conn.execute("PRAGMA journal_mode").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def test_bulk_import_returns_to_wal_and_keeps_going_beside_a_reader(invoke, tmp_path, db_path):
+    invoke("import", str(MINI))
+    r = invoke("import", str(_big_file(tmp_path / "big.jsonl", 12_000)), "--json")
+    assert r.exit_code == 0, r.stderr
+    assert json.loads(r.stdout)["papers_added"] == 12_000
+    assert _journal_mode(db_path) == "wal"
+    # a reader holds the database open: the load stays in WAL mode and does not wait for it
+    reader = store.open_db(db_path, readonly=True)
+    try:
+        assert store.paper_count(reader) == 12_004
+        r = invoke("import", str(_big_file(tmp_path / "big2.jsonl", 30_000, start=50_000)), "--json")
+        assert r.exit_code == 0, r.stderr
+        assert store.paper_count(reader) == 42_004
+    finally:
+        reader.conn.close()
+    assert _journal_mode(db_path) == "wal"
+    d = store.open_db(db_path)
+    assert d.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert store.search_papers(d, "grpo video", limit=3)  # the full-text index was rebuilt
+
+
+@pytest.mark.slow
+def test_bulk_import_killed_midway_keeps_every_stored_row(tmp_path, db_path):
+    """SIGKILL while the bulk load writes under its rollback journal: the next open rolls the load back and
+    every row stored before it is still there; the database is whole and in WAL mode again."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from rlmllm_graph.ingest import import_files
+
+    d = store.open_db(db_path)
+    import_files(d, [MINI])
+    d.conn.close()  # an open connection would keep the load in WAL mode (see the test above)
+    before = _dump(db_path)
+    big = _big_file(tmp_path / "big.jsonl", 60_000)
+    journal = Path(str(db_path) + "-journal")
+    killed = 0
+    for delay in (0.0, 0.05, 0.3):
+        proc = subprocess.Popen([sys.executable, "-m", "rlmllm_graph", "import", str(big), "--db", str(db_path)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 60
+        while not journal.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.002)
+        time.sleep(delay)
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+            killed += 1
+        proc.wait()
+        assert proc.returncode in (0, -signal.SIGKILL), proc.stderr.read()
+        if proc.returncode == 0:
+            break
+        d = store.open_db(db_path)  # rolls the hot journal back
+        assert d.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        d.conn.close()
+        assert _dump(db_path) == before
+        assert _journal_mode(db_path) == "wal"
+    assert killed >= 2
+
+
 def test_shared_corpus_counts_match_the_file(invoke, shared_data):
     path = shared_data / "corpus.jsonl"
     ids, edges, authors = set(), set(), set()
