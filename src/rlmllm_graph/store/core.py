@@ -73,6 +73,25 @@ def _translate(exc: sqlite3.Error, path: str) -> StoreError:
     return StoreError(f"database {path}: {msg}")
 
 
+def _recover_hot_journal(p: Path) -> None:
+    """Roll back what a killed writer left in a rollback journal (bulk loads write under one) before a
+    read-only open, which cannot: any ordinary open does it, as SQLite recovers on first read."""
+    journal = Path(str(p) + "-journal")
+    if not journal.exists() or journal.stat().st_size == 0:
+        return
+    try:
+        conn = sqlite3.connect(str(p), isolation_level=None)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise StoreError(
+            f"database {p} was left mid-write by a stopped command and cannot be recovered from here ({exc}); "
+            f"run `rlmllm-graph stats --db {p}` where the file is writable"
+        ) from None
+
+
 def open_db(
     path: str | Path,
     *,
@@ -97,6 +116,8 @@ def open_db(
             )
         if not p.parent.exists():
             raise BadDatabasePath(f"cannot create database {spath}: folder {p.parent} does not exist")
+    if readonly:
+        _recover_hot_journal(p)
     try:
         if readonly:
             conn = sqlite3.connect(f"file:{p.resolve()}?mode=ro", uri=True, isolation_level=None,
