@@ -352,8 +352,8 @@ def compute_trends_report(
         A facet that is neither in the vocabulary nor in the labels.
     """
     f = _norm_freq(freq)
-    papers = (store.load_papers(db) if papers is None else papers)[["paper_id", "title", "year", "publication_date", "venue", "citation_count",
-                                    "arxiv_id", "url"]]
+    papers = store.load_papers(db) if papers is None else papers
+    papers = papers[["paper_id", "title", "year", "publication_date", "venue", "citation_count", "arxiv_id", "url"]]
     if papers.empty:
         raise EmptyGraph(
             "nothing to chart: the database holds no papers yet "
