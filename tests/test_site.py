@@ -187,7 +187,7 @@ def test_pages_show_counts_top_papers_labels_and_table(site):
     assert papers.count("<tr data-id=") == 60
     assert 'class="chip chip-algorithm"' in papers and "with GRPO" in papers
     assert f'href="graph.html#paper={pid(0)}"' in papers
-    assert f"https://arxiv.org/abs/2500.00000" in papers
+    assert "https://arxiv.org/abs/2500.00000" in papers
     table = (site / "table.html").read_text()
     assert 'class="taxonomy-table"' in table and table.count("<tr data-paper-id=") == 20  # core papers
     trends = (site / "trends.html").read_text()
