@@ -300,3 +300,22 @@ def test_overview_lists_papers_new_since_the_last_refresh(site_db, tmp_path):
     assert "… and 35 more" in old
     later = overview("2999-01-01T00:00:00+00:00")
     assert "No new papers in the last refresh." in later
+
+
+def test_unsure_labels_are_marked_and_every_chip_says_how_sure(site_db, tmp_path):
+    with store.transaction(site_db):
+        store.insert_labels(site_db, [
+            dict(paper_id=pid(1), facet="application", value="medical", confidence=0.41, source="model",
+                 evidence="cue <b>clinical</b>"),
+        ])
+        store.save_manual_labels(site_db, pid(2), {"reward": ["process"]})
+    out = tmp_path / "site2"
+    build_site(site_db, out)
+    papers = (out / "papers.html").read_text()
+    row1 = re.search(rf'<tr data-id="{pid(1)}".*?</tr>', papers, re.S).group(0)
+    assert ('<span class="chip chip-application chip-unsure" title="model, confidence 0.41 · cue &lt;b&gt;clinical'
+            '&lt;/b&gt;">application: medical?</span>') in row1
+    assert 'title="model, confidence 0.95' in row1 and row1.count("chip-unsure") == 1
+    row2 = re.search(rf'<tr data-id="{pid(2)}".*?</tr>', papers, re.S).group(0)
+    assert '<span class="chip chip-reward" title="manual label">reward: process</span>' in row2
+    assert "classify --review 20" in papers

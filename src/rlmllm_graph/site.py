@@ -363,6 +363,10 @@ def _papers(data: SiteData) -> str:
     out = [
         '<main class="page">',
         "<h1>Papers</h1>",
+        f'<p class="muted">Hover a label for its confidence and evidence. <span class="chip chip-unsure">dashed?</span> '
+        f"labels have confidence under {UNSURE:.1f} (often papers known only by a title): check them, and fix wrong "
+        "ones with <code>rlmllm-graph label</code>; <code>rlmllm-graph classify --review 20</code> lists the least "
+        "certain papers.</p>",
         '<div class="toolbar"><input id="paper-search" type="search" placeholder="Filter by title, author, venue or label…" '
         'aria-label="Filter papers"><span id="paper-count" class="muted"></span></div>',
         '<table class="data sortable" id="papers"><thead><tr>'
@@ -380,11 +384,7 @@ def _papers(data: SiteData) -> str:
             links.append(f'<a href="https://arxiv.org/abs/{esc(r["arxiv_id"])}" rel="noopener noreferrer">arXiv</a>')
         links.append(f'<a href="https://www.semanticscholar.org/paper/{esc(pid)}" rel="noopener noreferrer">S2</a>')
         labs = sorted(by_paper.get(pid, []), key=lambda x: (facet_rank.get(x["facet"], 99), x["facet"], x["value"]))
-        chips = "".join(
-            f'<span class="chip chip-{esc(x["facet"])}" title="{esc(x.get("evidence") or "")}">'
-            f'{esc(x["facet"])}: {esc(x["value"])}</span>'
-            for x in labs
-        )
+        chips = "".join(_label_chip(x) for x in labs)
         ev = [x for x in labs if x.get("evidence")]
         evidence = (
             '<details class="evidence"><summary>why</summary>'
@@ -411,6 +411,27 @@ def _papers(data: SiteData) -> str:
         )
     out.append('</tbody></table><p><button id="paper-more" type="button" hidden>Show more</button></p></main>')
     return "\n".join(out)
+
+
+#: a classifier label below this confidence is drawn dashed, with a "?": worth a person's check
+UNSURE = 0.6
+
+
+def _label_chip(x: dict[str, Any]) -> str:
+    """One label as a chip; the tooltip says how sure, who said so and why."""
+    conf = None if _missing(x.get("confidence")) else float(x["confidence"])
+    manual = x.get("source") == "manual"
+    unsure = not manual and conf is not None and conf < UNSURE
+    if manual:
+        how = "manual label"
+    elif conf is None:
+        how = str(x.get("source") or "classifier")
+    else:
+        how = f"{x.get('source') or 'classifier'}, confidence {conf:.2f}"
+    why = "" if _missing(x.get("evidence")) or x.get("evidence") == "manual" else str(x["evidence"])
+    tip = f"{how} · {why}" if why else how
+    return (f'<span class="chip chip-{esc(x["facet"])}{" chip-unsure" if unsure else ""}" title="{esc(tip)}">'
+            f'{esc(x["facet"])}: {esc(x["value"])}{"?" if unsure else ""}</span>')
 
 
 def _table(data: SiteData) -> str:
