@@ -192,3 +192,4 @@ def test_a_second_crawl_on_the_same_database_is_refused_until_the_first_dies(gra
         r = invoke("refresh", "--api-url", fake.url, "--max-papers", "50")
     assert r.exit_code == 0, r.stderr
     assert store.paper_count(db) == 50
+    assert not (db_path.parent / (db_path.name + "-crawl.lock")).exists()  # a finished crawl tidies up

@@ -9,8 +9,9 @@ already complete (a paper's references do not change; an incremental refresh
 fetches only their metadata).
 
 :func:`crawl_lock` keeps two crawls off one database at once: an OS file lock
-on ``DB-crawl.lock`` beside it, which the kernel releases when the process
-ends, however it ends, so a killed crawl never leaves a stale lock behind.
+on ``DB-crawl.lock`` beside it (removed when the crawl ends), which the kernel
+releases when the process ends, however it ends, so a killed crawl never
+leaves a stale lock behind.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -83,24 +84,35 @@ def crawl_lock(db: sqlite_utils.Database) -> Iterator[None]:
         yield
         return
     lock = Path(path + "-crawl.lock")
-    try:
-        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError as exc:
-        raise DatabaseLocked(f"cannot create the crawl lock {lock}: {exc.strerror}") from None
-    try:
+    while True:
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise DatabaseLocked(f"cannot create the crawl lock {lock}: {exc.strerror}") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+            os.close(fd)
             raise DatabaseLocked(
                 f"another crawl is running on {path}" + (f" (process {holder})" if holder.isdigit() else "")
                 + ": wait for it to finish, or stop it; a stopped crawl resumes where it left off"
             ) from None
+        try:
+            current = os.stat(lock).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            current = False
+        if current:
+            break
+        os.close(fd)  # the last holder removed this file as we locked it: lock the one there now
+    try:
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
         yield
     finally:
-        os.close(fd)  # closing releases the lock
+        with suppress(OSError):
+            os.unlink(lock)  # still holding the lock, so no one else is using this file
+        os.close(fd)
 
 
 def _chunks(items: Sequence[Any], n: int = _CHUNK) -> Iterable[Sequence[Any]]:
