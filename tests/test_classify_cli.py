@@ -161,6 +161,7 @@ def test_label_sets_a_facet_to_none(invoke, corpus_db):
     got = labels_of(corpus_db, VISION_R1)
     assert not [f for f, _ in got if f in ("modality", "reward")]  # the classifier leaves them empty
     assert ("algorithm", "grpo") in got
+    assert invoke("label", VISION_R1, "reward=none,none").exit_code == 0  # said twice is still none
     r = invoke("label", VISION_R1, "modality=video", "--json")  # a value replaces the none
     assert json.loads(r.stdout)["labels"] == {"modality": ["video"]}
     invoke("classify", "--force")
@@ -214,6 +215,12 @@ def test_review_lists_the_least_certain_papers_first(invoke, corpus_db):
     assert invoke("label", first["paper_id"], "relevance=core").exit_code == 0
     after = json.loads(invoke("classify", "--review", "50", "--json").stdout)
     assert first["paper_id"] not in {it["paper_id"] for it in after} and len(after) == n - 1
+    corpus_db.execute("UPDATE labels SET confidence = NULL WHERE facet = 'relevance' AND paper_id = ?",
+                      [after[-1]["paper_id"]])
+    unknown = json.loads(invoke("classify", "--review", "1", "--json").stdout)[0]
+    assert unknown["paper_id"] == after[-1]["paper_id"] and unknown["confidence"] is None  # unknown comes first
+    corpus_db.execute("UPDATE labels SET confidence = ? WHERE facet = 'relevance' AND paper_id = ?",
+                      [after[-1]["confidence"], after[-1]["paper_id"]])
     text = invoke("classify", "--review", "1").stdout
     assert text.splitlines()[0].startswith("1 paper, least certain first")
     assert after[0]["title"] in text
@@ -223,6 +230,7 @@ def test_review_lists_the_least_certain_papers_first(invoke, corpus_db):
     (["--review", "0"], "--review takes a count of at least 1"),
     (["--review", "x"], "'x' is not a valid integer"),
     (["--review", "3", "--cross-validate"], "--cross-validate and --review cannot be used together"),
+    (["--review", "3", "--force"], "--review and --force cannot be used together"),
 ])
 def test_review_errors(invoke, corpus_db, args, message):
     r = invoke("classify", *args)

@@ -15,6 +15,7 @@ import pytest
 from fake_s2 import FakeS2, expected_crawl, make_graph, snapshot
 from rlmllm_graph import store
 from rlmllm_graph.crawl import crawl
+from rlmllm_graph.errors import DatabaseLocked
 from rlmllm_graph.sources import S2Client
 
 FAST = {"RLMLLM_S2_PACE": "0", "RLMLLM_S2_BACKOFF": "0.001", "RLMLLM_S2_TIMEOUT": "5"}
@@ -193,3 +194,28 @@ def test_a_second_crawl_on_the_same_database_is_refused_until_the_first_dies(gra
     assert r.exit_code == 0, r.stderr
     assert store.paper_count(db) == 50
     assert not (db_path.parent / (db_path.name + "-crawl.lock")).exists()  # a finished crawl tidies up
+
+
+def test_crawl_lock_is_one_per_file_and_steps_aside_where_flock_is_missing(tmp_path, monkeypatch):
+    import errno
+
+    from rlmllm_graph.store import crawl as cstore
+
+    real = tmp_path / "real.db"
+    store.open_db(real).conn.close()
+    link = tmp_path / "link.db"
+    link.symlink_to(real)
+    a, b = store.open_db(real), store.open_db(link)
+    with cstore.crawl_lock(a):
+        with pytest.raises(DatabaseLocked, match="another crawl is running"):
+            with cstore.crawl_lock(b):
+                pass
+    assert not list(tmp_path.glob("*-crawl.lock"))
+
+    def no_flock(fd, op):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(cstore.fcntl, "flock", no_flock)
+    with cstore.crawl_lock(a):  # no guard, but the crawl runs
+        pass
+    assert not list(tmp_path.glob("*-crawl.lock"))

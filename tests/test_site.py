@@ -307,6 +307,8 @@ def test_unsure_labels_are_marked_and_every_chip_says_how_sure(site_db, tmp_path
         store.insert_labels(site_db, [
             dict(paper_id=pid(1), facet="application", value="medical", confidence=0.41, source="model",
                  evidence="cue <b>clinical</b>"),
+            dict(paper_id=pid(1), facet="application", value="perception", confidence=0.597, source="model",
+                 evidence=None),
         ])
         store.save_manual_labels(site_db, pid(2), {"reward": ["process"]})
     out = tmp_path / "site2"
@@ -315,6 +317,7 @@ def test_unsure_labels_are_marked_and_every_chip_says_how_sure(site_db, tmp_path
     row1 = re.search(rf'<tr data-id="{pid(1)}".*?</tr>', papers, re.S).group(0)
     assert ('<span class="chip chip-application chip-unsure" title="model, confidence 0.41 · cue &lt;b&gt;clinical'
             '&lt;/b&gt;">application: medical?</span>') in row1
+    assert '<span class="chip chip-application" title="model, confidence 0.60">application: perception</span>' in row1
     assert 'title="model, confidence 0.95' in row1 and row1.count("chip-unsure") == 1
     row2 = re.search(rf'<tr data-id="{pid(2)}".*?</tr>', papers, re.S).group(0)
     assert '<span class="chip chip-reward" title="manual label">reward: process</span>' in row2

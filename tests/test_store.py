@@ -137,30 +137,14 @@ def test_migrating_a_version_1_database_keeps_its_rows(tmp_path):
     assert [r["paper_id"] for r in store.search_papers(db, "A")] == ["a"]
 
 
-def test_read_only_open_recovers_what_a_killed_writer_left(tmp_path):
-    """A writer killed under a rollback journal (as a bulk import runs) leaves a hot journal; a read-only command
-    (report, serve) rolls it back through an ordinary open first instead of failing."""
-    import subprocess
-    import sys
 
-    path = tmp_path / "t.db"
+@pytest.mark.parametrize("name", ["a#b.db", "c?d.db", "e%41f.db", "g h.db"])
+def test_read_only_open_of_a_path_with_uri_characters(tmp_path, name):
+    path = tmp_path / name
     d = store.open_db(path)
     with store.transaction(d):
         store.upsert_papers(d, [Paper(paper_id="p1", title="Kept")])
     d.conn.close()
-    script = (
-        "import os, signal, sqlite3\n"
-        f"c = sqlite3.connect({str(path)!r}, isolation_level=None)\n"
-        "c.execute('PRAGMA journal_mode = DELETE'); c.execute('PRAGMA cache_size = 5')\n"
-        "c.execute('BEGIN IMMEDIATE')\n"
-        "for i in range(3000):\n"
-        "    c.execute('INSERT INTO authors (author_id, name) VALUES (?, ?)', (f'x{i}', 'n' * 200))\n"
-        "c.execute(\"UPDATE papers SET title = 'Lost'\")\n"
-        "os.kill(os.getpid(), signal.SIGKILL)\n"
-    )
-    subprocess.run([sys.executable, "-c", script], check=False)
-    assert (tmp_path / "t.db-journal").stat().st_size > 0
     ro = store.open_db(path, readonly=True)
     assert store.get_paper(ro, "p1")["title"] == "Kept"
-    assert ro.execute("SELECT count(*) FROM authors").fetchone()[0] == 0
-    assert ro.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert sorted(x.name for x in tmp_path.iterdir() if not x.name.startswith(name)) == []  # no stray file

@@ -419,7 +419,7 @@ UNSURE = 0.6
 
 def _label_chip(x: dict[str, Any]) -> str:
     """One label as a chip; the tooltip says how sure, who said so and why."""
-    conf = None if _missing(x.get("confidence")) else float(x["confidence"])
+    conf = None if _missing(x.get("confidence")) else round(float(x["confidence"]), 2)  # as the tooltip shows it
     manual = x.get("source") == "manual"
     unsure = not manual and conf is not None and conf < UNSURE
     if manual:

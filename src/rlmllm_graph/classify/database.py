@@ -123,8 +123,8 @@ def review_queue(db: sqlite_utils.Database, *, limit: int = 20) -> list[dict[str
 
     Papers with a manual relevance label are done and left out; so are papers not classified yet. Title-only
     papers carry lower confidences and so come up sooner. Each item: ``paper_id``, ``arxiv_id``, ``title``,
-    ``title_only``, ``confidence`` (of the relevance value given) and ``labels``: facet → ``[{"value",
-    "confidence", "source"}]`` for every facet that has labels.
+    ``title_only``, ``confidence`` (of the relevance value given; None when unknown, and those come first) and
+    ``labels``: facet → ``[{"value", "confidence", "source"}]`` for every facet that has labels.
     """
     if limit < 1:
         raise BadInput(f"--review takes a count of at least 1, not {limit}")
@@ -133,8 +133,7 @@ def review_queue(db: sqlite_utils.Database, *, limit: int = 20) -> list[dict[str
         return []
     manual = set(labels.loc[(labels["facet"] == "relevance") & (labels["source"] == "manual"), "paper_id"])
     rel = labels[(labels["facet"] == "relevance") & ~labels["paper_id"].isin(manual)]
-    rel = rel.assign(confidence=rel["confidence"].fillna(0.0)).sort_values(["confidence", "paper_id"])
-    chosen = rel.head(limit)
+    chosen = rel.assign(order=rel["confidence"].fillna(-1.0)).sort_values(["order", "paper_id"]).head(limit)
     ids = chosen["paper_id"].tolist()
     papers = store.load_papers(db).set_index("paper_id")
     mine = labels[labels["paper_id"].isin(set(ids))]
@@ -146,6 +145,7 @@ def review_queue(db: sqlite_utils.Database, *, limit: int = 20) -> list[dict[str
             {"value": value, "confidence": None if conf is None else round(float(conf), 3), "source": source})
     out = []
     for pid, conf in zip(ids, chosen["confidence"]):
+        conf = _missing_to_none(conf)
         paper = papers.loc[pid].to_dict() if pid in papers.index else {}
         abstract = _missing_to_none(paper.get("abstract"))
         facets = by_paper.get(pid, {})
@@ -154,7 +154,7 @@ def review_queue(db: sqlite_utils.Database, *, limit: int = 20) -> list[dict[str
             "arxiv_id": _missing_to_none(paper.get("arxiv_id")),
             "title": _missing_to_none(paper.get("title")),
             "title_only": not (abstract or "").strip(),
-            "confidence": round(float(conf), 3),
+            "confidence": None if conf is None else round(float(conf), 3),
             "labels": {f: facets[f] for f in FACETS if f in facets},
         })
     return out

@@ -87,7 +87,7 @@ def parse_assignments(pairs: Iterable[str]) -> dict[str, list[str]]:
         facet = facet.strip().lower()
         if not sep or not facet:
             raise BadInput(f"expected FACET=VALUE, got {pair!r}")
-        values = [v.strip().lower() for v in value.split(",") if v.strip()]
+        values = list(dict.fromkeys(v.strip().lower() for v in value.split(",") if v.strip()))
         if not values:
             raise BadInput(f"no value given for facet {facet!r} in {pair!r} (use {facet}=none for none)")
         if NONE in values:

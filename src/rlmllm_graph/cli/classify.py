@@ -80,7 +80,8 @@ def _show_review(items: list[dict[str, Any]], as_json: bool) -> None:
         ident = f"ARXIV:{it['arxiv_id']}" if it["arxiv_id"] else it["paper_id"]
         rel = ",".join(x["value"] for x in it["labels"].get("relevance", []))
         note = "  [title only]" if it["title_only"] else ""
-        click.echo(f"\n{it['confidence']:.2f}  {rel:<8} {ident}  {it['title'] or '(untitled)'}{note}")
+        conf = "  -  " if it["confidence"] is None else f"{it['confidence']:.2f}"
+        click.echo(f"\n{conf}  {rel:<8} {ident}  {it['title'] or '(untitled)'}{note}")
         rest = [
             f"{facet}=" + ",".join(f"{x['value']}({x['confidence']:.2f})" if x["confidence"] is not None
                                    else x["value"] for x in values)
@@ -131,6 +132,8 @@ def classify(db_path: str, input_path: str | None, output_path: str | None, gold
     """
     modes = [m for m, on in (("--input", input_path), ("--evaluate", gold_path), ("--cross-validate", cv),
                              ("--review", review is not None)) if on]
+    if force and modes:
+        modes.append("--force")
     if len(modes) > 1:
         raise click.UsageError(f"{' and '.join(modes)} cannot be used together")
     if output_path and not input_path:
@@ -170,7 +173,7 @@ def classify(db_path: str, input_path: str | None, output_path: str | None, gold
             _render_evaluation(ev)
         return
     if review is not None:
-        _show_review(clf.review_queue(open_database(db_path, create=False), limit=review), as_json)
+        _show_review(clf.review_queue(open_database(db_path, create=False, readonly=True), limit=review), as_json)
         return
     db = open_database(db_path, create=False)
     total = store.paper_count(db)

@@ -16,6 +16,7 @@ leaves a stale lock behind.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sqlite3
@@ -83,7 +84,23 @@ def crawl_lock(db: sqlite_utils.Database) -> Iterator[None]:
     if fcntl is None or not os.path.isfile(path):
         yield
         return
-    lock = Path(path + "-crawl.lock")
+    lock = Path(os.path.realpath(path) + "-crawl.lock")  # one lock per file, whatever link it is reached by
+    fd = _take_crawl_lock(lock, path)
+    if fd is None:  # a file system without flock (some NFS and FUSE mounts): crawl unguarded, as on Windows
+        yield
+        return
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        with suppress(OSError):
+            os.unlink(lock)  # still holding the lock, so no one else is using this file
+        os.close(fd)
+
+
+def _take_crawl_lock(lock: Path, path: str) -> int | None:
+    """The locked file descriptor of ``lock``; None where the file system has no flock."""
     while True:
         try:
             fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
@@ -91,9 +108,14 @@ def crawl_lock(db: sqlite_utils.Database) -> Iterator[None]:
             raise DatabaseLocked(f"cannot create the crawl lock {lock}: {exc.strerror}") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+        except OSError as exc:
+            held = exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES)
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() if held else ""
             os.close(fd)
+            if not held:
+                with suppress(OSError):
+                    os.unlink(lock)
+                return None
             raise DatabaseLocked(
                 f"another crawl is running on {path}" + (f" (process {holder})" if holder.isdigit() else "")
                 + ": wait for it to finish, or stop it; a stopped crawl resumes where it left off"
@@ -103,16 +125,8 @@ def crawl_lock(db: sqlite_utils.Database) -> Iterator[None]:
         except FileNotFoundError:
             current = False
         if current:
-            break
+            return fd
         os.close(fd)  # the last holder removed this file as we locked it: lock the one there now
-    try:
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
-        yield
-    finally:
-        with suppress(OSError):
-            os.unlink(lock)  # still holding the lock, so no one else is using this file
-        os.close(fd)
 
 
 def _chunks(items: Sequence[Any], n: int = _CHUNK) -> Iterable[Sequence[Any]]:
