@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -128,37 +127,24 @@ def review_queue(db: sqlite_utils.Database, *, limit: int = 20) -> list[dict[str
     """
     if limit < 1:
         raise BadInput(f"--review takes a count of at least 1, not {limit}")
-    labels = store.load_labels(db)
-    if labels.empty:
-        return []
-    manual = set(labels.loc[(labels["facet"] == "relevance") & (labels["source"] == "manual"), "paper_id"])
-    rel = labels[(labels["facet"] == "relevance") & ~labels["paper_id"].isin(manual)]
+    rel = store.load_labels(db, facet="relevance")
+    rel = rel[~rel["paper_id"].isin(set(rel.loc[rel["source"] == "manual", "paper_id"]))]
     chosen = rel.assign(order=rel["confidence"].fillna(-1.0)).sort_values(["order", "paper_id"]).head(limit)
-    ids = chosen["paper_id"].tolist()
-    papers = store.load_papers(db).set_index("paper_id")
-    mine = labels[labels["paper_id"].isin(set(ids))]
-    by_paper: dict[str, dict[str, list[dict[str, Any]]]] = {}
-    for pid, facet, value, conf, source in zip(mine["paper_id"], mine["facet"], mine["value"], mine["confidence"],
-                                               mine["source"]):
-        conf = _missing_to_none(conf)
-        by_paper.setdefault(pid, {}).setdefault(facet, []).append(
-            {"value": value, "confidence": None if conf is None else round(float(conf), 3), "source": source})
     out = []
-    for pid, conf in zip(ids, chosen["confidence"]):
-        conf = _missing_to_none(conf)
-        paper = papers.loc[pid].to_dict() if pid in papers.index else {}
-        abstract = _missing_to_none(paper.get("abstract"))
-        facets = by_paper.get(pid, {})
+    for pid in chosen["paper_id"]:
+        paper = store.get_paper(db, pid)
+        facets: dict[str, list[dict[str, Any]]] = {}
+        for lab in paper["labels"]:
+            conf = lab["confidence"]
+            facets.setdefault(lab["facet"], []).append(
+                {"value": lab["value"], "confidence": None if conf is None else round(float(conf), 3),
+                 "source": lab["source"]})
         out.append({
             "paper_id": pid,
-            "arxiv_id": _missing_to_none(paper.get("arxiv_id")),
-            "title": _missing_to_none(paper.get("title")),
-            "title_only": not (abstract or "").strip(),
-            "confidence": None if conf is None else round(float(conf), 3),
+            "arxiv_id": paper["arxiv_id"],
+            "title": paper["title"],
+            "title_only": not (paper["abstract"] or "").strip(),
+            "confidence": facets["relevance"][0]["confidence"],
             "labels": {f: facets[f] for f in FACETS if f in facets},
         })
     return out
-
-
-def _missing_to_none(value: Any) -> Any:
-    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
