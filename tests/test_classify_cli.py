@@ -235,3 +235,37 @@ def test_review_lists_the_least_certain_papers_first(invoke, corpus_db):
 def test_review_errors(invoke, corpus_db, args, message):
     r = invoke("classify", *args)
     assert r.exit_code == 2 and message in r.stderr, r.stderr
+
+
+def test_evaluate_given_labels(invoke, tmp_path: Path):
+    """--predictions scores a file of labels (another labeller's, a `classify --output`) instead of the classifier."""
+    gold = write_jsonl(tmp_path / "gold.jsonl", [
+        {"paper_id": "g1", "title": "Video-R1: reinforcing video reasoning in MLLMs with GRPO", "abstract": None,
+         "gold": {"relevance": ["core"], "modality": ["video"], "algorithm": ["grpo"]}},
+        {"paper_id": "g2", "title": "Fixed point quantization of deep convolutional networks", "abstract": None,
+         "gold": {"relevance": ["other"]}},
+    ])
+    given = write_jsonl(tmp_path / "given.jsonl", [
+        {"paper_id": "g2", "labels": {"relevance": ["related"]}},
+        {"paper_id": "g1", "labels": {"relevance": ["core"], "modality": ["video", "image"], "algorithm": ["grpo"]},
+         "confidence": {}},  # a `classify --output` line carries more keys
+        {"paper_id": "not-gold", "labels": {"relevance": ["core"]}},  # ignored
+    ])
+    r = invoke("classify", "--evaluate", str(gold), "--predictions", str(given), "--json", db=False)
+    assert r.exit_code == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert data["kind"] == f"labels of {given}" and data["trained_on"] is None and data["papers"] == 2
+    assert data["facets"]["relevance"]["ours"]["micro"]["f1"] == 0.5
+    assert data["facets"]["modality"]["ours"]["values"]["image"]["predicted"] == 1
+    assert data["facets"]["algorithm"]["ours"]["micro"]["f1"] == 1.0
+    r = invoke("classify", "--evaluate", str(gold), "--predictions", str(given), db=False)
+    assert "the labels given" in r.stdout and "given" in r.stdout.splitlines()[1]
+
+    short = write_jsonl(tmp_path / "short.jsonl", [{"paper_id": "g1", "labels": {"relevance": ["core"]}}])
+    r = invoke("classify", "--evaluate", str(gold), "--predictions", str(short), db=False)
+    assert r.exit_code != 0 and r.stderr.strip() == f"Error: {short}: no labels for 1 of the 2 gold papers (first: g2)"
+    twice = write_jsonl(tmp_path / "twice.jsonl", [{"paper_id": "g1", "labels": {}}, {"paper_id": "g1", "labels": {}}])
+    r = invoke("classify", "--evaluate", str(gold), "--predictions", str(twice), db=False)
+    assert r.exit_code != 0 and "paper g1 is labelled twice" in r.stderr and "Traceback" not in r.stderr
+    r = invoke("classify", "--predictions", str(given), db=False)
+    assert r.exit_code == 2 and "--predictions needs --evaluate" in r.stderr

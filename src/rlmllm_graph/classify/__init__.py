@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from .classifier import Classifier, build_classifier, get_classifier, predict_labels, reset_classifier
 from .database import ClassifyReport, classify_database, label_paper, review_queue
-from .evaluate import TARGETS, Evaluation, FacetScore, cross_validate, evaluate_gold, score
+from .evaluate import TARGETS, Evaluation, FacetScore, cross_validate, evaluate_gold, evaluate_labels, score
 from .lexicon import Lexicon, load_lexicon
 from .model import LabelledPaper, labels_dir, load_labelled, read_labelled
 from .predict import TITLE_ONLY_FACTOR, keyword_labels, keyword_predict, read_records
@@ -44,6 +44,7 @@ __all__ = [
     "classify_database",
     "cross_validate",
     "evaluate_gold",
+    "evaluate_labels",
     "get_classifier",
     "keyword_labels",
     "keyword_predict",

@@ -18,13 +18,14 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import BadInput
 from .classifier import Classifier, build_classifier
 from .lexicon import Lexicon, load_lexicon
 from .model import LabelledPaper, load_labelled
 from .predict import keyword_labels
 from .vocabulary import FACETS
 
-__all__ = ["TARGETS", "Evaluation", "FacetScore", "cross_validate", "evaluate_gold", "score"]
+__all__ = ["TARGETS", "Evaluation", "FacetScore", "cross_validate", "evaluate_gold", "evaluate_labels", "score"]
 
 #: facet -> (averaging, target F1) from the issue
 TARGETS: dict[str, tuple[str, float]] = {
@@ -99,7 +100,7 @@ class Evaluation:
     with_abstract: int
     ours: dict[str, FacetScore]
     baseline: dict[str, FacetScore]
-    trained_on: int | str
+    trained_on: int | str | None  # None: no classifier, the labels of a file were scored
     kind: str = "held-out"
     notes: list[str] = field(default_factory=list)
 
@@ -132,6 +133,26 @@ def evaluate_gold(gold: Sequence[LabelledPaper], *, training: Sequence[LabelledP
     ours = score([g.labels for g in gold], _predict_sets(clf, gold))
     base = score([g.labels for g in gold], _baseline_sets(lexicon, gold))
     return Evaluation(len(gold), sum(1 for g in gold if g.abstract), ours, base, clf.trained_on)
+
+
+def evaluate_labels(gold: Sequence[LabelledPaper], labelled: Sequence[LabelledPaper], *, source: str) -> Evaluation:
+    """Score the labels of ``labelled`` (another labeller's, or a ``classify --output`` file) on the gold papers,
+    beside the keyword baseline: the same figures as :func:`evaluate_gold`, for labels made elsewhere.
+
+    Every gold paper needs labels; papers of ``labelled`` that are not gold are ignored.
+    Raises :class:`BadInput` naming ``source`` when a gold paper has none, or one has two.
+    """
+    given: dict[str, Mapping[str, Sequence[str]]] = {}
+    for p in labelled:
+        if p.paper_id in given:
+            raise BadInput(f"{source}: paper {p.paper_id} is labelled twice")
+        given[p.paper_id] = p.labels
+    missing = [g.paper_id for g in gold if g.paper_id not in given]
+    if missing:
+        raise BadInput(f"{source}: no labels for {len(missing)} of the {len(gold)} gold papers (first: {missing[0]})")
+    ours = score([g.labels for g in gold], [given[g.paper_id] for g in gold])
+    base = score([g.labels for g in gold], _baseline_sets(load_lexicon(), gold))
+    return Evaluation(len(gold), sum(1 for g in gold if g.abstract), ours, base, None, kind=f"labels of {source}")
 
 
 def cross_validate(papers: Sequence[LabelledPaper] | None = None, *, folds: int = 5, seed: int = 0) -> Evaluation:

@@ -41,11 +41,13 @@ def _read_lines(path: str) -> list[str]:
 
 
 def _render_evaluation(ev: clf.Evaluation) -> None:
+    scored = "the labels given" if ev.trained_on is None else f"classifier trained on {ev.trained_on} labelled papers"
     click.echo(
         f"{ev.kind}: {ev.papers} papers ({ev.with_abstract} with abstract, {ev.papers - ev.with_abstract} title only); "
-        f"classifier trained on {ev.trained_on} labelled papers"
+        f"{scored}"
     )
-    click.echo(f"{'facet':<12} {'metric':<9} {'ours':>6} {'keyword':>8} {'target':>7}")
+    ours = "ours" if ev.trained_on is not None else "given"
+    click.echo(f"{'facet':<12} {'metric':<9} {ours:>6} {'keyword':>8} {'target':>7}")
     ok = ev.meets_targets()
     for facet in clf.FACETS:
         o, b = ev.ours[facet], ev.baseline[facet]
@@ -99,6 +101,9 @@ def _show_review(items: list[dict[str, Any]], as_json: bool) -> None:
               help="File mode: where to write the labels (default: stdout).")
 @click.option("--evaluate", "gold_path", metavar="GOLD.jsonl",
               help="Score the classifier on gold labels beside the keyword baseline (trained without those papers).")
+@click.option("--predictions", "predictions_path", metavar="LABELS.jsonl",
+              help="With --evaluate: score these labels (a `classify --output` file, another labeller's) "
+                   "instead of the classifier.")
 @click.option("--cross-validate", "cv", is_flag=True,
               help="k-fold cross-validation on the labelled papers in data/labels, beside the keyword baseline.")
 @click.option("--folds", default=5, show_default=True, type=click.IntRange(2, 20), help="Folds for --cross-validate.")
@@ -106,8 +111,9 @@ def _show_review(items: list[dict[str, Any]], as_json: bool) -> None:
 @click.option("--review", "review", type=int, metavar="N",
               help="List the N classified papers whose relevance is least certain, to check and fix with `label`.")
 @json_option
-def classify(db_path: str, input_path: str | None, output_path: str | None, gold_path: str | None, cv: bool,
-             folds: int, force: bool, review: int | None, as_json: bool) -> None:
+def classify(db_path: str, input_path: str | None, output_path: str | None, gold_path: str | None,
+             predictions_path: str | None, cv: bool, folds: int, force: bool, review: int | None,
+             as_json: bool) -> None:
     """Tag papers by the survey's taxonomy (relevance, modality, algorithm,
     paradigm, reward, strategy, application), each label with a confidence and
     the phrase or sentence that justifies it.
@@ -121,6 +127,8 @@ def classify(db_path: str, input_path: str | None, output_path: str | None, gold
       rlmllm-graph classify                                  # the database
       rlmllm-graph classify --input papers.jsonl --output labels.jsonl
       rlmllm-graph classify --evaluate data/labels/heldout.jsonl
+      rlmllm-graph classify --evaluate data/labels/blind_b.jsonl \\
+          --predictions data/labels/audit/second_labeller.jsonl    # a second labeller, scored the same way
       rlmllm-graph classify --cross-validate --json
       rlmllm-graph classify --review 20                     # least certain first, to fix with `label`
 
@@ -138,6 +146,8 @@ def classify(db_path: str, input_path: str | None, output_path: str | None, gold
         raise click.UsageError(f"{' and '.join(modes)} cannot be used together")
     if output_path and not input_path:
         raise click.UsageError("--output needs --input")
+    if predictions_path and not gold_path:
+        raise click.UsageError("--predictions needs --evaluate")
     if input_path:
         records = clf.read_records(_read_lines(input_path), source=input_path)
         results = clf.predict_labels(records, workers=None)
@@ -164,7 +174,11 @@ def classify(db_path: str, input_path: str | None, output_path: str | None, gold
             gold = clf.read_labelled(_read_lines(gold_path), source=gold_path)
             if not gold:
                 raise BadInput(f"{gold_path}: no gold papers")
-            ev = clf.evaluate_gold(gold)
+            if predictions_path:
+                given = clf.read_labelled(_read_lines(predictions_path), source=predictions_path)
+                ev = clf.evaluate_labels(gold, given, source=predictions_path)
+            else:
+                ev = clf.evaluate_gold(gold)
         else:
             ev = clf.cross_validate(folds=folds)
         if as_json:
