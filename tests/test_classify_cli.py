@@ -266,6 +266,39 @@ def test_evaluate_given_labels(invoke, tmp_path: Path):
     assert r.exit_code != 0 and r.stderr.strip() == f"Error: {short}: no labels for 1 of the 2 gold papers (first: g2)"
     twice = write_jsonl(tmp_path / "twice.jsonl", [{"paper_id": "g1", "labels": {}}, {"paper_id": "g1", "labels": {}}])
     r = invoke("classify", "--evaluate", str(gold), "--predictions", str(twice), db=False)
-    assert r.exit_code != 0 and "paper g1 is labelled twice" in r.stderr and "Traceback" not in r.stderr
+    assert r.exit_code != 0 and r.stderr == f"Error: {twice}: paper g1 is there twice\n"
+    doubled = write_jsonl(tmp_path / "doubled.jsonl", [json.loads(line) for line in gold.read_text().splitlines()] * 2)
+    r = invoke("classify", "--evaluate", str(doubled), "--predictions", str(given), db=False)
+    assert r.exit_code != 0 and "is there twice" in r.stderr
+    r = invoke("classify", "--evaluate", str(doubled), db=False)
+    assert r.exit_code != 0 and "is there twice" in r.stderr
     r = invoke("classify", "--predictions", str(given), db=False)
     assert r.exit_code == 2 and "--predictions needs --evaluate" in r.stderr
+    r = invoke("classify", "--evaluate", "-", "--predictions", "-", db=False)
+    assert r.exit_code == 2 and "cannot both read standard input" in r.stderr
+    for empty in (("--evaluate", str(gold), "--predictions", ""), ("--evaluate", ""), ("--input", "")):
+        r = invoke("classify", *empty, db=False)
+        assert r.exit_code == 2 and "empty file name" in r.stderr, empty
+    for bad in ({"modality": None}, {"modality": 5}, {"modality": [["image"]]}, {"modality": {"image": 0.9}}):
+        odd = write_jsonl(tmp_path / "odd.jsonl", [{"paper_id": "g1", "labels": bad}])
+        r = invoke("classify", "--evaluate", str(gold), "--predictions", str(odd), db=False)
+        assert r.exit_code == 2 and "facet modality needs a list of values" in r.stderr, bad
+    broken = tmp_path / "given.jsonl.gz"
+    import gzip
+    data = bytearray(gzip.compress(given.read_bytes() * 50))
+    data[len(data) // 2: len(data) // 2 + 8] = b"\xff" * 8
+    broken.write_bytes(bytes(data))
+    r = invoke("classify", "--evaluate", str(gold), "--predictions", str(broken), db=False)
+    assert r.exit_code != 0 and r.stderr.startswith(f"Error: {broken}: cannot read") and "unexpected" not in r.stderr
+
+
+def test_scoring_classifier_output_on_training_papers_says_it_is_not_held_out(invoke, tmp_path: Path):
+    from rlmllm_graph.classify import labels_dir
+
+    first = next(iter((labels_dir() / "heldout.jsonl").read_text().splitlines()))
+    gold = write_jsonl(tmp_path / "gold.jsonl", [json.loads(first)])
+    out = tmp_path / "out.jsonl"
+    assert invoke("classify", "--input", str(gold), "--output", str(out), db=False).exit_code == 0
+    r = invoke("classify", "--evaluate", str(gold), "--predictions", str(out), "--json", db=False)
+    assert r.exit_code == 0, r.stderr
+    assert "1 of the 1 gold papers are in the labels the classifier trains on" in json.loads(r.stdout)["notes"][0]

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import BadInput
+from ..errors import BadInput, ModelNotTrained
 from .classifier import Classifier, build_classifier
 from .lexicon import Lexicon, load_lexicon
 from .model import LabelledPaper, load_labelled
@@ -110,7 +110,7 @@ class Evaluation:
     def as_dict(self) -> dict[str, Any]:
         return {
             "kind": self.kind, "papers": self.papers, "with_abstract": self.with_abstract,
-            "trained_on": self.trained_on,
+            "trained_on": self.trained_on, "notes": self.notes,
             "facets": {f: {"ours": self.ours[f].as_dict(), "baseline": self.baseline[f].as_dict()} for f in FACETS},
             "meets_targets": self.meets_targets(),
         }
@@ -125,8 +125,21 @@ def _baseline_sets(lexicon: Lexicon, papers: Sequence[LabelledPaper]) -> list[di
     return [keyword_labels(lexicon.scan(p.title, p.abstract)) for p in papers]
 
 
-def evaluate_gold(gold: Sequence[LabelledPaper], *, training: Sequence[LabelledPaper] | None = None) -> Evaluation:
-    """Score the classifier on gold papers, trained on every labelled paper not in ``gold``."""
+def _check_unique(papers: Sequence[LabelledPaper], source: str) -> None:
+    seen: set[str] = set()
+    for p in papers:
+        if p.paper_id in seen:
+            raise BadInput(f"{source}: paper {p.paper_id} is there twice")
+        seen.add(p.paper_id)
+
+
+def evaluate_gold(gold: Sequence[LabelledPaper], *, training: Sequence[LabelledPaper] | None = None,
+                  gold_source: str = "gold") -> Evaluation:
+    """Score the classifier on gold papers, trained on every labelled paper not in ``gold``.
+
+    Raises :class:`BadInput` naming ``gold_source`` when a gold paper is there twice.
+    """
+    _check_unique(gold, gold_source)
     lexicon = load_lexicon()
     training = list(training) if training is not None else load_labelled()
     clf = build_classifier(training, exclude={g.paper_id for g in gold}, lexicon=lexicon)
@@ -135,24 +148,33 @@ def evaluate_gold(gold: Sequence[LabelledPaper], *, training: Sequence[LabelledP
     return Evaluation(len(gold), sum(1 for g in gold if g.abstract), ours, base, clf.trained_on)
 
 
-def evaluate_labels(gold: Sequence[LabelledPaper], labelled: Sequence[LabelledPaper], *, source: str) -> Evaluation:
+def evaluate_labels(gold: Sequence[LabelledPaper], labelled: Sequence[LabelledPaper], *, source: str,
+                    gold_source: str = "gold") -> Evaluation:
     """Score the labels of ``labelled`` (another labeller's, or a ``classify --output`` file) on the gold papers,
     beside the keyword baseline: the same figures as :func:`evaluate_gold`, for labels made elsewhere.
 
-    Every gold paper needs labels; papers of ``labelled`` that are not gold are ignored.
-    Raises :class:`BadInput` naming ``source`` when a gold paper has none, or one has two.
+    Every gold paper needs labels; papers of ``labelled`` that are not gold are ignored. Raises
+    :class:`BadInput` when a gold paper has no labels, or a paper is in either file twice.
     """
-    given: dict[str, Mapping[str, Sequence[str]]] = {}
-    for p in labelled:
-        if p.paper_id in given:
-            raise BadInput(f"{source}: paper {p.paper_id} is labelled twice")
-        given[p.paper_id] = p.labels
+    _check_unique(gold, gold_source)
+    _check_unique(labelled, source)
+    given = {p.paper_id: p.labels for p in labelled}
     missing = [g.paper_id for g in gold if g.paper_id not in given]
     if missing:
         raise BadInput(f"{source}: no labels for {len(missing)} of the {len(gold)} gold papers (first: {missing[0]})")
     ours = score([g.labels for g in gold], [given[g.paper_id] for g in gold])
     base = score([g.labels for g in gold], _baseline_sets(load_lexicon(), gold))
-    return Evaluation(len(gold), sum(1 for g in gold if g.abstract), ours, base, None, kind=f"labels of {source}")
+    notes = []
+    try:
+        trained = {p.paper_id for p in load_labelled()} & {g.paper_id for g in gold}
+    except ModelNotTrained:
+        trained = set()
+    if trained:
+        notes.append(f"{len(trained)} of the {len(gold)} gold papers are in the labels the classifier trains on; "
+                     "if these labels came from `classify`, their scores on those papers are not held out "
+                     "(use --evaluate without --predictions for that)")
+    return Evaluation(len(gold), sum(1 for g in gold if g.abstract), ours, base, None, kind=f"labels of {source}",
+                      notes=notes)
 
 
 def cross_validate(papers: Sequence[LabelledPaper] | None = None, *, folds: int = 5, seed: int = 0) -> Evaluation:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from collections.abc import Iterable, Mapping
 
 from ..errors import BadInput
@@ -65,6 +67,8 @@ def check_labels(labels: Mapping[str, Iterable[str]]) -> dict[str, list[str]]:
             raise BadInput(f"unknown facet {facet!r} (facets: {', '.join(FACETS)})")
         if isinstance(values, str):
             values = [values]
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise BadInput(f"facet {facet} needs a list of values (strings), got {json.dumps(values)[:60]}")
         vals = list(dict.fromkeys(values))
         for v in vals:
             if v not in FACETS[facet]:

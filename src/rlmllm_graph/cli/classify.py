@@ -6,6 +6,7 @@ import gzip
 import io
 import json
 import sys
+import zlib
 from pathlib import Path
 from typing import IO, Any
 
@@ -20,6 +21,8 @@ from .common import cli, db_option, echo_json, json_option, open_database, progr
 def _open_text(path: str) -> IO[str]:
     if path == "-":
         return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8")
+    if not path:
+        raise click.UsageError("an empty file name")
     p = Path(path)
     if not p.exists():
         raise click.UsageError(f"{path}: no such file")
@@ -36,7 +39,7 @@ def _read_lines(path: str) -> list[str]:
             return list(fh)
     except UnicodeDecodeError:
         raise BadInput(f"{path}: not UTF-8 text") from None
-    except (OSError, EOFError) as e:
+    except (OSError, EOFError, zlib.error) as e:
         raise BadInput(f"{path}: cannot read ({e})") from None
 
 
@@ -66,6 +69,8 @@ def _render_evaluation(ev: clf.Evaluation) -> None:
                 f"{facet:<12} {v:<11} {d['precision']:>5.2f} {d['recall']:>5.2f} {d['f1']:>5.2f}   "
                 f"{b.values[v]['f1']:>10.2f} {d['support']:>8}"
             )
+    for note in ev.notes:
+        click.echo(f"\nnote: {note}")
 
 
 def _show_review(items: list[dict[str, Any]], as_json: bool) -> None:
@@ -102,8 +107,8 @@ def _show_review(items: list[dict[str, Any]], as_json: bool) -> None:
 @click.option("--evaluate", "gold_path", metavar="GOLD.jsonl",
               help="Score the classifier on gold labels beside the keyword baseline (trained without those papers).")
 @click.option("--predictions", "predictions_path", metavar="LABELS.jsonl",
-              help="With --evaluate: score these labels (a `classify --output` file, another labeller's) "
-                   "instead of the classifier.")
+              help="With --evaluate: score these labels (another labeller's, or a `classify --output` file; "
+                   "that one is held-out only for gold papers not in data/labels) instead of the classifier.")
 @click.option("--cross-validate", "cv", is_flag=True,
               help="k-fold cross-validation on the labelled papers in data/labels, beside the keyword baseline.")
 @click.option("--folds", default=5, show_default=True, type=click.IntRange(2, 20), help="Folds for --cross-validate.")
@@ -138,17 +143,19 @@ def classify(db_path: str, input_path: str | None, output_path: str | None, gold
                      "evidence": {facet: {value: "phrase"}}}
     --evaluate lines: {"paper_id", "title", "abstract", "gold": {facet: [values]}}
     """
-    modes = [m for m, on in (("--input", input_path), ("--evaluate", gold_path), ("--cross-validate", cv),
-                             ("--review", review is not None)) if on]
+    modes = [m for m, on in (("--input", input_path is not None), ("--evaluate", gold_path is not None),
+                             ("--cross-validate", cv), ("--review", review is not None)) if on]
     if force and modes:
         modes.append("--force")
     if len(modes) > 1:
         raise click.UsageError(f"{' and '.join(modes)} cannot be used together")
-    if output_path and not input_path:
+    if output_path and input_path is None:
         raise click.UsageError("--output needs --input")
-    if predictions_path and not gold_path:
+    if predictions_path is not None and gold_path is None:
         raise click.UsageError("--predictions needs --evaluate")
-    if input_path:
+    if predictions_path == "-" and gold_path == "-":
+        raise click.UsageError("--evaluate and --predictions cannot both read standard input ('-')")
+    if input_path is not None:
         records = clf.read_records(_read_lines(input_path), source=input_path)
         results = clf.predict_labels(records, workers=None)
         if not output_path or output_path == "-":
@@ -169,16 +176,16 @@ def classify(db_path: str, input_path: str | None, output_path: str | None, gold
         else:
             click.echo(f"Classified {len(results)} papers into {out}", err=True)
         return
-    if gold_path or cv:
-        if gold_path:
+    if gold_path is not None or cv:
+        if gold_path is not None:
             gold = clf.read_labelled(_read_lines(gold_path), source=gold_path)
             if not gold:
                 raise BadInput(f"{gold_path}: no gold papers")
-            if predictions_path:
+            if predictions_path is not None:
                 given = clf.read_labelled(_read_lines(predictions_path), source=predictions_path)
-                ev = clf.evaluate_labels(gold, given, source=predictions_path)
+                ev = clf.evaluate_labels(gold, given, source=predictions_path, gold_source=gold_path)
             else:
-                ev = clf.evaluate_gold(gold)
+                ev = clf.evaluate_gold(gold, gold_source=gold_path)
         else:
             ev = clf.cross_validate(folds=folds)
         if as_json:
