@@ -98,6 +98,16 @@ def test_bulk_dataset_records(invoke, tmp_path, db_path):
         ('{"paperId": "x", "year": "soon"}', "must be a number"),
         ('{"paperId": "x", "authors": "Ann"}', "'authors' must be a list"),
         ("[1, 2]", "expected a JSON object"),
+        ('{"paperId": "x", "year": 10000}', "'year' must be between 1000 and 2999, not 10000"),
+        ('{"paperId": "x", "year": 1}', "'year' must be between 1000 and 2999, not 1"),
+        ('{"paperId": "x", "publicationDate": "yesterday"}', "'publicationDate' must be a date YYYY, YYYY-MM or"),
+        ('{"corpusid": 5, "title": "t", "publicationdate": "2025-02-30"}', "'publicationdate' must be a date"),
+        ('{"paperId": "x", "year": 1' + "0" * 30 + "}", "'year' is out of range: larger than a 64-bit integer"),
+        ('{"paperId": "x", "corpusId": 1' + "0" * 20 + "}", "'corpusId' is out of range"),
+        ('{"paperId": "x", "corpusId": 9223372036854775808}', "'corpusId' is out of range"),
+        ('{"paperId": "x", "referenceCount": -1' + "0" * 20 + "}", "'referenceCount' is out of range"),
+        ('{"corpusid": 1' + "0" * 20 + ', "title": "t"}', "'corpusid' is out of range"),
+        ('{"citingcorpusid": 1, "citedcorpusid": 1' + "0" * 20 + "}", "'citedcorpusid' is out of range"),
     ],
 )
 def test_malformed_line_stops_import_and_changes_nothing(invoke, tmp_path, db_path, bad_line, why):
@@ -118,6 +128,25 @@ def test_skip_invalid_reports_lines(invoke, tmp_path):
     assert r.exit_code == 0
     assert "1 papers added" in r.stdout and "2 lines skipped" in r.stdout
     assert f"{f}:2:" in r.stderr and f"{f}:3:" in r.stderr
+
+
+def test_skip_invalid_skips_implausible_values(invoke, tmp_path, db_path):
+    f = write_jsonl(tmp_path / "bad.jsonl", [
+        {"paperId": "new1", "title": "New", "year": 2025, "publicationDate": "2025-03-09"},
+        '{"paperId": "big", "year": 1' + "0" * 30 + "}",
+        '{"paperId": "cid", "corpusId": 1' + "0" * 20 + "}",
+        {"paperId": "far", "year": 10000},
+        {"paperId": "day", "publicationDate": "yesterday"},
+    ])
+    r = invoke("import", str(f), "--skip-invalid")
+    assert r.exit_code == 0, r.stderr
+    assert "1 papers added" in r.stdout and "4 lines skipped" in r.stdout
+    assert all(f"{f}:{n}:" in r.stderr for n in (2, 3, 4, 5))
+    conn = sqlite3.connect(db_path)
+    assert conn.execute("SELECT paper_id, year, publication_date FROM papers").fetchall() == [
+        ("new1", 2025, "2025-03-09")
+    ]
+    conn.close()
 
 
 def test_missing_file_and_bad_gzip(invoke, tmp_path, db_path):

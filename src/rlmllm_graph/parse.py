@@ -5,17 +5,24 @@ optionally nested ``references``/``citations``) and bulk dataset records
 (``corpusid``, ``externalids``, …; citation records with ``citingcorpusid`` /
 ``citedcorpusid``). Both the importer and the crawler read through here, so the
 two agree on what a paper is.
+
+Values are checked as well as shapes: an integer outside SQLite's signed
+64-bit range (ids, counts), a year outside ``YEAR_MIN``–``YEAR_MAX``
+(1000–2999) and a publication date that is not ``YYYY``, ``YYYY-MM`` or
+``YYYY-MM-DD`` (a time after a full date is dropped) make the record
+malformed (:class:`ShapeError`).
 """
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .records import Author, Paper, normalise_arxiv_id, normalise_doi
+from .records import INT64_MAX, INT64_MIN, YEAR_MAX, YEAR_MIN, Author, Paper, normalise_arxiv_id, normalise_doi
 
 __all__ = [
     "ParsedRecord",
@@ -61,16 +68,32 @@ def _opt_str(obj: dict[str, Any], key: str) -> str | None:
     return v or None
 
 
-def _opt_int(obj: dict[str, Any], key: str) -> int | None:
+def _show(v: Any, limit: int = 40) -> str:
+    text = repr(v)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _opt_int(obj: dict[str, Any], key: str, *, lo: int = INT64_MIN, hi: int = INT64_MAX) -> int | None:
+    """``obj[key]`` as an int between ``lo`` and ``hi`` (default: what SQLite stores), or None."""
     v = obj.get(key)
-    if v is None or type(v) is int:
-        return v
-    if isinstance(v, bool) or not isinstance(v, (int, float, str)):
-        raise ShapeError(f"{key!r} must be a number or null, not {type(v).__name__}")
-    try:
-        return int(v)
-    except ValueError:
-        raise ShapeError(f"{key!r} must be a number, not {v!r}") from None
+    if v is None:
+        return None
+    if type(v) is not int:
+        if isinstance(v, bool) or not isinstance(v, (int, float, str)):
+            raise ShapeError(f"{key!r} must be a number or null, not {type(v).__name__}")
+        try:
+            v = int(v)
+        except (ValueError, OverflowError):  # junk text, NaN, infinity, thousands of digits
+            raise ShapeError(f"{key!r} must be a number, not {_show(v)}") from None
+    if not INT64_MIN <= v <= INT64_MAX:
+        raise ShapeError(f"{key!r} is out of range: {'larger' if v > 0 else 'smaller'} than a 64-bit integer")
+    if not lo <= v <= hi:
+        raise ShapeError(f"{key!r} must be between {lo} and {hi}, not {v}")
+    return v
+
+
+def _opt_year(obj: dict[str, Any], key: str) -> int | None:
+    return _opt_int(obj, key, lo=YEAR_MIN, hi=YEAR_MAX)
 
 
 def _authors(value: Any) -> list[Author]:
@@ -101,10 +124,30 @@ def _external_ids(value: Any) -> dict[str, Any]:
     return value
 
 
-def _date(value: str | None) -> str | None:
-    if value and re.match(r"^\d{4}(-\d{2}(-\d{2})?)?", value):
-        return value[:10]
-    return value
+_DATE = re.compile(
+    r"^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2})"
+    r"(?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?(?:Z|[+-][0-9]{2}:?[0-9]{2})?)?)?)?\Z"
+)
+
+
+def _date(obj: dict[str, Any], key: str) -> str | None:
+    """``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` (a time after the date is dropped), or None."""
+    value = _opt_str(obj, key)
+    if value is None:
+        return None
+    m = _DATE.match(value)
+    ok = m is not None and YEAR_MIN <= int(m.group(1)) <= YEAR_MAX
+    if ok and m.group(2):
+        try:
+            datetime.date(int(m.group(1)), int(m.group(2)), int(m.group(3) or 1))
+        except ValueError:
+            ok = False
+    if not ok:
+        raise ShapeError(
+            f"{key!r} must be a date YYYY, YYYY-MM or YYYY-MM-DD (years {YEAR_MIN}–{YEAR_MAX}), not {_show(value)}"
+        )
+    assert m is not None
+    return "-".join(g for g in m.groups() if g)
 
 
 def paper_from_api(obj: Any) -> Paper:
@@ -128,8 +171,8 @@ def paper_from_api(obj: Any) -> Paper:
         doi=normalise_doi(ext.get("DOI")),
         title=_opt_str(obj, "title"),
         abstract=_opt_str(obj, "abstract"),
-        year=_opt_int(obj, "year"),
-        publication_date=_date(_opt_str(obj, "publicationDate")),
+        year=_opt_year(obj, "year"),
+        publication_date=_date(obj, "publicationDate"),
         venue=venue,
         citation_count=_opt_int(obj, "citationCount"),
         reference_count=_opt_int(obj, "referenceCount"),
@@ -162,8 +205,8 @@ def paper_from_bulk(obj: dict[str, Any]) -> Paper:
         doi=normalise_doi(ext.get("DOI") or ext.get("doi")),
         title=_opt_str(obj, "title"),
         abstract=_opt_str(obj, "abstract"),
-        year=_opt_int(obj, "year"),
-        publication_date=_date(_opt_str(obj, "publicationdate")),
+        year=_opt_year(obj, "year"),
+        publication_date=_date(obj, "publicationdate"),
         venue=venue,
         citation_count=_opt_int(obj, "citationcount"),
         reference_count=_opt_int(obj, "referencecount"),

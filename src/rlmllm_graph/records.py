@@ -10,6 +10,10 @@ from .errors import BadInput
 
 __all__ = [
     "Author",
+    "INT64_MAX",
+    "INT64_MIN",
+    "YEAR_MAX",
+    "YEAR_MIN",
     "Citation",
     "Paper",
     "PaperId",
@@ -19,6 +23,12 @@ __all__ = [
 ]
 
 PaperId = str  # a Semantic Scholar paper id (40 hex digits) or a prefixed external id
+
+#: The publication years a record may carry; a year outside them is a malformed value. Wide enough for
+#: any scholarly paper, narrow enough that dates and pandas periods of every stored year are valid.
+YEAR_MIN, YEAR_MAX = 1000, 2999
+#: What an SQLite INTEGER holds: an id or count outside this range is a malformed value.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 _S2_SHA = re.compile(r"^[0-9a-f]{40}$")
 _ARXIV_NEW = re.compile(r"^(\d{4}\.\d{4,5})(v\d+)?$")
@@ -107,7 +117,7 @@ def normalise_paper_id(value: str) -> PaperId:
                 return f"ARXIV:{a}"
             if canon == "DOI":
                 return f"DOI:{normalise_doi(rest)}"
-            if canon == "CorpusId" and not rest.isdigit():
+            if canon == "CorpusId" and not (rest.isascii() and rest.isdigit()):
                 raise BadInput(f"not a CorpusId: {value}")
             return f"{canon}:{rest}"
     a = normalise_arxiv_id(v)
