@@ -58,6 +58,7 @@ def test_file_mode_to_stdout(invoke, tmp_path: Path):
     ('{"paper_id": ""}', "no paper_id"),
     ("not json", "not JSON (Expecting value)"),
     ('{"paper_id": "x", "title": 5}', "title must be a string or null"),
+    ("[" * 200_000, "not JSON (depth limit exceeded)"),
 ])
 def test_file_mode_bad_line(invoke, tmp_path: Path, line: str, message: str):
     src = tmp_path / "in.jsonl"
@@ -179,6 +180,7 @@ def test_label_sets_a_facet_to_none(invoke, corpus_db):
     (["ARXIV:2503.06749", "strategy=rl,sft+rl"], "facet strategy takes one value"),
     (["ARXIV:2503.06749", "modality"], "expected FACET=VALUE"),
     (["ARXIV:1111.11111", "relevance=core"], "paper not found: ARXIV:1111.11111"),
+    (["CorpusId:99999999999999999999999", "relevance=core"], "paper not found: CorpusId:99999999999999999999999"),
 ])
 def test_label_errors(invoke, corpus_db, args, message):
     r = invoke("label", *args)

@@ -107,6 +107,8 @@ def iter_paper_lines(lines: Iterable[str], *, source: str) -> Iterator[tuple[int
             rec = json.loads(line)
         except json.JSONDecodeError as e:
             raise MalformedRecord(f"not JSON ({e.msg})", path=source, line=n) from None
+        except RecursionError:  # nested deeper than the decoder goes (import says the same)
+            raise MalformedRecord("not JSON (depth limit exceeded)", path=source, line=n) from None
         if not isinstance(rec, dict):
             raise MalformedRecord("expected a JSON object", path=source, line=n)
         pid = rec.get("paper_id")

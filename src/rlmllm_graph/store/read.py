@@ -15,7 +15,7 @@ import pandas as pd
 import sqlite_utils
 
 from ..errors import PaperNotFound
-from ..records import normalise_paper_id
+from ..records import INT64_MAX, normalise_paper_id
 
 __all__ = [
     "compute_stats",
@@ -105,7 +105,7 @@ def resolve_paper_id(db: sqlite_utils.Database, ref: str) -> str:
         row = db.execute("SELECT paper_id FROM papers WHERE arxiv_id = ? ORDER BY paper_id", [rest]).fetchone()
     elif prefix == "DOI":
         row = db.execute("SELECT paper_id FROM papers WHERE doi = ? ORDER BY paper_id", [rest]).fetchone()
-    elif prefix == "CorpusId":
+    elif prefix == "CorpusId" and len(rest.lstrip("0")) <= 19 and int(rest) <= INT64_MAX:  # else: no corpus_id
         row = db.execute(
             "SELECT paper_id FROM papers WHERE corpus_id = ? OR paper_id = ? ORDER BY paper_id", [int(rest), norm]
         ).fetchone()
