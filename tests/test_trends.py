@@ -169,3 +169,54 @@ def test_docstring_examples_run():
 def test_trends_of_no_papers_is_an_empty_table():
     empty = compute_trends(PAPERS.iloc[:0], LABELS, facet="algorithm")
     assert empty.empty and list(empty.columns)[:3] == ["period", "value", "count"]
+
+
+def _add_implausible_rows(db) -> None:
+    """Rows the importer now refuses, written with SQL as an older version could have stored them."""
+    rows = [("old1", 10000, None), ("old2", 1, None), ("old3", 2025, "yesterday"),
+            ("old4", -3, "0001-02-03"), ("old5", 2**63 - 1, "99999-01-01")]
+    db.conn.executemany("INSERT INTO papers (paper_id, title, year, publication_date) VALUES (?, ?, ?, ?)",
+                        [(pid, f"Old {pid}", y, d) for pid, y, d in rows])
+    db.conn.execute("UPDATE papers SET corpus_id = ?1, citation_count = ?1, reference_count = ?1 "
+                    "WHERE paper_id = 'old5'", [2**63 - 1])
+    db.conn.executemany(
+        "INSERT INTO labels (paper_id, facet, value, confidence, source) VALUES (?, ?, ?, 1.0, 'manual')",
+        [(pid, f, v) for pid, *_ in rows for f, v in (("relevance", "core"), ("modality", "video"))],
+    )
+
+
+def test_implausible_stored_years_are_left_out():
+    papers = pd.DataFrame({"paper_id": ["ok", "far", "one", "neg", "day", "huge"],
+                           "year": [2025, 10000, 1, -3, 2024, 2**62],
+                           "publication_date": ["2025-02-03", None, None, "0001-02-03", "yesterday", "99999-01"]})
+    for freq in ("M", "Q", "Y"):
+        got = paper_periods(papers, freq=freq)
+        assert sorted(got.index) == ["day", "ok"]
+    assert paper_periods(papers, freq="Q").to_dict() == {"ok": "2025Q1", "day": "2024Q1"}
+
+
+@pytest.mark.parametrize("freq", ["M", "Q", "Y"])
+def test_trends_report_and_command_ignore_implausible_stored_years(db, invoke, freq):
+    fill_small(db)
+    _add_implausible_rows(db)
+    rep = compute_trends_report(db, freq=freq, relevance=None)
+    assert "old3" in set(rep.papers["paper_id"])  # its year still places it
+    r = invoke("trends", "--freq", freq)
+    assert r.exit_code == 0, r.stderr
+    assert "unexpected" not in r.stderr
+
+
+def test_report_and_site_ignore_implausible_stored_years(db, invoke, tmp_path):
+    from rlmllm_graph.site import render_site
+
+    fill_small(db)
+    _add_implausible_rows(db)
+    pages = render_site(db)  # what `serve` renders for every request
+    assert "Old old1" in pages["papers.html"] and "Old old5" in pages["papers.html"]
+    r = invoke("report", "--out", str(tmp_path / "site"))
+    assert r.exit_code == 0, r.stderr
+    r = invoke("table")
+    assert r.exit_code == 0 and "yesterd" not in r.stdout and "99999" not in r.stdout
+    assert "| Old old3 | 2025 |" in r.stdout  # the year still dates it
+    r = invoke("graph")
+    assert r.exit_code == 0, r.stderr

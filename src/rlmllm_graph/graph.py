@@ -62,7 +62,10 @@ def _column(frame: pd.DataFrame, name: str, *, integer: bool = False) -> list[An
     """A column as Python values with every missing value (NaN, NA, NaT) as None."""
     col = frame[name]
     if integer:
-        col = pd.to_numeric(col, errors="coerce").astype("Int64")
+        col = pd.to_numeric(col, errors="coerce")
+        if col.dtype.kind == "f":  # NULLs made it float: the largest SQLite integers round past int64
+            col = col.where(col.abs() < 2.0**63)
+        col = col.astype("Int64")
     return [None if v is pd.NA else v for v in col.astype(object).where(col.notna(), None).tolist()]
 
 

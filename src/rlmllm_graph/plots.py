@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from .records import YEAR_MAX, YEAR_MIN
 from .trends import compute_cooccurrence, select_papers
 
 __all__ = [
@@ -215,7 +216,8 @@ def _dates(papers: pd.DataFrame) -> pd.Series:
     raw = papers["publication_date"].astype("string")
     full = pd.to_datetime(raw.str.slice(0, 10), errors="coerce", format="%Y-%m-%d")
     month = pd.to_datetime(raw.str.slice(0, 7), errors="coerce", format="%Y-%m")
-    year = pd.to_numeric(papers["year"], errors="coerce")
+    year = pd.to_numeric(papers["year"], errors="coerce").astype("float64")
+    year = year.where(year.between(YEAR_MIN, YEAR_MAX))  # an older database may hold implausible years
     mid = pd.to_datetime(year.astype("Int64").astype("string") + "-07-01", errors="coerce", format="%Y-%m-%d")
     return full.fillna(month).fillna(mid)
 

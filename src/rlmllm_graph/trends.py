@@ -5,7 +5,8 @@ The inputs are the two frames the store gives (``store.load_papers`` and
 
 A paper's period is the month of its ``publication_date``; a paper with only a
 ``year`` is counted in January of that year (``freq="M"``) or its first quarter
-(``freq="Q"``); a paper with neither is left out.
+(``freq="Q"``); a paper with neither, or with a year outside 1000–2999 (which
+the importer refuses, but an older database may hold), is left out.
 
 >>> import pandas as pd
 >>> papers = pd.DataFrame({"paper_id": ["a", "b", "c"], "year": [2025, 2025, 2025],
@@ -30,6 +31,7 @@ import sqlite_utils
 from . import store
 from .analysis import FACET_ORDER
 from .errors import BadInput, EmptyGraph
+from .records import YEAR_MAX, YEAR_MIN
 
 __all__ = [
     "TrendsReport",
@@ -63,11 +65,12 @@ def _months(papers: pd.DataFrame) -> pd.DataFrame:
     """``paper_id, month (Period[M] or NaT), exact`` (exact: the month is known, not just the year)."""
     date = papers["publication_date"] if "publication_date" in papers else pd.Series(None, index=papers.index)
     ym = date.astype("string").str.extract(r"^(\d{4})-(\d{2})")
-    year = pd.to_numeric(papers["year"], errors="coerce") if "year" in papers else pd.Series(np.nan, index=papers.index)
+    year = (pd.to_numeric(papers["year"], errors="coerce").astype("float64") if "year" in papers
+            else pd.Series(np.nan, index=papers.index))
     exact = ym[0].notna() & ym[1].astype("float").between(1, 12)
-    y = pd.to_numeric(ym[0], errors="coerce").where(exact, year)
-    m = pd.to_numeric(ym[1], errors="coerce").where(exact, 1)
-    ok = y.notna() & (y > 0)
+    y = pd.to_numeric(ym[0], errors="coerce").astype("float64").where(exact, year)
+    m = pd.to_numeric(ym[1], errors="coerce").astype("float64").where(exact, 1)
+    ok = y.notna() & y.between(YEAR_MIN, YEAR_MAX)  # an older database may hold implausible years: left out
     idx = (y[ok].astype(int) - 1970) * 12 + (m[ok].astype(int) - 1)
     month = pd.Series(pd.NaT, index=papers.index, dtype="period[M]")
     month[ok] = pd.PeriodIndex.from_ordinals(idx.to_numpy(), freq="M")
