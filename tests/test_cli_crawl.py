@@ -65,6 +65,16 @@ def test_unknown_seed_exits_2_with_paper_not_found(graph, invoke):
     assert r.stderr == "Error: paper not found: ARXIV:2999.00001\n"
 
 
+def test_an_api_paper_with_a_huge_integer_is_a_malformed_response(invoke, db_path):
+    graph = make_graph(3, 4, rng_seed=2)
+    graph[0].corpus_id = 10**20
+    with FakeS2(graph) as fake:
+        r = invoke("refresh", "--api-url", fake.url, "--seed", graph[0].paper_id)
+    assert r.exit_code == 1
+    assert r.stderr == ("Error: the Semantic Scholar API sent a paper we cannot read: "
+                        "'corpusId' is out of range: larger than a 64-bit integer\n")
+
+
 def test_a_seed_that_is_not_an_id_exits_2(invoke):
     r = invoke("refresh", "--api-url", "http://127.0.0.1:9", "--seed", "not an id")
     assert r.exit_code == 2 and r.stderr.startswith("Error: not a paper id")

@@ -13,7 +13,7 @@ import pytest
 from fake_s2 import ALL_FAULTS, FakePaper, FakeS2, every, expected_crawl, make_graph, snapshot
 from rlmllm_graph import store
 from rlmllm_graph.crawl import CrawlProgress, crawl, floor_requests
-from rlmllm_graph.errors import BadInput, PaperNotFound, RlmGraphError
+from rlmllm_graph.errors import BadInput, MalformedResponse, PaperNotFound, RlmGraphError
 from rlmllm_graph.sources import S2Client
 
 SEED = "ARXIV:2504.21277"
@@ -285,6 +285,30 @@ def test_unknown_seed_is_paper_not_found_and_writes_nothing(small_graph, tmp_pat
             crawl(client(fake), db, seeds=[SEED, "arxiv:2999.00001"])
     assert db.execute("SELECT count(*) FROM crawl_runs").fetchone()[0] == 0
     assert db.execute("SELECT count(*) FROM papers").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("attr, value, why", [
+    ("year", 10000, "'year' must be between 1000 and 2999, not 10000"),
+    ("year", 10**30, "'year' is out of range"),
+    ("publication_date", "yesterday", "'publicationDate' must be a date YYYY, YYYY-MM or YYYY-MM-DD"),
+    ("corpus_id", 10**20, "'corpusId' is out of range"),
+    ("reference_count", 10**20, "'referenceCount' is out of range"),
+    ("citation_count", 10**20, "'citationCount' is out of range"),
+])
+@pytest.mark.parametrize("who", ["seed", "citer"])
+def test_implausible_values_from_the_api_are_malformed_responses(tmp_path, attr, value, why, who):
+    graph = make_graph(4, 6, rng_seed=5)
+    bad = graph[0] if who == "seed" else graph[-1 - 10]  # the seed, or one of its citers
+    setattr(bad, attr, value)
+    with FakeS2(graph) as fake:
+        db = new_db(tmp_path)
+        with pytest.raises(MalformedResponse, match=f"the Semantic Scholar API sent a paper we cannot read: {why}"):
+            crawl(client(fake), db, seeds=[SEED], depth=1)
+    stored = db.execute("SELECT paper_id FROM papers").fetchall()
+    if who == "seed":  # refused before anything is written
+        assert stored == [] and db.execute("SELECT count(*) FROM crawl_runs").fetchone()[0] == 0
+    else:  # what was stored before stays, without the bad paper
+        assert (graph[0].paper_id,) in stored and (bad.paper_id,) not in stored
 
 
 def test_bad_arguments(small_graph, tmp_path):

@@ -48,7 +48,7 @@ from . import store
 from .config import DEFAULT_SEED
 from .errors import BadInput, MalformedResponse, PaperNotFound, RlmGraphError
 from .parse import ShapeError, paper_from_api
-from .records import Citation, Paper, normalise_paper_id
+from .records import INT64_MAX, Citation, Paper, normalise_paper_id
 from .sources import LINK_FIELDS, PAPER_FIELDS, LinkPage, Source
 from .sources.semanticscholar import MAX_BATCH, MAX_PAGE, MAX_REACHABLE, NESTED_BUDGET, NESTED_PER_PAPER
 from .store import crawl as cstore
@@ -551,7 +551,7 @@ class _Crawl:
             if first:
                 papers.append(self._paper(item, hop=row["hop"], paper_id=pid))
             count = item.get("referenceCount")
-            count = count if isinstance(count, int) and not isinstance(count, bool) else 0
+            count = count if isinstance(count, int) and not isinstance(count, bool) and 0 <= count <= INT64_MAX else 0
             upd: dict[str, Any] = {"paper_id": pid, "meta": 1, "ref_hint": count}
             if with_refs and row["refs"] == 3:  # rode along for its metadata: its references are known
                 used += len(item.get("references") or [])

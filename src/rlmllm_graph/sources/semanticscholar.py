@@ -39,6 +39,7 @@ import httpx
 
 from ..config import DEFAULT_API_URL
 from ..errors import ApiUnreachable, BadInput, MalformedResponse, PaperNotFound, RateLimited, SourceError
+from ..records import INT64_MAX
 
 __all__ = [
     "LINK_FIELDS",
@@ -287,7 +288,7 @@ class S2Client:
                     paper_id=(pid.strip() or None) if pid else None,
                     is_influential=bool(infl) if isinstance(infl, bool) else None,
                     intents=[str(i) for i in intents] if isinstance(intents, list) and intents else None,
-                    reference_count=rc if isinstance(rc, int) and not isinstance(rc, bool) else None,
+                    reference_count=rc if _is_count(rc) else None,
                 )
             )
         if nxt is not None and nxt >= MAX_REACHABLE:
@@ -427,6 +428,11 @@ def _retry_after(value: str | None) -> float | None:
     if when is None:
         return None
     return max(0.0, when.timestamp() - time.time())
+
+
+def _is_count(value: Any) -> bool:
+    """An int a count can be (a hint that is not one is treated as unknown)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= INT64_MAX
 
 
 def _describe(value: Any) -> str:
