@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from analysis_fixture import fill_small
 
 
@@ -76,6 +78,46 @@ def test_trends_errors(db, invoke):
     fill_small(db)
     r = invoke("trends", "--facet", "colour")
     assert r.exit_code == 2 and "unknown facet 'colour'" in r.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["trends", "--relevance", "bogus"], "Invalid value for '--relevance': 'bogus' is not a relevance label: "
+                                         "use core, related, other (comma-separated), or 'all'"),
+    (["trends", "--relevance", "core,bogus"], "'bogus' is not a relevance label"),
+    (["trends", "--relevance", " , "], "Invalid value for '--relevance': needs at least one value, or 'all'"),
+    (["trends", "--recent-months", "99999999999999999999999"], "is not in the range 1<=x<=1200"),
+    (["trends", "--recent-months", "0"], "is not in the range 1<=x<=1200"),
+    (["graph", "--seed", "-1"], "Invalid value for '--seed': -1 is not in the range x>=0"),
+    (["report", "--seed", "-1", "--out", "site"], "Invalid value for '--seed': -1 is not in the range x>=0"),
+    (["serve", "--seed", "-1"], "Invalid value for '--seed': -1 is not in the range x>=0"),
+])
+def test_bad_option_values_are_usage_errors(db, invoke, args, message):
+    fill_small(db)
+    r = invoke(*args)
+    assert r.exit_code == 2
+    err = r.stderr.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("Error: ") and message in err[0], r.stderr
+
+
+def test_trends_relevance_values(db, invoke):
+    fill_small(db)
+    default = json.loads(invoke("trends", "--json").stdout)
+    assert json.loads(invoke("trends", "--relevance", "Related, CORE", "--json").stdout) == default
+    every = json.loads(invoke("trends", "--relevance", "all", "--json").stdout)
+    assert every["papers"] > default["papers"]
+    assert invoke("trends", "--recent-months", "1200").exit_code == 0
+
+
+def test_library_refuses_seeds_and_windows_it_cannot_use(db):
+    from rlmllm_graph.errors import BadInput
+    from rlmllm_graph.site import load_site_data
+    from rlmllm_graph.trends import compute_trends_report
+
+    fill_small(db)
+    with pytest.raises(BadInput, match="seed must be 0 or more"):
+        load_site_data(db, seed=-1)
+    with pytest.raises(BadInput, match="recent_months must be between 1 and 1200"):
+        compute_trends_report(db, recent_months=10**23)
 
 
 def test_trends_without_labels(db, invoke):

@@ -37,7 +37,7 @@ import pandas as pd
 import sqlite_utils
 
 from . import store
-from .errors import EmptyGraph, StoreError
+from .errors import BadInput, EmptyGraph, StoreError
 from .explore import FACET_ORDER, asset_names, graph_to_payload, json_for_script, read_asset, read_template
 
 __all__ = [
@@ -98,7 +98,12 @@ class SiteData:
 
 
 def load_site_data(db: sqlite_utils.Database, *, seed: int = 42, generated: str | None = None) -> SiteData:
-    """Load and analyse the database for the pages. Raises EmptyGraph when it holds no papers."""
+    """Load and analyse the database for the pages. Raises EmptyGraph when it holds no papers.
+
+    Raises BadInput when ``seed`` is negative (the layout's random generator takes 0 or more).
+    """
+    if seed < 0:
+        raise BadInput(f"the seed must be 0 or more, not {seed}")
     from .analysis import compute_node_metrics
     from .graph import build_citation_graph
     from .table import build_taxonomy_table

@@ -34,6 +34,7 @@ from .errors import BadInput, EmptyGraph
 from .records import YEAR_MAX, YEAR_MIN
 
 __all__ = [
+    "MAX_RECENT_MONTHS",
     "TrendsReport",
     "compute_cooccurrence",
     "compute_emerging",
@@ -49,6 +50,9 @@ _FREQ = {
     "Q": "Q", "QE": "Q", "QS": "Q", "QUARTER": "Q", "QUARTERLY": "Q",
     "Y": "Y", "YE": "Y", "YS": "Y", "A": "Y", "YEAR": "Y", "YEARLY": "Y",
 }
+
+#: The longest window ``compute_emerging`` takes (a century: longer windows say nothing new).
+MAX_RECENT_MONTHS = 1200
 
 #: Facets that ``compute_emerging`` tests by default (relevance is not a topic).
 TOPIC_FACETS = tuple(f for f in FACET_ORDER if f != "relevance")
@@ -252,8 +256,8 @@ def compute_emerging(
                "before_share", "growth", "p_value", "q_value", "rising"]
     from scipy import stats  # imported here: scipy.stats alone costs 0.4 s at start-up
 
-    if recent_months < 1:
-        raise BadInput("recent_months must be at least 1")
+    if not 1 <= recent_months <= MAX_RECENT_MONTHS:
+        raise BadInput(f"recent_months must be between 1 and {MAX_RECENT_MONTHS}")
     months = _months(papers)
     months = months[months["exact"] & months["month"].notna()]
     if months.empty:

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from .. import analysis, graph as graph_mod, plots, trends as trends_mod
-from ..errors import BadInput
+from ..classify.vocabulary import FACETS
 from .common import cli, db_option, echo_json, json_option, open_database
 
 
@@ -24,7 +24,8 @@ def _short(text: Any, width: int = 72) -> str:
 @json_option
 @click.option("--top", type=click.IntRange(min=1), default=20, show_default=True,
               help="How many papers (and communities, pairs, discoveries) to list.")
-@click.option("--seed", type=int, default=42, show_default=True, help="Seed of the community detection.")
+@click.option("--seed", type=click.IntRange(min=0), default=42, show_default=True,
+              help="Seed of the community detection (0 or more).")
 def graph_cmd(db_path: str, as_json: bool, top: int, seed: int) -> None:
     """Network metrics of the citation graph: PageRank, in-corpus citations,
     communities, co-citation, the main path (lineage) and discovery.
@@ -95,6 +96,21 @@ def _render_graph(r: dict[str, Any], top: int) -> None:
         echo("Discovery: nothing yet (needs core papers, i.e. `rlmllm-graph classify`, and citations around them)")
 
 
+def _relevance_values(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...] | None:
+    """``--relevance core,related`` → ``("core", "related")``; ``all`` → None (every paper)."""
+    if value.strip().lower() == "all":
+        return None
+    values = tuple(dict.fromkeys(v.strip().lower() for v in value.split(",") if v.strip()))
+    if not values:
+        raise click.BadParameter("needs at least one value, or 'all'")
+    for v in values:
+        if v not in FACETS["relevance"]:
+            raise click.BadParameter(
+                f"{v!r} is not a relevance label: use {', '.join(FACETS['relevance'])} (comma-separated), or 'all'"
+            )
+    return values
+
+
 @cli.command("trends")
 @db_option
 @click.option("--facet", "facets", multiple=True, metavar="FACET",
@@ -104,13 +120,14 @@ def _render_graph(r: dict[str, Any], top: int) -> None:
               help="Write CSV tables and interactive HTML charts into this folder.")
 @click.option("--freq", type=click.Choice(["M", "Q", "Y"], case_sensitive=False), default="M", show_default=True,
               help="Period: month, quarter or year.")
-@click.option("--recent-months", type=click.IntRange(min=1), default=6, show_default=True,
-              help="Window of the emerging-values test.")
-@click.option("--relevance", default="core,related", show_default=True,
-              help="Papers to count, by relevance label (comma-separated), or 'all'.")
+@click.option("--recent-months", type=click.IntRange(1, trends_mod.MAX_RECENT_MONTHS), default=6, show_default=True,
+              help="Window of the emerging-values test, in months.")
+@click.option("--relevance", default="core,related", show_default=True, callback=_relevance_values,
+              help="Papers to count, by relevance label (comma-separated: "
+                   + ", ".join(FACETS["relevance"]) + "), or 'all'.")
 @json_option
 def trends_cmd(db_path: str, facets: tuple[str, ...], out_dir: Path | None, freq: str, recent_months: int,
-               relevance: str, as_json: bool) -> None:
+               relevance: tuple[str, ...] | None, as_json: bool) -> None:
     """Tag counts and shares over time, cumulative totals, and emerging values.
 
     A paper counts in the month of its publication date (January of its year
@@ -125,12 +142,9 @@ def trends_cmd(db_path: str, facets: tuple[str, ...], out_dir: Path | None, freq
       rlmllm-graph trends --out trends/          # CSV + HTML charts (open trends/index.html)
       rlmllm-graph trends --freq Q --relevance all --json | jq '.emerging[0]'
     """
-    rel = None if relevance.strip().lower() == "all" else tuple(v.strip() for v in relevance.split(",") if v.strip())
-    if rel == ():
-        raise BadInput("--relevance needs at least one value, or 'all'")
     db = open_database(db_path, create=False)
     report = trends_mod.compute_trends_report(db, facets=facets or None, freq=freq.upper(),
-                                              recent_months=recent_months, relevance=rel)
+                                              recent_months=recent_months, relevance=relevance)
     written = _write_trends(report, out_dir) if out_dir is not None else []
     if as_json:
         out = report.as_dict()
