@@ -311,6 +311,20 @@ def test_real_corpus_bibtex_and_round_trip(shared_data: Path, tmp_path: Path) ->
     assert _content(fresh) == _content(db)
 
 
+def test_jsonl_of_an_older_database_with_implausible_dates_imports_back(db, tmp_path: Path) -> None:
+    rows = [("good", 2025, "2025-03-09"), ("far", 10000, "10000-01-01"), ("day", 2024, "yesterday"),
+            ("leap", 2025, "2025-02-30"), ("huge", 2**63 - 1, None)]
+    db.conn.executemany("INSERT INTO papers (paper_id, title, year, publication_date) VALUES (?, ?, ?, ?)",
+                        [(p, f"Paper {p}", y, d) for p, y, d in rows])
+    out = tmp_path / "old.jsonl"
+    assert export_jsonl(db, out).papers == 5
+    fresh = store.open_db(tmp_path / "fresh.db")
+    import_files(fresh, [out])  # would refuse the implausible values: they are written as unknown
+    got = fresh.execute("SELECT paper_id, year, publication_date FROM papers ORDER BY paper_id").fetchall()
+    assert got == [("day", 2024, None), ("far", None, None), ("good", 2025, "2025-03-09"),
+                   ("huge", None, None), ("leap", 2025, None)]
+
+
 def test_jsonl_round_trip_of_bulk_dataset_records(db, tmp_path: Path) -> None:
     """Bulk records (lower-case keys, no paperId) come back with the same ids, arXiv id and DOI."""
     bulk = [

@@ -43,6 +43,7 @@ import sqlite_utils
 from . import store
 from .classify.vocabulary import FACETS
 from .errors import BadInput
+from .records import plausible_date, plausible_year
 from .table import model_name, paper_link
 
 if TYPE_CHECKING:
@@ -567,8 +568,9 @@ def export_jsonl(
                 "externalIds": ext,
                 "title": p.get("title"),
                 "abstract": p.get("abstract"),
-                "year": p.get("year"),
-                "publicationDate": p.get("publication_date"),
+                # an older database may hold years and dates import now refuses: written as unknown
+                "year": plausible_year(p.get("year")),
+                "publicationDate": plausible_date(p.get("publication_date")),
                 "venue": p.get("venue"),
                 "citationCount": p.get("citation_count"),
                 "referenceCount": p.get("reference_count"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,8 @@ __all__ = [
     "normalise_arxiv_id",
     "normalise_doi",
     "normalise_paper_id",
+    "plausible_date",
+    "plausible_year",
 ]
 
 PaperId = str  # a Semantic Scholar paper id (40 hex digits) or a prefixed external id
@@ -49,6 +52,34 @@ _PREFIXES = {
     "pmcid": "PMCID",
     "url": "URL",
 }
+
+
+_PLAIN_DATE = re.compile(r"^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?$")
+
+
+def plausible_year(value: Any) -> int | None:
+    """A stored year as an int when it is within ``YEAR_MIN``–``YEAR_MAX``, else None.
+
+    The importer refuses other years; an older database may still hold them.
+    """
+    try:
+        y = int(value) if value is not None else None
+    except (TypeError, ValueError, OverflowError):  # NaN, junk
+        return None
+    return y if y is not None and YEAR_MIN <= y <= YEAR_MAX else None
+
+
+def plausible_date(value: Any) -> str | None:
+    """A stored publication date when it is ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` of a plausible year, else None."""
+    m = _PLAIN_DATE.match(value) if isinstance(value, str) else None
+    if m is None or plausible_year(m.group(1)) is None:
+        return None
+    if m.group(2):
+        try:
+            datetime.date(int(m.group(1)), int(m.group(2)), int(m.group(3) or 1))
+        except ValueError:
+            return None
+    return value
 
 
 def normalise_arxiv_id(value: str | None) -> str | None:

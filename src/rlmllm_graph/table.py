@@ -27,7 +27,7 @@ import sqlite_utils
 
 from . import store
 from .classify.vocabulary import ALGORITHM_NAMES
-from .records import YEAR_MAX, YEAR_MIN
+from .records import plausible_date, plausible_year
 
 __all__ = [
     "TABLE_COLUMNS",
@@ -152,21 +152,6 @@ def _none(value: Any) -> Any:
         return value
 
 
-_DATE = re.compile(r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$")
-
-
-def _plausible_date(pub: Any, year: Any) -> tuple[str, int | None]:
-    """(date text, year), leaving out what the importer now refuses but an older database may hold."""
-    pub = pub[:10] if isinstance(pub, str) else ""
-    if not (_DATE.match(pub) and YEAR_MIN <= int(pub[:4]) <= YEAR_MAX):
-        pub = ""
-    try:
-        y = int(year) if year is not None else None
-    except (TypeError, ValueError, OverflowError):
-        y = None
-    return pub, (y if y is not None and YEAR_MIN <= y <= YEAR_MAX else None)
-
-
 def build_taxonomy_table(
     db: sqlite_utils.Database, *, papers: pd.DataFrame | None = None, labels: pd.DataFrame | None = None
 ) -> list[dict[str, Any]]:
@@ -196,7 +181,8 @@ def build_taxonomy_table(
         paper = {k: _none(v) for k, v in rec.items()}
         pid = str(paper["paper_id"])
         f = facets.get(pid, {})
-        pub, year = _plausible_date(paper.get("publication_date"), paper.get("year"))
+        # what the importer now refuses but an older database may hold is left out
+        pub, year = plausible_date(paper.get("publication_date")) or "", plausible_year(paper.get("year"))
         date = pub[:7] if len(pub) >= 7 else (str(year) if year is not None else pub)
         rows.append(
             {
