@@ -304,3 +304,56 @@ def test_scoring_classifier_output_on_training_papers_says_it_is_not_held_out(in
     r = invoke("classify", "--evaluate", str(gold), "--predictions", str(out), "--json", db=False)
     assert r.exit_code == 0, r.stderr
     assert "1 of the 1 gold papers are in the labels the classifier trains on" in json.loads(r.stdout)["notes"][0]
+
+
+# -- where --output goes --------------------------------------------------------------------------------------
+
+def test_output_onto_the_database_is_refused(invoke, runner, corpus_db, db_path: Path, tmp_path: Path, monkeypatch):
+    from rlmllm_graph.cli import cli
+
+    before = store.paper_count(corpus_db)
+    src = write_jsonl(tmp_path / "ci.jsonl", [{"paper_id": "x", "title": "GRPO for video"}])
+    for out in (str(db_path), str(db_path) + "-wal", str(db_path) + "-journal"):
+        r = invoke("classify", "--input", str(src), "--output", out)
+        assert r.exit_code == 2
+        assert len(r.stderr.splitlines()) == 1 and "writing there would destroy it" in r.stderr
+    monkeypatch.setenv("RLMLLM_DB", str(db_path))
+    r = runner.invoke(cli, ["classify", "--input", str(src), "--output", str(db_path)])
+    assert r.exit_code == 2
+    assert r.stderr.splitlines() == [
+        f"Error: --output {db_path} is the database; writing there would destroy it; choose another file"
+    ]
+    assert store.paper_count(corpus_db) == before
+
+
+def test_output_through_a_symlink_and_under_a_file(invoke, tmp_path: Path):
+    src = write_jsonl(tmp_path / "ci.jsonl", [{"paper_id": "x", "title": "GRPO for video"}])
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    r = invoke("classify", "--input", str(src), "--output", str(afile / "x.jsonl"), db=False)
+    assert r.exit_code == 2
+    assert r.stderr.splitlines() == [f"Error: cannot write {afile / 'x.jsonl'}: {afile} is a file, not a folder"]
+    target = tmp_path / "target.jsonl"
+    (tmp_path / "link.jsonl").symlink_to(target.name)
+    r = invoke("classify", "--input", str(src), "--output", str(tmp_path / "link.jsonl"), db=False)
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "link.jsonl").is_symlink() and json.loads(target.read_text())["paper_id"] == "x"
+
+
+def test_output_on_a_full_disk_is_one_plain_line(invoke, tmp_path: Path, monkeypatch):
+    import errno
+    import io
+    import os
+
+    class FullFile(io.StringIO):
+        def write(self, s):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    src = write_jsonl(tmp_path / "ci.jsonl", [{"paper_id": "x", "title": "GRPO for video"}])
+    real_open = Path.open
+    monkeypatch.setattr(Path, "open", lambda self, mode="r", *a, **k: FullFile() if "w" in mode
+                        else real_open(self, mode, *a, **k))
+    out = tmp_path / "out.jsonl"
+    r = invoke("classify", "--input", str(src), "--output", str(out), db=False)
+    assert r.exit_code == 1
+    assert r.stderr.splitlines() == [f"Error: cannot write: No space left on device ({out})"]

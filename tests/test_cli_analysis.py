@@ -132,3 +132,36 @@ def test_help_has_examples(invoke):
     for cmd in ("graph", "trends"):
         r = invoke(cmd, "--help", db=False)
         assert r.exit_code == 0 and "Examples:" in r.stdout and f"rlmllm-graph {cmd}" in r.stdout
+
+
+def test_trends_out_never_writes_over_the_database(db, db_path, invoke, tmp_path):
+    import shutil
+
+    from rlmllm_graph import store
+    from rlmllm_graph.cli import cli
+    from click.testing import CliRunner
+
+    fill_small(db)
+    site = tmp_path / "charts"
+    site.mkdir()
+    inside = site / "emerging.csv"  # a database that happens to carry one of the names trends writes
+    db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    shutil.copy(db_path, inside)
+    r = CliRunner().invoke(cli, ["trends", "--out", str(site), "--relevance", "all", "--db", str(inside)])
+    assert r.exit_code == 2
+    assert r.stderr.splitlines() == [
+        f"Error: --out {inside} is the database; writing there would destroy it; choose another file"
+    ]
+    assert sorted(p.name for p in site.iterdir() if not p.name.startswith("emerging.csv-")) == ["emerging.csv"]
+    check = store.open_db(inside, create=False)
+    assert store.paper_count(check) == 6
+    check.conn.close()
+
+
+def test_trends_out_under_a_file_is_a_usage_error(db, invoke, tmp_path):
+    fill_small(db)
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    r = invoke("trends", "--out", str(afile / "charts"), "--relevance", "all")
+    assert r.exit_code == 2
+    assert r.stderr.splitlines() == [f"Error: cannot create folder {afile / 'charts'}: a file is in the way"]

@@ -344,3 +344,152 @@ def test_jsonl_round_trip_of_bulk_dataset_records(db, tmp_path: Path) -> None:
     assert _records(store.load_citations(fresh)) == _records(store.load_citations(db))
     assert store.load_authors(fresh) == store.load_authors(db)
     fresh.conn.close()
+
+
+# --- where the output goes: never onto the database, through symlinks, onto devices ---------
+
+
+def _papers_in(path: Path) -> int:
+    d = store.open_db(path, create=False)
+    try:
+        return store.paper_count(d)
+    finally:
+        d.conn.close()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "bibtex", "graphml", "gexf"])
+def test_export_onto_the_database_is_refused(tmp_path: Path, runner, fmt: str) -> None:
+    from rlmllm_graph.cli import cli
+
+    path = tmp_path / "ow.db"
+    build_taxonomy_db(path).conn.close()
+    res = runner.invoke(cli, ["export", "--format", fmt, "--out", str(path), "--db", str(path)])
+    assert res.exit_code == 2
+    assert res.stderr.splitlines() == [
+        f"Error: --out {path} is the database; writing there would destroy it; choose another file"
+    ]
+    assert _papers_in(path) == 8
+
+
+def test_output_onto_the_database_or_its_siblings_is_refused(tmp_path: Path, runner, monkeypatch) -> None:
+    from rlmllm_graph.cli import cli
+
+    path = tmp_path / "ow.db"
+    build_taxonomy_db(path).conn.close()
+    (tmp_path / "link.db").symlink_to(path)
+    (tmp_path / "hard.db").hardlink_to(path)
+    for out in (str(path), str(tmp_path / "link.db"), str(tmp_path / "hard.db"),
+                str(tmp_path / "sub" / ".." / "ow.db"), str(path) + "-wal", str(path) + "-shm",
+                str(path) + "-journal"):
+        (tmp_path / "sub").mkdir(exist_ok=True)
+        for args in (["export", "--format", "csv", "--out", out], ["table", "--out", out]):
+            res = runner.invoke(cli, [*args, "--db", str(path)])
+            assert res.exit_code == 2, (args, res.output)
+            assert len(res.stderr.splitlines()) == 1 and "writing there would destroy it" in res.stderr
+    # the database named by RLMLLM_DB instead of --db
+    monkeypatch.setenv("RLMLLM_DB", str(path))
+    for args in (["export", "--format", "jsonl", "--out", str(path)], ["table", "--out", str(path)]):
+        res = runner.invoke(cli, args)
+        assert res.exit_code == 2 and "is the database" in res.stderr
+    assert _papers_in(path) == 8
+    assert not (tmp_path / "ow.db-journal").exists()
+
+
+def test_export_writes_through_a_symlink(tdb, tmp_path: Path, runner) -> None:
+    from rlmllm_graph.cli import cli
+
+    target = tmp_path / "target.txt"
+    target.write_text("old\n")
+    target.chmod(0o640)
+    link = tmp_path / "link.txt"
+    link.symlink_to(target.name)
+    res = runner.invoke(cli, ["export", "--db", str(tmp_path / "taxonomy.db"), "--format", "csv", "--out", str(link)])
+    assert res.exit_code == 0, res.output
+    assert link.is_symlink() and link.resolve() == target
+    assert target.read_text().startswith("paper_id,title,")
+    assert target.stat().st_mode & 0o777 == 0o640  # the file replaced keeps its mode
+    dangling = tmp_path / "dangling.csv"
+    dangling.symlink_to("new.csv")
+    export_csv(tdb, dangling)
+    assert dangling.is_symlink() and (tmp_path / "new.csv").read_text().startswith("paper_id,")
+    assert not list(tmp_path.glob("*.part"))
+
+
+def test_export_writes_directly_to_a_fifo(tdb, tmp_path: Path, runner) -> None:
+    # a FIFO stands for every non-regular file (devices too): the code before this fix renamed its
+    # temporary file over the target, so this test must never be pointed at a real device
+    import os
+    import stat
+    import threading
+
+    from rlmllm_graph.cli import cli
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for run in (lambda: export_jsonl(tdb, fifo),
+                lambda: runner.invoke(cli, ["export", "--db", str(tmp_path / "taxonomy.db"), "--format", "bibtex",
+                                            "--out", str(fifo)])):
+        got: list[bytes] = []
+        reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+        reader.start()
+        result = run()
+        reader.join(10)
+        assert stat.S_ISFIFO(fifo.stat().st_mode)
+        assert got and got[0]
+        assert getattr(result, "exit_code", 0) == 0
+    assert len(_bib(got[0].decode())) == 8  # the bibtex entries went through the FIFO
+    assert not list(tmp_path.glob("*.part")) and not list(tmp_path.glob("fifo.*"))
+
+
+def test_output_under_a_regular_file_is_a_usage_error(tdb, tmp_path: Path, runner) -> None:
+    from rlmllm_graph.cli import cli
+
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    for args in (["export", "--format", "csv"], ["export", "--format", "gexf"], ["table"]):
+        out = afile / "x.out"
+        res = runner.invoke(cli, [*args, "--db", str(tmp_path / "taxonomy.db"), "--out", str(out)])
+        assert res.exit_code == 2, res.output
+        assert res.stderr.splitlines() == [f"Error: cannot write {out}: {afile} is a file, not a folder"]
+    with pytest.raises(BadInput, match="is a file, not a folder"):
+        export_csv(tdb, afile / "x.csv")
+
+
+def _full_disk(*args, **kwargs):
+    import errno
+    import os
+
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def test_out_of_space_is_one_plain_line(tdb, tmp_path: Path, runner, monkeypatch) -> None:
+    import csv as csv_mod
+    import io as io_mod
+
+    from rlmllm_graph import export as export_mod
+    from rlmllm_graph.cli import cli
+
+    out = tmp_path / "out.csv"
+    out.write_text("before\n")
+
+    class FullWriter:
+        def __init__(self, fh) -> None:
+            self.writerow = _full_disk
+
+    monkeypatch.setattr(export_mod.csv, "writer", FullWriter)
+    res = runner.invoke(cli, ["export", "--db", str(tmp_path / "taxonomy.db"), "--format", "csv", "--out", str(out)])
+    monkeypatch.setattr(export_mod.csv, "writer", csv_mod.writer)
+    assert res.exit_code == 1
+    assert res.stderr.splitlines() == [f"Error: cannot write: No space left on device ({out})"]
+    assert out.read_text() == "before\n"  # the old file is kept whole
+    assert not list(tmp_path.glob("*.part"))
+
+    class FullFile(io_mod.StringIO):
+        write = _full_disk
+
+    real_open = Path.open
+    monkeypatch.setattr(Path, "open", lambda self, mode="r", *a, **k: FullFile() if "w" in mode
+                        else real_open(self, mode, *a, **k))
+    res = runner.invoke(cli, ["table", "--db", str(tmp_path / "taxonomy.db"), "--out", str(tmp_path / "t.md")])
+    assert res.exit_code == 1
+    assert res.stderr.splitlines() == [f"Error: cannot write: No space left on device ({tmp_path / 't.md'})"]

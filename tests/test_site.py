@@ -322,3 +322,25 @@ def test_unsure_labels_are_marked_and_every_chip_says_how_sure(site_db, tmp_path
     row2 = re.search(rf'<tr data-id="{pid(2)}".*?</tr>', papers, re.S).group(0)
     assert '<span class="chip chip-reward" title="manual label">reward: process</span>' in row2
     assert "classify --review 20" in papers
+
+
+def test_report_never_writes_over_the_database(site_db, db_path, runner, tmp_path):
+    import shutil
+
+    from rlmllm_graph import store
+    from rlmllm_graph.cli import cli
+
+    out = tmp_path / "site"
+    (out / "assets").mkdir(parents=True)
+    site_db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    for inside in (out / "index.html", out / "assets" / "plotly.min.js"):
+        shutil.copy(db_path, inside)
+        r = runner.invoke(cli, ["report", "--out", str(out), "--db", str(inside)])
+        assert r.exit_code == 2
+        assert r.stderr.splitlines() == [
+            f"Error: --out {inside} is the database; writing there would destroy it; choose another file"
+        ]
+        check = store.open_db(inside, create=False)
+        assert store.paper_count(check) == 60
+        check.conn.close()
+    assert not (out / "graph.html").exists()

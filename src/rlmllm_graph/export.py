@@ -3,7 +3,8 @@ and JSONL in Semantic Scholar shape (read back by ``rlmllm-graph import``).
 
 Every ``export_*`` function takes an open database and ``out``: a path (the
 file is written next to it and renamed into place, so a failed export never
-leaves half a file) or an open file object (text or binary). Each returns an
+leaves half a file; a symlink is written through, a device or FIFO directly)
+or an open file object (text or binary). Each returns an
 :class:`ExportReport`. ``relevance=("core",)`` limits an export to papers with
 those ``relevance`` labels.
 
@@ -31,6 +32,8 @@ import json
 import math
 import os
 import re
+import stat
+import tempfile
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -93,20 +96,57 @@ def _is_binary(fh: Any) -> bool:
     return "b" in str(getattr(fh, "mode", ""))
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+@contextmanager
+def _named_errors(path: Path) -> Iterator[None]:
+    """An OSError from a write (a full disk) names the file it failed on."""
+    try:
+        yield
+    except OSError as e:
+        if e.errno and not e.filename:
+            raise OSError(e.errno, e.strerror, str(path)) from None
+        raise
+
+
 @contextmanager
 def _text_out(out: Output) -> Iterator[IO[str]]:
-    """A text stream for ``out``: a path is written atomically, a binary stream gets UTF-8."""
+    """A text stream for ``out``: a path is written atomically, a binary stream gets UTF-8.
+
+    A symlink is written through (its target is replaced, the link stays); a
+    device, FIFO or socket is written directly (a rename would put a regular
+    file in its place).
+    """
     if isinstance(out, (str, os.PathLike)):
         path = Path(out)
-        if path.is_dir():
-            raise BadInput(f"{path} is a folder; give a file name")
-        if not path.parent.exists():
-            raise BadInput(f"cannot write {path}: folder {path.parent} does not exist")
-        tmp = path.with_name(path.name + ".part")
+        real = Path(os.path.realpath(path))
+        for p in dict.fromkeys((path, real)):
+            if p.is_dir():
+                raise BadInput(f"{path} is a folder; give a file name")
+            if not p.parent.exists():
+                raise BadInput(f"cannot write {path}: folder {p.parent} does not exist")
+            if not p.parent.is_dir():
+                raise BadInput(f"cannot write {path}: {p.parent} is a file, not a folder")
         try:
-            with tmp.open("w", encoding="utf-8", newline="") as fh:
+            st: os.stat_result | None = real.stat()
+        except FileNotFoundError:
+            st = None
+        if st is not None and not stat.S_ISREG(st.st_mode):
+            with _named_errors(path), real.open("w", encoding="utf-8", newline="") as fh:
                 yield fh
-            os.replace(tmp, path)
+            return
+        fd, tmp_name = tempfile.mkstemp(prefix=real.name + ".", suffix=".part", dir=real.parent)
+        tmp = Path(tmp_name)
+        try:
+            with _named_errors(path), open(fd, "w", encoding="utf-8", newline="") as fh:
+                # mkstemp makes the file 0600: keep the mode of the file replaced, or what a new file would get
+                os.chmod(tmp, stat.S_IMODE(st.st_mode) if st is not None else 0o666 & ~_umask())
+                yield fh
+            os.replace(tmp, real)
         finally:
             if tmp.exists():
                 tmp.unlink()

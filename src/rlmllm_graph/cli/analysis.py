@@ -11,7 +11,8 @@ import click
 
 from .. import analysis, graph as graph_mod, plots, trends as trends_mod
 from ..classify.vocabulary import FACETS
-from .common import cli, db_option, echo_json, json_option, open_database
+from ..errors import BadInput
+from .common import cli, db_option, echo_json, json_option, open_database, refuse_database_path
 
 
 def _short(text: Any, width: int = 72) -> str:
@@ -145,7 +146,7 @@ def trends_cmd(db_path: str, facets: tuple[str, ...], out_dir: Path | None, freq
     db = open_database(db_path, create=False)
     report = trends_mod.compute_trends_report(db, facets=facets or None, freq=freq.upper(),
                                               recent_months=recent_months, relevance=relevance)
-    written = _write_trends(report, out_dir) if out_dir is not None else []
+    written = _write_trends(report, out_dir, db_path) if out_dir is not None else []
     if as_json:
         out = report.as_dict()
         if written:
@@ -203,22 +204,17 @@ def _periods(freq: str, months: int) -> int:
     return {"M": months, "Q": max(1, math.ceil(months / 3)), "Y": max(1, math.ceil(months / 12))}[freq]
 
 
-def _write_trends(rep: trends_mod.TrendsReport, out: Path) -> list[Path]:
-    """CSV tables + one HTML file per chart + index.html with them all; plotly.js inlined once as a file."""
+def _write_trends(rep: trends_mod.TrendsReport, out: Path, db_path: str | None = None) -> list[Path]:
+    """CSV tables + one HTML file per chart + index.html with them all; plotly.js inlined once as a file.
+
+    Every file name is checked against the database (and its -wal/-shm/-journal) before anything is written.
+    """
     from plotly.offline import get_plotlyjs
 
-    out.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-
-    def csv(name: str, df: Any, index: bool = False) -> None:
-        p = out / name
-        df.to_csv(p, index=index)
-        written.append(p)
-
-    csv("papers_per_period.csv", rep.paper_counts)
+    tables: list[tuple[str, Any, bool]] = [("papers_per_period.csv", rep.paper_counts, False)]
     for facet, df in rep.trends.items():
-        csv(f"trends_{_slug(facet)}.csv", df)
-    csv("emerging.csv", rep.emerging)
+        tables.append((f"trends_{_slug(facet)}.csv", df, False))
+    tables.append(("emerging.csv", rep.emerging, False))
     figures: list[tuple[str, str, Any]] = [
         ("papers_per_period", "Papers over time", plots.plot_paper_counts(rep.paper_counts)),
     ]
@@ -231,13 +227,25 @@ def _write_trends(rep: trends_mod.TrendsReport, out: Path) -> list[Path]:
     present = set(rep.labels["facet"])
     if {"modality", "algorithm"} <= present:
         table = trends_mod.compute_cooccurrence(rep.papers, rep.labels, row_facet="modality", col_facet="algorithm")
-        csv("cooccurrence_modality_algorithm.csv", table, index=True)
+        tables.append(("cooccurrence_modality_algorithm.csv", table, True))
         figures.append(("heatmap", "Modality × algorithm",
                         plots.plot_heatmap(rep.papers, rep.labels, "modality", "algorithm")))
     timeline_facet = next((f for f in ("algorithm", "modality") if f in present), None)
     if timeline_facet:
         figures.append(("timeline", "Timeline of core papers",
                         plots.plot_timeline(rep.papers, rep.labels, facet=timeline_facet)))
+    names = [t[0] for t in tables] + ["plotly.min.js"] + [f"{name}.html" for name, _, _ in figures] + ["index.html"]
+    for name in names:
+        refuse_database_path(out / name, db_path, option="--out")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise BadInput(f"cannot create folder {out}: a file is in the way") from None
+    written: list[Path] = []
+    for name, df, index in tables:
+        p = out / name
+        df.to_csv(p, index=index)
+        written.append(p)
     js = out / "plotly.min.js"
     js.write_text(get_plotlyjs(), encoding="utf-8")
     written.append(js)

@@ -15,7 +15,16 @@ import click
 from .. import classify as clf
 from .. import store
 from ..errors import BadInput
-from .common import cli, db_option, echo_json, json_option, open_database, progress_bar
+from .common import (
+    check_output_file,
+    cli,
+    db_option,
+    echo_json,
+    json_option,
+    naming_errors,
+    open_database,
+    progress_bar,
+)
 
 
 def _open_text(path: str) -> IO[str]:
@@ -156,18 +165,14 @@ def classify(db_path: str, input_path: str | None, output_path: str | None, gold
     if predictions_path == "-" and gold_path == "-":
         raise click.UsageError("--evaluate and --predictions cannot both read standard input ('-')")
     if input_path is not None:
+        out = check_output_file(output_path or "-", db_path, option="--output")
         records = clf.read_records(_read_lines(input_path), source=input_path)
         results = clf.predict_labels(records, workers=None)
-        if not output_path or output_path == "-":
+        if out is None:
             for r in results:
                 click.echo(json.dumps(r, ensure_ascii=False))
             return
-        out = Path(output_path)
-        if out.is_dir():
-            raise click.UsageError(f"{output_path} is a folder")
-        if not out.parent.exists():
-            raise click.UsageError(f"folder {out.parent} does not exist")
-        with out.open("w", encoding="utf-8") as fh:
+        with naming_errors(out), out.open("w", encoding="utf-8") as fh:
             for r in results:
                 fh.write(json.dumps(r, ensure_ascii=False) + "\n")
         summary = {"papers": len(results), "output": str(out)}

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import errno
+import io
 import json
 import os
 import sqlite3
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -15,11 +18,21 @@ import sqlite_utils
 
 from .. import store
 from ..config import DEFAULT_DB, resolve_settings
-from ..errors import RlmGraphError
+from ..errors import BadInput, RlmGraphError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-__all__ = ["cli", "db_option", "echo_json", "json_option", "open_database", "progress_bar"]
+__all__ = [
+    "check_output_file",
+    "cli",
+    "db_option",
+    "echo_json",
+    "json_option",
+    "naming_errors",
+    "open_database",
+    "progress_bar",
+    "refuse_database_path",
+]
 
 
 class _Group(click.Group):
@@ -49,11 +62,46 @@ class _Group(click.Group):
             if debug:
                 raise
             _fail(f"database: {e}", 1)
+        except OSError as e:  # a full disk, a read-only file system, no permission: the system's words
+            if debug:
+                raise
+            if not e.errno:
+                _fail(f"unexpected {type(e).__name__}: {e} (set RLMLLM_DEBUG=1 for a traceback)", 1)
+            _fail(_os_error_message(e), 1)
         except Exception as e:  # the last resort: still one line, never a traceback
             if debug:
                 raise
             _fail(f"unexpected {type(e).__name__}: {e} (set RLMLLM_DEBUG=1 for a traceback)", 1)
         sys.exit(rv if isinstance(rv, int) else 0)
+
+
+#: errno values that mean the output could not be written, whatever the file
+_WRITE_ERRNOS = frozenset(
+    getattr(errno, name) for name in ("ENOSPC", "EDQUOT", "EFBIG", "EROFS") if hasattr(errno, name)
+)
+
+
+def _os_error_message(e: OSError) -> str:
+    """``cannot write: No space left on device (out.csv)`` — the system's words, without "unexpected"."""
+    reason = e.strerror or os.strerror(e.errno or 0)
+    where = f" ({e.filename})" if e.filename else ""
+    if e.errno in _WRITE_ERRNOS:
+        _quiet_stdout()
+        return f"cannot write: {reason}{where}"
+    return f"{e.filename}: {reason}" if e.filename else reason
+
+
+def _quiet_stdout() -> None:
+    """Output to a full device still sits in stdout's buffer; drop it so exit does not fail a second time."""
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        try:
+            fd = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(fd, sys.stdout.fileno())
+            os.close(fd)
+        except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+            pass
 
 
 def _fail(message: str, code: int) -> None:
@@ -90,6 +138,72 @@ def db_option(f: F) -> F:
         show_default=True,
         help="SQLite database file (env RLMLLM_DB).",
     )(f)
+
+
+_DB_SIBLINGS = ("", "-wal", "-shm", "-journal")
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)  # hard links, symlinks, case-insensitive file systems
+    except OSError:  # one of them does not exist (yet): compare where they would be
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
+def refuse_database_path(out: str | os.PathLike[str], db_path: str | os.PathLike[str] | None,
+                         *, option: str = "--out") -> None:
+    """Raise BadInput (exit 2) when ``out`` is the database file or its -wal, -shm or -journal file.
+
+    Writing an export or a label file there would destroy every stored row.
+    ``db_path`` is the command's ``--db`` value (None: RLMLLM_DB or the default).
+    """
+    target = os.fspath(out)
+    if target in ("", "-"):
+        return
+    db = str(resolve_settings(db=os.fspath(db_path) if db_path is not None else None).db)
+    if not db or db == ":memory:":
+        return
+    for base in dict.fromkeys((db, os.path.realpath(db))):
+        for suffix in _DB_SIBLINGS:
+            if _same_file(target, base + suffix):
+                what = "the database" if not suffix else f"the database's {suffix[1:]} file"
+                if os.path.normpath(target) != os.path.normpath(db + suffix):
+                    what += f" ({db}{suffix})"
+                raise BadInput(f"{option} {target} is {what}; writing there would destroy it; choose another file")
+
+
+def check_output_file(out: str, db_path: str | os.PathLike[str] | None, *, option: str = "--out") -> Path | None:
+    """Check a file a command is about to write (None for '-', standard output).
+
+    Refused with BadInput (exit 2): an empty name, a folder, a folder that does
+    not exist or is a file, and the database itself (:func:`refuse_database_path`).
+    Symlinks are judged by where they point.
+    """
+    if out == "-":
+        return None
+    if not out:
+        raise BadInput(f"{option}: an empty file name")
+    path = Path(out)
+    for p in dict.fromkeys((path, Path(os.path.realpath(path)))):
+        if p.is_dir():
+            raise BadInput(f"{option} {out} is a folder; give a file name")
+        if not p.parent.exists():
+            raise BadInput(f"cannot write {out}: folder {p.parent} does not exist")
+        if not p.parent.is_dir():
+            raise BadInput(f"cannot write {out}: {p.parent} is a file, not a folder")
+    refuse_database_path(out, db_path, option=option)
+    return path
+
+
+@contextmanager
+def naming_errors(name: str | os.PathLike[str]) -> Iterator[None]:
+    """An OSError raised without a file name (a write to a full disk) is given ``name``."""
+    try:
+        yield
+    except OSError as e:
+        if e.errno and not e.filename:
+            raise OSError(e.errno, e.strerror, os.fspath(name)) from None
+        raise
 
 
 def json_option(f: F) -> F:

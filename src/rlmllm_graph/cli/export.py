@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
-
 import click
 
 from .. import export as exports
 from .. import table as taxonomy
-from .common import cli, db_option, echo_json, json_option, open_database
+from .common import (
+    check_output_file,
+    cli,
+    db_option,
+    echo_json,
+    json_option,
+    naming_errors,
+    open_database,
+)
 
 
 @cli.command("export")
@@ -45,11 +51,12 @@ def export_(db_path: str, fmt: str, out: str, relevance: tuple[str, ...], as_jso
       rlmllm-graph export --format csv --out - | head
       rlmllm-graph export --format jsonl --out backup.jsonl
     """
+    path = check_output_file(out, db_path)
     db = open_database(db_path, create=False)
-    if out == "-":
+    if path is None:
         exports.export_database(db, sys.stdout, format=fmt, relevance=relevance or None)
         return
-    report = exports.export_database(db, Path(out), format=fmt, relevance=relevance or None)
+    report = exports.export_database(db, path, format=fmt, relevance=relevance or None)
     if as_json:
         echo_json({**report.as_dict(), "out": out})
         return
@@ -80,6 +87,7 @@ def table_(db_path: str, fmt: str, out: str) -> None:
       rlmllm-graph table --format html --out table.html
       rlmllm-graph table --out TABLE.md
     """
+    path = check_output_file(out, db_path)
     db = open_database(db_path, create=False)
     rows = taxonomy.build_taxonomy_table(db)
     if not rows:
@@ -91,11 +99,9 @@ def table_(db_path: str, fmt: str, out: str) -> None:
     text = (
         taxonomy.render_table_markdown(rows) if fmt == "md" else taxonomy.render_table_html(rows, full_page=True)
     )
-    if out == "-":
+    if path is None:
         click.echo(text, nl=False)
         return
-    path = Path(out)
-    if not path.parent.exists():
-        raise click.BadParameter(f"folder {path.parent} does not exist", param_hint="--out")
-    path.write_text(text, encoding="utf-8")
+    with naming_errors(out), path.open("w", encoding="utf-8") as fh:  # in place: through a symlink, onto a device
+        fh.write(text)
     click.echo(f"Wrote {len(rows)} core papers to {out}", err=True)
