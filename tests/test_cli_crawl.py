@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -83,6 +84,74 @@ def test_a_seed_that_is_not_an_id_exits_2(invoke):
 def test_an_api_url_that_is_not_a_url_exits_2(invoke):
     r = invoke("refresh", "--api-url", "api.semanticscholar.org")
     assert r.exit_code == 2 and r.stderr.startswith("Error: not an API URL: 'api.semanticscholar.org'")
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--pace", "inf"], "'--pace': 'inf' is not a finite number of seconds"),
+    (["--pace", "nan"], "'--pace': 'nan' is not a finite number of seconds"),
+    (["--pace", "-1"], "'--pace': '-1' is not a finite number of seconds"),
+    (["--api-url", "http://[::1"], "not an API URL: 'http://[::1'"),
+    (["--api-url", "http://127.0.0.1:99999"], "not an API URL: 'http://127.0.0.1:99999'"),
+    (["--api-url", ""], "--api-url is empty"),
+    (["--api-url", "  "], "--api-url is empty"),
+])
+def test_bad_pace_or_api_url_is_a_usage_error_before_the_database_is_touched(invoke, db_path, args, words):
+    r = invoke("refresh", *args)
+    assert r.exit_code == 2, r.output
+    assert r.stderr.count("\n") == 1 and r.stderr.startswith("Error: ") and words in r.stderr
+    assert not db_path.exists()
+
+
+@pytest.mark.parametrize("env, value, words", [
+    ("RLMLLM_S2_PACE", "inf", "'inf' (from RLMLLM_S2_PACE) is not a finite number of seconds"),
+    ("RLMLLM_S2_PACE", "nan", "'nan' (from RLMLLM_S2_PACE) is not a finite number of seconds"),
+    ("RLMLLM_S2_PACE", "-2", "'-2' (from RLMLLM_S2_PACE) is not a finite number of seconds"),
+    ("S2_API_URL", "", "S2_API_URL is set but empty"),
+    ("S2_API_URL", " ", "S2_API_URL is set but empty"),
+    ("S2_API_URL", "http://[::1", "not an API URL: 'http://[::1'"),
+])
+def test_bad_pace_or_api_url_in_the_environment_is_a_usage_error(invoke, db_path, monkeypatch, env, value, words):
+    monkeypatch.setenv(env, value)
+    r = invoke("refresh")
+    assert r.exit_code == 2, r.output
+    assert r.stderr.count("\n") == 1 and words in r.stderr
+    assert not db_path.exists()
+
+
+@pytest.mark.parametrize("key", ["SECRET\rKEY123", "SECRÉTKEY123", "SECRET KEY123", "SECRET\x1bKEY123"])
+def test_a_key_a_header_cannot_carry_is_a_usage_error_that_never_shows_it(graph, invoke, db_path, monkeypatch, key):
+    with FakeS2(graph) as fake:
+        assert invoke("refresh", "--api-url", fake.url, "--max-papers", "50").exit_code == 0
+        before, n0 = _snapshot(db_path), fake.count()
+        monkeypatch.setenv("S2_API_KEY", key)
+        r = invoke("refresh", "--api-url", fake.url)
+        n = fake.count()
+    assert r.exit_code == 2, r.output
+    assert r.stderr == (
+        "Error: S2_API_KEY holds characters an HTTP header cannot carry (an API key is printable ASCII "
+        "without spaces or control characters): check how it was set, e.g. a stray carriage return\n"
+    )
+    assert "SECRET" not in r.output and "KEY123" not in r.output
+    assert before["papers"] and _snapshot(db_path) == before and n == n0  # nothing sent, nothing lost
+    monkeypatch.setenv("S2_API_KEY", key)
+    assert invoke("stats").exit_code == 0  # commands that never call the API do not mind
+
+
+def _snapshot(path):
+    conn = sqlite3.connect(path)
+    try:
+        return snapshot(conn)
+    finally:
+        conn.close()
+
+
+def test_blanks_around_the_key_are_dropped(graph, invoke, monkeypatch):
+    monkeypatch.setenv("S2_API_KEY", "  sk-key-0123\r\n")
+    with FakeS2(graph) as fake:
+        r = invoke("refresh", "--api-url", fake.url, "--max-papers", "50")
+        sent = {x["api_key"] for x in fake.log}
+    assert r.exit_code == 0, r.output
+    assert sent == {"sk-key-0123"}
 
 
 def test_unreachable_api_exits_1_naming_the_url(invoke):

@@ -263,7 +263,11 @@ def test_bulk_import_killed_midway_keeps_every_stored_row(tmp_path, db_path):
         d = store.open_db(db_path)
         assert d.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         d.conn.close()
-        assert _dump(db_path) == before
+        now = _dump(db_path)
+        if now != before:  # the kill landed after the commit, while the process was still exiting: all of it
+            assert len(now["papers"]) == len(before["papers"]) + 60_000
+            assert set(before["papers"]) <= set(now["papers"])
+            break
     assert killed >= 2
 
 

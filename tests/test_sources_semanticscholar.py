@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from fake_s2 import FakeS2, every, make_graph
-from rlmllm_graph.errors import ApiUnreachable, MalformedResponse, PaperNotFound, RateLimited, SourceError
+from rlmllm_graph.errors import ApiUnreachable, BadInput, MalformedResponse, PaperNotFound, RateLimited, SourceError
 from rlmllm_graph.sources import S2Client
 from rlmllm_graph.sources.semanticscholar import PACE_WITH_KEY, PACE_WITHOUT_KEY, PAPER_FIELDS
 
@@ -252,3 +252,65 @@ def test_real_recorded_shapes_parse(shared_data):
     assert refs.next is None and any(lk.paper_id is None for lk in refs.links)
     with pytest.raises(PaperNotFound, match="paper not found: 0"):
         c.fetch_paper("0")
+
+
+@pytest.mark.parametrize("key", ["SECRET\rKEY123", "SECRÉTKEY123", "SECRET KEY123", "SECRET\x00KEY1", "SECRET\nKEY123"])
+def test_a_key_a_header_cannot_carry_is_bad_input_that_never_shows_it(key):
+    with pytest.raises(BadInput) as e:
+        S2Client("http://127.0.0.1:9", api_key=key)
+    assert "S2_API_KEY holds characters an HTTP header cannot carry" in str(e.value)
+    assert "SECRET" not in str(e.value) and "KEY123" not in str(e.value)
+
+
+def test_blanks_around_the_key_are_dropped(fake):
+    c = client(fake.url, api_key=" sk-test\r\n")
+    c.fetch_batch([SEED])
+    assert [r["api_key"] for r in fake.log] == ["sk-test"]
+    assert "key=no" in repr(client(fake.url, api_key=" \t"))  # blank: no key
+
+
+@pytest.mark.parametrize("bad", ["SECRETKEY123\r", "SECRÉTKEY123"])
+def test_a_request_that_cannot_be_sent_is_not_retried_and_never_shows_the_key(fake, bad):
+    c = client(fake.url)
+    c._headers = {"x-api-key": bad}  # past the constructor's check, as a caller could do
+    t = time.monotonic()
+    with pytest.raises(SourceError) as e:
+        c.fetch_batch([SEED])
+    assert time.monotonic() - t < 1
+    assert c.requests == 1 and c.retries == 0 and fake.count() == 0
+    assert "SECRET" not in str(e.value) and "KEY123" not in str(e.value)
+    assert str(e.value).startswith("cannot send POST ")
+
+
+def test_any_http_layer_message_has_the_key_replaced(graph):
+    key = "sk-test-very-secret"
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError(f"proxy refused header x-api-key: {request.headers['x-api-key']}")
+
+    c = client("http://s2.invalid", api_key=key, http=httpx.Client(transport=httpx.MockTransport(handler)))
+    with pytest.raises(ApiUnreachable) as e:
+        c.fetch_citations(SEED)
+    assert key not in str(e.value) and "***" in str(e.value)
+    assert e.value.__cause__ is None and e.value.__context__ is None
+
+
+@pytest.mark.parametrize("kw", [{"pace": float("inf")}, {"pace": float("nan")}, {"pace": -1.0},
+                                {"backoff": float("inf")}, {"backoff": float("nan")},
+                                {"timeout": float("inf")}, {"timeout": 0.0}])
+def test_pace_backoff_and_timeout_must_be_finite(kw):
+    with pytest.raises(BadInput):
+        S2Client("http://127.0.0.1:9", **kw)
+
+
+@pytest.mark.parametrize("url", ["", "   ", "http://", "http:///graph/v1", "http://[::1", "http://h:99999",
+                                 "http://h:abc", "http://a b", "http://h\nx", "ftp://h", "api.semanticscholar.org"])
+def test_a_bad_api_url_is_bad_input(url):
+    with pytest.raises(BadInput) as e:
+        S2Client(url)
+    assert "API URL" in str(e.value) or "empty" in str(e.value)
+
+
+def test_no_api_url_is_the_default_and_ipv6_hosts_work():
+    assert S2Client(None).api_url == "https://api.semanticscholar.org"
+    assert S2Client("http://[::1]:8080/").base == "http://[::1]:8080/graph/v1"

@@ -10,6 +10,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
+from urllib.parse import urlsplit
+
+from .errors import BadInput
 
 __all__ = [
     "DEFAULT_API_URL",
@@ -18,6 +21,8 @@ __all__ = [
     "SETTINGS",
     "Setting",
     "Settings",
+    "check_api_key",
+    "check_api_url",
     "resolve_settings",
 ]
 
@@ -59,17 +64,80 @@ class Settings:
         return Path(self.db)
 
 
-def resolve_settings(**cli: object) -> Settings:
-    """Merge CLI values (None = not given) over the environment over the defaults."""
+def resolve_settings(*, api: bool = True, **cli: object) -> Settings:
+    """Merge CLI values (None = not given) over the environment over the defaults.
+
+    With ``api`` (the default) the Semantic Scholar settings are checked too
+    (:func:`check_api_url`, :func:`check_api_key`): a bad value is a
+    :class:`BadInput`, and ``S2_API_URL`` set but blank is refused rather than
+    quietly replaced by the real API. Commands that never call the API pass
+    ``api=False``: they keep the defaults (no key) whatever the environment says.
+    """
     values: dict[str, object] = {}
     for s in SETTINGS:
         if s.name not in Settings.__dataclass_fields__:
             continue
+        if not api and s.name in ("api_url", "api_key"):
+            values[s.name] = s.default
+            continue
         v = cli.get(s.name)
         if v is None and s.env:
-            v = os.environ.get(s.env) or None
+            raw = os.environ.get(s.env)
+            if s.name == "api_url" and raw is not None and not raw.strip():
+                raise BadInput(
+                    f"{s.env} is set but empty; unset it for {DEFAULT_API_URL}, or give an API URL"
+                )
+            v = raw or None
         if v is None:
             v = s.default
         values[s.name] = v
+    if api:
+        values["api_url"] = check_api_url(values["api_url"])  # type: ignore[arg-type]
+        values["api_key"] = check_api_key(values["api_key"])  # type: ignore[arg-type]
     values["busy_timeout_ms"] = int(values["busy_timeout_ms"])  # type: ignore[call-overload]
     return Settings(**values)  # type: ignore[arg-type]
+
+
+def check_api_url(url: str, *, name: str = "--api-url") -> str:
+    """The API root without surrounding blanks, trailing ``/`` or ``/graph/v1``; BadInput if it is not one.
+
+    It must be ``http(s)://host[:port][/path]``: a host, a port in 0..65535, no
+    blanks or control characters. ``name`` is what the message calls the value.
+    """
+    shown = url if isinstance(url, str) else str(url)
+    hint = f"expected http(s)://host, e.g. {DEFAULT_API_URL}"
+    root = shown.strip().rstrip("/")
+    if not root:
+        raise BadInput(f"{name} is empty ({hint})")
+    if not root.lower().startswith(("http://", "https://")) or any(c.isspace() or not c.isprintable() for c in root):
+        raise BadInput(f"not an API URL: {shown!r} ({hint})")
+    try:
+        parts = urlsplit(root)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in 0..65535
+    except ValueError as exc:
+        raise BadInput(f"not an API URL: {shown!r} ({exc}; {hint})") from None
+    if not parts.hostname:
+        raise BadInput(f"not an API URL: {shown!r} (no host; {hint})")
+    if root.endswith("/graph/v1"):
+        root = root[: -len("/graph/v1")]
+    return root
+
+
+def check_api_key(key: str | None) -> str | None:
+    """The API key without surrounding blanks (None when there is none); BadInput if a header cannot carry it.
+
+    An HTTP header value takes printable ASCII only, so the key may hold no
+    blanks, control characters or non-ASCII letters. The message never shows
+    the key, not even in part.
+    """
+    if key is None:
+        return None
+    key = str(key).strip()
+    if not key:
+        return None
+    if not all("!" <= c <= "~" for c in key):
+        raise BadInput(
+            "S2_API_KEY holds characters an HTTP header cannot carry (an API key is printable ASCII "
+            "without spaces or control characters): check how it was set, e.g. a stray carriage return"
+        )
+    return key

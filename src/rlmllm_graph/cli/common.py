@@ -212,7 +212,7 @@ def json_option(f: F) -> F:
 
 def open_database(db_path: str, *, create: bool = True, readonly: bool = False) -> sqlite_utils.Database:
     """Open the database for a command; the default location's folder is created on first use."""
-    settings = resolve_settings(db=db_path)
+    settings = resolve_settings(db=db_path, api=False)
     path = Path(settings.db)
     if create and not readonly and settings.db == DEFAULT_DB and not path.parent.exists():
         path.parent.mkdir(parents=True, exist_ok=True)

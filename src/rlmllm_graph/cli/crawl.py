@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import sys
+from typing import Any
 
 import click
 
@@ -13,6 +15,33 @@ from ..sources import S2Client
 from .common import cli, db_option, echo_json, json_option, open_database, progress_bar
 
 
+class _Seconds(click.ParamType):
+    """A finite number of seconds, at least ``low`` (above it with ``open``): no inf, no nan."""
+
+    name = "seconds"
+
+    def __init__(self, low: float = 0.0, *, open: bool = False) -> None:  # noqa: A002
+        self.low, self.open = low, open
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        if isinstance(value, float) and math.isfinite(value):
+            x = value
+        else:
+            try:
+                x = float(str(value).strip())
+            except ValueError:
+                x = math.nan
+        ok = math.isfinite(x) and (x > self.low if self.open else x >= self.low)
+        if not ok:
+            bound = f"above {self.low:g}" if self.open else f"at least {self.low:g}"
+            where = ""
+            if ctx is not None and param is not None and param.name is not None and param.envvar:
+                if ctx.get_parameter_source(param.name) == click.core.ParameterSource.ENVIRONMENT:
+                    where = f" (from {param.envvar})"
+            self.fail(f"{value!r}{where} is not a finite number of seconds {bound}", param, ctx)
+        return x
+
+
 @cli.command()
 @click.option(
     "--seed", "seeds", multiple=True, default=(DEFAULT_SEED,), show_default=True, metavar="ID",
@@ -21,17 +50,17 @@ from .common import cli, db_option, echo_json, json_option, open_database, progr
 @click.option("--depth", type=click.IntRange(min=0), default=1, show_default=True,
               help="Citation hops from the seeds (1: their references and citers).")
 @db_option
-@click.option("--api-url", envvar="S2_API_URL", default=DEFAULT_API_URL, show_default=True,
-              help="Semantic Scholar API root (env S2_API_URL); /graph/v1 is added.")
+@click.option("--api-url", default=None, metavar="URL",
+              help=f"Semantic Scholar API root (env S2_API_URL; default {DEFAULT_API_URL}); /graph/v1 is added.")
 @click.option("--max-papers", type=click.IntRange(min=1), default=DEFAULT_MAX_PAPERS, show_default=True,
               help="The most papers one crawl takes in.")
 @click.option("--expand", type=click.Choice(EXPAND_CHOICES), default="all", show_default=True,
               help="From depth 2 on, expand every paper, or only those the classifier marks relevance=core.")
 @json_option
-@click.option("--pace", type=click.FloatRange(min=0), envvar="RLMLLM_S2_PACE", default=None,
+@click.option("--pace", type=_Seconds(0), envvar="RLMLLM_S2_PACE", default=None,
               help="Seconds between requests (env RLMLLM_S2_PACE; default 1 with S2_API_KEY, 3 without).")
-@click.option("--backoff", type=click.FloatRange(min=0), envvar="RLMLLM_S2_BACKOFF", default=2.0, hidden=True)
-@click.option("--timeout", type=click.FloatRange(min=0.01), envvar="RLMLLM_S2_TIMEOUT", default=30.0, hidden=True)
+@click.option("--backoff", type=_Seconds(0), envvar="RLMLLM_S2_BACKOFF", default=2.0, hidden=True)
+@click.option("--timeout", type=_Seconds(0, open=True), envvar="RLMLLM_S2_TIMEOUT", default=30.0, hidden=True)
 def refresh(
     seeds: tuple[str, ...], depth: int, db_path: str, api_url: str, max_papers: int, expand: str, as_json: bool,
     pace: float | None, backoff: float, timeout: float,
@@ -57,13 +86,14 @@ def refresh(
       S2_API_KEY=... rlmllm-graph refresh --json | jq .requests
     """
     seeds = tuple(normalise_paper_id(s) for s in seeds)  # a bad id is a usage error before anything opens
+    # a bad --api-url, S2_API_URL, S2_API_KEY or --pace is a usage error before the database is touched
     settings = resolve_settings(db=db_path, api_url=api_url)
-    db = open_database(db_path)
     client = S2Client(
         settings.api_url, api_key=settings.api_key, pace=pace, backoff=backoff, timeout=timeout,
     )
     ctx = click.get_current_context()
     ctx.call_on_close(client.close)
+    db = open_database(db_path)
     with progress_bar(1, "Crawling") as bar:
         bar.item_show_func = lambda s: s
         done = [0]

@@ -17,7 +17,13 @@ attempt the failure becomes one of the errors of :mod:`rlmllm_graph.errors`
 :class:`SourceError`); a 404 for a paper is :class:`PaperNotFound`.
 
 The API key (``S2_API_KEY``) travels only in the ``x-api-key`` header: it is
-never logged, never put in an error message and never stored.
+never logged, never put in an error message and never stored. A key a header
+cannot carry (blanks, control characters, non-ASCII) is refused up front
+(:class:`BadInput`, the message does not show it); should any error from the
+HTTP layer still quote the key, the endpoints replace it by ``***``. A request
+that cannot even be sent (an illegal header or URL) fails at once: it is not a
+network failure and is not retried. The API URL, pace, back-off and timeout are
+checked up front as well (no ``inf``, no ``nan``).
 
 We do not use the ``semanticscholar`` package (0.12.0) here: it drops the API
 key on citation and reference calls, turns 502/503/401 into empty results,
@@ -27,7 +33,9 @@ crashes on ``"data": null`` and retries only 429 on a fixed schedule.
 from __future__ import annotations
 
 import email.utils
+import functools
 import logging
+import math
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -37,8 +45,16 @@ from urllib.parse import quote
 
 import httpx
 
-from ..config import DEFAULT_API_URL
-from ..errors import ApiUnreachable, BadInput, MalformedResponse, PaperNotFound, RateLimited, SourceError
+from ..config import DEFAULT_API_URL, check_api_key, check_api_url
+from ..errors import (
+    ApiUnreachable,
+    BadInput,
+    MalformedResponse,
+    PaperNotFound,
+    RateLimited,
+    RlmGraphError,
+    SourceError,
+)
 from ..records import INT64_MAX
 
 __all__ = [
@@ -109,6 +125,32 @@ class LinkPage:
     data_null: bool = False  # the API answered ``"data": null``
 
 
+def _key_redacted(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Whatever an endpoint raises, the API key in its message is replaced by ``***`` (defence in depth)."""
+
+    @functools.wraps(method)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except Exception as exc:
+            key = str(self._headers.get("x-api-key") or "")
+            forms = sorted({f for f in (key, key.strip(), repr(key)[1:-1]) if len(f) >= 4}, key=len, reverse=True)
+            if not forms or not any(f in str(exc) for f in forms):
+                raise
+            message = str(exc)
+            for f in forms:
+                message = message.replace(f, "***")
+            if isinstance(exc, RlmGraphError):
+                exc.args = (message,)
+                exc.__cause__ = exc.__context__ = None
+                exc.__suppress_context__ = True
+                if str(exc) == message:
+                    raise
+            raise SourceError(message, url=getattr(exc, "url", None)) from None
+
+    return wrapper
+
+
 class S2Client:
     """A client for the Semantic Scholar Graph API v1 over an (injectable) ``httpx.Client``.
 
@@ -149,11 +191,20 @@ class S2Client:
         sleep: Callable[[float], None] = time.sleep,
         seed: int | None = None,
     ) -> None:
-        root = (api_url or DEFAULT_API_URL).strip().rstrip("/")
-        if not root.lower().startswith(("http://", "https://")) or len(root.split("://", 1)[1]) == 0:
-            raise BadInput(f"not an API URL: {api_url!r} (expected http(s)://host, e.g. {DEFAULT_API_URL})")
-        if root.endswith("/graph/v1"):
-            root = root[: -len("/graph/v1")]
+        root = check_api_url(DEFAULT_API_URL if api_url is None else api_url)
+        try:
+            httpx.URL(root + "/graph/v1")
+        except httpx.InvalidURL as exc:
+            raise BadInput(
+                f"not an API URL: {api_url!r} ({exc}; expected http(s)://host, e.g. {DEFAULT_API_URL})"
+            ) from None
+        for name, value in (("pace", pace), ("backoff", backoff), ("backoff_max", backoff_max),
+                            ("retry_after_max", retry_after_max)):
+            if value is not None and not (math.isfinite(value) and value >= 0):
+                raise BadInput(f"{name} must be a finite number of seconds, at least 0, not {value!r}")
+        if isinstance(timeout, (int, float)) and not (math.isfinite(timeout) and timeout > 0):
+            raise BadInput(f"timeout must be a finite number of seconds above 0, not {timeout!r}")
+        api_key = check_api_key(api_key)
         self.api_url = root
         self.base = root + "/graph/v1"
         self._headers = {"x-api-key": api_key} if api_key else {}
@@ -191,6 +242,7 @@ class S2Client:
 
     # -- endpoints ----------------------------------------------------------------------------
 
+    @_key_redacted
     def fetch_batch(self, ids: Sequence[str], *, fields: Sequence[str] = PAPER_FIELDS) -> list[dict[str, Any] | None]:
         """``POST /paper/batch``: one request for up to :data:`MAX_BATCH` ids.
 
@@ -220,6 +272,7 @@ class S2Client:
                 )
         return body
 
+    @_key_redacted
     def fetch_paper(self, paper_id: str, *, fields: Sequence[str] = PAPER_FIELDS) -> dict[str, Any]:
         """``GET /paper/{id}``. Raises :class:`PaperNotFound` for an unknown id."""
         body = self._request(
@@ -232,12 +285,14 @@ class S2Client:
             )
         return body
 
+    @_key_redacted
     def fetch_citations(
         self, paper_id: str, *, offset: int = 0, limit: int = MAX_PAGE, fields: Sequence[str] = LINK_FIELDS
     ) -> LinkPage:
         """One page of the papers citing ``paper_id`` (``GET /paper/{id}/citations``)."""
         return self._links(paper_id, "citations", "citingPaper", offset, limit, fields)
 
+    @_key_redacted
     def fetch_references(
         self, paper_id: str, *, offset: int = 0, limit: int = MAX_PAGE, fields: Sequence[str] = LINK_FIELDS
     ) -> LinkPage:
@@ -330,6 +385,11 @@ class S2Client:
             detail: str | None = None
             try:
                 resp = self.http.request(method, url, params=params, json=json_body, headers=self._headers)
+            except (httpx.LocalProtocolError, httpx.UnsupportedProtocol, httpx.InvalidURL, UnicodeError) as exc:
+                # our own request cannot be sent (a header or URL HTTP cannot carry): retrying cannot help
+                raise SourceError(
+                    f"cannot send {where}: {type(exc).__name__}: {exc}; check --api-url and S2_API_KEY", url=url
+                ) from None
             except httpx.TimeoutException:
                 problem = "timeout"
             except httpx.ConnectError as exc:
