@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import random
+import sqlite3
 import threading
 import urllib.error
 import urllib.request
@@ -44,10 +46,10 @@ def url(srv, path: str) -> str:
     return f"http://{host}:{port}{path}"
 
 
-def get(srv, path: str, *, method: str = "GET"):
+def get(srv, path: str, *, method: str = "GET", timeout: float = 30):
     req = urllib.request.Request(url(srv, path), method=method)
     try:
-        with urllib.request.urlopen(req, timeout=30) as r:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
             return r.status, dict(r.headers), r.read()
     except urllib.error.HTTPError as e:
         return e.code, dict(e.headers), e.read()
@@ -136,3 +138,117 @@ def test_server_never_writes(server):
 def test_serve_command_fails_cleanly_on_an_empty_database(db, invoke):
     r = invoke("serve", "--port", "0")
     assert r.exit_code == 1 and r.stderr.startswith("Error: nothing to report")
+
+
+# --- bad requests always get an answer; the server keeps serving ---------------------------------
+
+
+@pytest.fixture
+def own_server(tmp_path):
+    """A server of the test's own on a small rollback-journal database (so BEGIN EXCLUSIVE shuts readers out)."""
+    path = tmp_path / "own.db"
+    db = store.open_db(path)
+    fill_db(db, tmp_path, n=8)
+    db.execute("PRAGMA journal_mode = DELETE")
+    db.conn.close()
+    srv = _start(path)
+    srv.busy_timeout_ms = 50
+    yield srv, path
+    _stop(srv)
+
+
+def _error_of(srv, path):
+    status, headers, body = get(srv, path)
+    assert headers["Content-Type"].startswith("application/json")
+    return status, json.loads(body)["error"]
+
+
+def test_paper_id_too_large_for_sqlite_is_not_found(server, capfd):
+    status, error = _error_of(server, "/api/paper/CorpusId:99999999999999999999999")
+    assert status == 404 and "paper not found" in error
+    assert "Traceback" not in capfd.readouterr().err
+    assert get(server, f"/api/paper/{pid(3)}")[0] == 200
+
+
+def test_locked_database_answers_503_and_recovers(own_server, capfd):
+    srv, path = own_server
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        for route in ("/api/search?q=video", f"/api/paper/{pid(1)}", "/api/stats"):
+            status, error = _error_of(srv, route)
+            assert status == 503 and error == "database is busy, try again", route
+        assert get(srv, "/papers.html")[0] == 200  # the last rendering, while the writer works
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    err = capfd.readouterr().err
+    assert "Traceback" not in err
+    assert err.count("-> 503 database is busy") == 3 and len(err.strip().splitlines()) == 3
+    assert get(srv, "/api/search?q=video")[0] == 200
+    assert get(srv, f"/api/paper/{pid(1)}")[0] == 200
+
+
+def test_damaged_database_answers_500_with_one_line(own_server, capfd):
+    srv, path = own_server
+    data = bytearray(path.read_bytes())
+    rng = random.Random(1)
+    data[4096:] = bytes(rng.randrange(256) for _ in range(len(data) - 4096))  # keep the header, ruin the pages
+    path.write_bytes(bytes(data))
+    for route in ("/api/search?q=video", f"/api/paper/{pid(1)}", "/api/stats", "/papers.html"):
+        status, error = _error_of(srv, route)
+        assert status == 500 and "\n" not in error and error, route
+    path.write_bytes(random.Random(2).randbytes(len(data)))  # not even an SQLite header
+    status, error = _error_of(srv, "/api/stats")
+    assert status == 500 and "not an rlmllm-graph database or is corrupt" in error
+    err = capfd.readouterr().err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 5
+    assert get(srv, "/assets/style.css")[0] == 200  # still serving
+
+
+def test_search_is_bounded(server):
+    status, _, body = get(server, "/api/search?q=" + "+".join(["video", "Video", "VIDEO"] * 55))
+    assert status == 200 and json.loads(body)["results"]  # repeated words count once
+    status, error = _error_of(server, "/api/search?q=" + "+".join(["video"] * 3000))
+    assert status == 400 and "search query too long: 17999 characters, at most 1000" in error
+    status, error = _error_of(server, "/api/search?q=" + "+".join(f"w{i}" for i in range(33)))
+    assert status == 400 and "33 different words, at most 32" in error
+    status, error = _error_of(server, "/api/search?q=" + "x" * 1001)
+    assert status == 400 and "too long" in error
+    assert get(server, "/api/search?q=" + "+".join(f"w{i}" for i in range(32)))[0] == 200
+
+
+def test_a_slow_request_does_not_hold_up_the_others(own_server, monkeypatch):
+    srv, _ = own_server
+    inside, release = threading.Event(), threading.Event()
+
+    def slow_search(db, q, limit=20):
+        inside.set()
+        release.wait(20)
+        return []
+
+    monkeypatch.setattr(store, "search_papers", slow_search)
+    slow = threading.Thread(target=get, args=(srv, "/api/search?q=x"))
+    slow.start()
+    try:
+        assert inside.wait(10)
+        assert get(srv, "/api/stats", timeout=5)[0] == 200  # not queued behind the slow search
+        assert get(srv, f"/api/paper/{pid(1)}", timeout=5)[0] == 200
+    finally:
+        release.set()
+        slow.join(10)
+
+
+def test_a_runaway_query_is_interrupted(own_server, monkeypatch, capfd):
+    srv, _ = own_server
+    srv.query_seconds = 0.2
+
+    def endless(db):
+        sql = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c"
+        return db.execute(sql).fetchone()
+
+    monkeypatch.setattr(store, "compute_stats", endless)
+    status, error = _error_of(srv, "/api/stats")
+    assert status == 503 and "took too long" in error
+    assert "Traceback" not in capfd.readouterr().err
+    assert get(srv, "/api/search?q=video")[0] == 200

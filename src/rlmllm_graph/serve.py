@@ -13,14 +13,24 @@ Routes (GET and HEAD only; anything else is 405)::
     /api/paper/<id>         one paper with authors and labels (store.get_paper)
     /api/stats              store.compute_stats
 
-The connection is opened read-only by the caller; no route writes.
+The connection is opened read-only by the caller; no route writes. Each request
+reads through its own read-only connection to the same file (opened by
+store.open_db), so a slow request never holds up the others; only a page
+re-render is serialised. Every request gets an answer: 400/404 JSON for bad
+input, 503 when another process holds the database, 500 with one line for a
+damaged database; such failures also go to stderr as one line, never a traceback.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import sqlite3
+import sys
 import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -29,7 +39,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import sqlite_utils
 
 from . import store
-from .errors import RlmGraphError
+from .errors import BadInput, DatabaseLocked, PaperNotFound, RlmGraphError
 from .site import PAGES, read_site_asset, render_site, site_asset_names
 
 __all__ = ["SiteServer", "make_server"]
@@ -43,8 +53,35 @@ _TYPES = {
 }
 
 
+QUERY_SECONDS = 10.0  # an API query running longer is interrupted (503)
+BUSY = "database is busy, try again"
+
+
+class QueryTimeout(RlmGraphError):
+    """An API query ran longer than QUERY_SECONDS."""
+
+
+def _sqlite_error(exc: BaseException) -> sqlite3.Error | None:
+    """The sqlite3 error behind ``exc`` (pandas wraps it in its own DatabaseError), or None."""
+    seen = 0
+    e: BaseException | None = exc
+    while e is not None and seen < 5:
+        if isinstance(e, sqlite3.Error):
+            return e
+        e = e.__cause__ or e.__context__
+        seen += 1
+    return None
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    """``text`` on one line, control characters escaped (it may come from the request), at most ``limit`` long."""
+    text = " ".join(str(text).split())
+    text = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 class SiteServer(ThreadingHTTPServer):
-    """The HTTP server; holds the database, a lock around it and the page cache."""
+    """The HTTP server; holds the database, the page cache and the lock around re-rendering."""
 
     daemon_threads = True
 
@@ -52,7 +89,11 @@ class SiteServer(ThreadingHTTPServer):
         super().__init__(address, _Handler)
         self.db = db
         self.seed = seed
-        self.lock = threading.Lock()
+        self.lock = threading.Lock()  # guards self.db (when shared) and the page cache
+        self.query_seconds = QUERY_SECONDS
+        self.busy_timeout_ms = 2000  # how long a request waits for another process's lock before 503
+        path = store.db_path(db)
+        self._path = path if path != "database" and os.path.exists(path) else None
         self._pages: dict[str, str] | None = None
         self._signature: tuple[Any, ...] | None = None
 
@@ -67,18 +108,99 @@ class SiteServer(ThreadingHTTPServer):
                 sig.append(None)
         return tuple(sig)
 
+    @contextmanager
+    def connection(self, *, deadline: float | None = None) -> Iterator[sqlite_utils.Database]:
+        """A read-only connection of this request's own (the shared one, locked, for a database with no file).
+
+        With ``deadline`` (seconds), a query still running after it is interrupted (QueryTimeout).
+        """
+        if self._path is None:
+            with self.lock:
+                yield self.db
+            return
+        db = store.open_db(self._path, create=False, readonly=True, busy_timeout_ms=self.busy_timeout_ms)
+        try:
+            if deadline is not None:
+                end = time.monotonic() + deadline
+                db.conn.set_progress_handler(lambda: int(time.monotonic() > end), 10_000)
+            try:
+                yield db
+            except sqlite3.OperationalError as exc:
+                if deadline is not None and "interrupted" in str(exc):
+                    raise QueryTimeout(f"query took longer than {deadline:g} s") from None
+                raise
+        finally:
+            db.conn.close()
+
     def page(self, name: str) -> str:
-        """A page, re-rendered when the database has changed since the last render."""
+        """A page, re-rendered when the database has changed since the last render.
+
+        While the database is busy (another process holds it), the last rendering
+        is served as it is; with none, DatabaseLocked propagates.
+        """
         with self.lock:
             sig = self._db_signature()
             if self._pages is None or sig != self._signature:
-                self._pages = render_site(self.db, seed=self.seed, generated="live from the database")
+                try:
+                    if self._path is None:
+                        pages = render_site(self.db, seed=self.seed, generated="live from the database")
+                    else:
+                        db = store.open_db(
+                            self._path, create=False, readonly=True, busy_timeout_ms=self.busy_timeout_ms
+                        )
+                        try:
+                            pages = render_site(db, seed=self.seed, generated="live from the database")
+                        finally:
+                            db.conn.close()
+                except Exception as exc:
+                    if self._pages is not None and _is_busy(exc):
+                        return self._pages[name]
+                    raise
+                self._pages = pages
                 self._signature = sig
             return self._pages[name]
 
     def query(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        with self.lock:
-            return fn(self.db, *args, **kwargs)
+        """``fn(db, *args, **kwargs)`` on a connection of this request's own, bounded by ``query_seconds``."""
+        with self.connection(deadline=self.query_seconds) as db:
+            return fn(db, *args, **kwargs)
+
+    def locked_out(self) -> bool:
+        """Whether another process holds the database now (tells a lock from damage when SQLite's message does not)."""
+        if self._path is None:
+            return False
+        try:
+            store.open_db(self._path, create=False, readonly=True, busy_timeout_ms=0).conn.close()
+        except DatabaseLocked:
+            return True
+        except RlmGraphError:
+            return False
+        return False
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """One line on stderr instead of socketserver's traceback."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (BrokenPipeError, ConnectionResetError)):
+            return
+        _log(f"error answering {client_address[0]}: {type(exc).__name__}: {_one_line(str(exc))}")
+
+
+def _is_busy(exc: BaseException) -> bool:
+    if isinstance(exc, DatabaseLocked):
+        return True
+    err = _sqlite_error(exc)
+    if err is None:
+        return False
+    msg = str(err)
+    return "locked" in msg or "busy" in msg or getattr(err, "sqlite_errorcode", None) in (5, 6)
+
+
+def _log(message: str) -> None:
+    try:
+        sys.stderr.write(f"rlmllm-graph serve: {message}\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -90,8 +212,13 @@ class _Handler(BaseHTTPRequestHandler):
         if os.environ.get("RLMLLM_DEBUG"):
             super().log_message(format, *args)
 
-    def _send(self, status: int, body: bytes, ctype: str, *, head: bool = False, cache: bool = False) -> None:
+    def _send(
+        self, status: int, body: bytes, ctype: str, *, head: bool = False, cache: bool = False,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.send_response(status)
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("X-Content-Type-Options", "nosniff")
@@ -101,9 +228,9 @@ class _Handler(BaseHTTPRequestHandler):
         if not head:
             self.wfile.write(body)
 
-    def _json(self, status: int, obj: Any, *, head: bool = False) -> None:
+    def _json(self, status: int, obj: Any, *, head: bool = False, headers: dict[str, str] | None = None) -> None:
         body = json.dumps(obj, ensure_ascii=False, default=str).encode()
-        self._send(status, body, "application/json; charset=utf-8", head=head)
+        self._send(status, body, "application/json; charset=utf-8", head=head, headers=headers)
 
     def _error(self, status: HTTPStatus, message: str, *, head: bool = False) -> None:
         self._json(status, {"error": message}, head=head)
@@ -149,7 +276,13 @@ class _Handler(BaseHTTPRequestHandler):
                 self._json(200, {"query": q, "results": self.server.query(store.search_papers, q, limit=limit)}, head=head)
             elif name.startswith("api/paper/"):
                 ref = name[len("api/paper/"):]
-                pid = self.server.query(store.resolve_paper_id, ref)
+                try:
+                    pid = self.server.query(store.resolve_paper_id, ref)
+                except OverflowError:  # CorpusId:99999999999999999999999 cannot be an SQLite integer
+                    raise PaperNotFound(ref, "not in the database") from None
+                except BadInput as exc:  # not a paper id at all: no such resource either
+                    self._error(HTTPStatus.NOT_FOUND, str(exc), head=head)
+                    return
                 self._json(200, self.server.query(store.get_paper, pid), head=head)
             elif name == "api/stats":
                 self._json(200, self.server.query(store.compute_stats), head=head)
@@ -157,9 +290,36 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(204, b"", "image/x-icon", head=head)
             else:
                 self._error(HTTPStatus.NOT_FOUND, "not found", head=head)
-        except RlmGraphError as exc:
-            status = HTTPStatus.NOT_FOUND if exc.exit_code == 2 else HTTPStatus.INTERNAL_SERVER_ERROR
-            self._error(status, str(exc), head=head)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        except PaperNotFound as exc:
+            self._error(HTTPStatus.NOT_FOUND, str(exc), head=head)
+        except BadInput as exc:
+            self._error(HTTPStatus.BAD_REQUEST, str(exc), head=head)
+        except QueryTimeout as exc:
+            message = f"request took too long, try a narrower one ({exc})"
+            self._fail(HTTPStatus.SERVICE_UNAVAILABLE, message, exc, head=head)
+        except Exception as exc:  # noqa: BLE001 - every request gets an answer, the server keeps serving
+            if _is_busy(exc) or ("vtable constructor failed" in str(exc) and self.server.locked_out()):
+                self._fail(HTTPStatus.SERVICE_UNAVAILABLE, BUSY, exc, head=head)
+            else:
+                err = _sqlite_error(exc)
+                if isinstance(exc, RlmGraphError):
+                    message = str(exc)
+                elif err is not None:
+                    message = f"database error: {err}"
+                else:
+                    message = f"internal error: {type(exc).__name__}: {exc}"
+                self._fail(HTTPStatus.INTERNAL_SERVER_ERROR, _one_line(message), exc, head=head)
+
+    def _fail(self, status: HTTPStatus, message: str, exc: BaseException, *, head: bool) -> None:
+        """Answer ``status`` with ``message`` as JSON and log one line (the cause, no traceback)."""
+        cause = _sqlite_error(exc) or exc
+        _log(f"{self.command} {_one_line(self.path, 200)} -> {int(status)} {message}"
+             + ("" if str(cause) in message else f" ({type(cause).__name__}: {_one_line(str(cause), 200)})"))
+        try:
+            headers = {"Retry-After": "2"} if status == HTTPStatus.SERVICE_UNAVAILABLE else {}
+            self._json(status, {"error": message}, head=head, headers=headers)
         except (BrokenPipeError, ConnectionResetError):
             pass
 

@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 import sqlite_utils
 
-from ..errors import PaperNotFound
+from ..errors import BadInput, PaperNotFound
 from ..records import INT64_MAX, normalise_paper_id
 
 __all__ = [
@@ -29,7 +29,12 @@ __all__ = [
     "load_papers",
     "resolve_paper_id",
     "search_papers",
+    "SEARCH_MAX_CHARS",
+    "SEARCH_MAX_WORDS",
 ]
+
+SEARCH_MAX_WORDS = 32  # distinct words in one full-text query
+SEARCH_MAX_CHARS = 1000  # characters in one full-text query
 
 
 def iter_papers(db: sqlite_utils.Database, *, columns: tuple[str, ...] | None = None) -> Iterator[dict[str, Any]]:
@@ -143,10 +148,19 @@ def get_paper(db: sqlite_utils.Database, paper_id: str) -> dict[str, Any]:
 
 
 def search_papers(db: sqlite_utils.Database, query: str, *, limit: int = 20) -> list[dict[str, Any]]:
-    """Full-text search over title and abstract (bound parameters; words are quoted, never FTS syntax)."""
-    words = re.findall(r"\w+", query)
+    """Full-text search over title and abstract (bound parameters; words are quoted, never FTS syntax).
+
+    Repeated words count once (case does not matter). Raises BadInput for a query
+    longer than SEARCH_MAX_CHARS characters or with more than SEARCH_MAX_WORDS
+    distinct words: FTS5 time grows with every term, so an unbounded query is slow.
+    """
+    if len(query) > SEARCH_MAX_CHARS:
+        raise BadInput(f"search query too long: {len(query)} characters, at most {SEARCH_MAX_CHARS}")
+    words = list(dict.fromkeys(w.lower() for w in re.findall(r"\w+", query)))
     if not words:
         return []
+    if len(words) > SEARCH_MAX_WORDS:
+        raise BadInput(f"search query has {len(words)} different words, at most {SEARCH_MAX_WORDS}")
     match = " ".join('"' + w.replace('"', "") + '"' for w in words)
     cur = db.execute(
         "SELECT p.paper_id, p.title, p.year, p.arxiv_id FROM papers_fts f JOIN papers p ON p.rowid = f.rowid "
