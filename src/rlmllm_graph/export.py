@@ -113,6 +113,23 @@ def _named_errors(path: Path) -> Iterator[None]:
         raise
 
 
+def check_file_target(path: Path, shown: str | None = None) -> Path:
+    """Check that a file can be written at ``path`` (and where a symlink there points); returns the real path.
+
+    Raises :class:`BadInput` for a folder, a missing folder, or a folder that is a file. ``shown`` names the
+    path in the message (e.g. ``"--out x.csv"``).
+    """
+    real = Path(os.path.realpath(path))
+    for p in dict.fromkeys((path, real)):
+        if p.is_dir():
+            raise BadInput(f"{shown or path} is a folder; give a file name")
+        if not p.parent.exists():
+            raise BadInput(f"cannot write {path}: folder {p.parent} does not exist")
+        if not p.parent.is_dir():
+            raise BadInput(f"cannot write {path}: {p.parent} is a file, not a folder")
+    return real
+
+
 @contextmanager
 def _text_out(out: Output) -> Iterator[IO[str]]:
     """A text stream for ``out``: a path is written atomically, a binary stream gets UTF-8.
@@ -123,14 +140,7 @@ def _text_out(out: Output) -> Iterator[IO[str]]:
     """
     if isinstance(out, (str, os.PathLike)):
         path = Path(out)
-        real = Path(os.path.realpath(path))
-        for p in dict.fromkeys((path, real)):
-            if p.is_dir():
-                raise BadInput(f"{path} is a folder; give a file name")
-            if not p.parent.exists():
-                raise BadInput(f"cannot write {path}: folder {p.parent} does not exist")
-            if not p.parent.is_dir():
-                raise BadInput(f"cannot write {path}: {p.parent} is a file, not a folder")
+        real = check_file_target(path)
         try:
             st: os.stat_result | None = real.stat()
         except FileNotFoundError:

@@ -19,6 +19,7 @@ import sqlite_utils
 from .. import store
 from ..config import DEFAULT_DB, resolve_settings
 from ..errors import BadInput, RlmGraphError
+from ..export import check_file_target
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -184,13 +185,7 @@ def check_output_file(out: str, db_path: str | os.PathLike[str] | None, *, optio
     if not out:
         raise BadInput(f"{option}: an empty file name")
     path = Path(out)
-    for p in dict.fromkeys((path, Path(os.path.realpath(path)))):
-        if p.is_dir():
-            raise BadInput(f"{option} {out} is a folder; give a file name")
-        if not p.parent.exists():
-            raise BadInput(f"cannot write {out}: folder {p.parent} does not exist")
-        if not p.parent.is_dir():
-            raise BadInput(f"cannot write {out}: {p.parent} is a file, not a folder")
+    check_file_target(path, shown=f"{option} {out}")
     refuse_database_path(out, db_path, option=option)
     return path
 
