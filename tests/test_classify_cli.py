@@ -278,7 +278,8 @@ def test_evaluate_given_labels(invoke, tmp_path: Path):
     assert r.exit_code == 2 and "--predictions needs --evaluate" in r.stderr
     r = invoke("classify", "--evaluate", "-", "--predictions", "-", db=False)
     assert r.exit_code == 2 and "cannot both read standard input" in r.stderr
-    for empty in (("--evaluate", str(gold), "--predictions", ""), ("--evaluate", ""), ("--input", "")):
+    for empty in (("--evaluate", str(gold), "--predictions", ""), ("--evaluate", ""), ("--input", ""),
+                  ("--input", str(gold), "--output", "")):
         r = invoke("classify", *empty, db=False)
         assert r.exit_code == 2 and "empty file name" in r.stderr, empty
     for bad in ({"modality": None}, {"modality": 5}, {"modality": [["image"]]}, {"modality": {"image": 0.9}}):

@@ -12,7 +12,7 @@ import networkx as nx
 import pytest
 from bibtexparser.bparser import BibTexParser
 
-from conftest import write_jsonl
+from conftest import FIXTURES, write_jsonl
 from rlmllm_graph import store
 from rlmllm_graph.errors import BadInput
 from rlmllm_graph.export import (
@@ -493,3 +493,23 @@ def test_out_of_space_is_one_plain_line(tdb, tmp_path: Path, runner, monkeypatch
     res = runner.invoke(cli, ["table", "--db", str(tmp_path / "taxonomy.db"), "--out", str(tmp_path / "t.md")])
     assert res.exit_code == 1
     assert res.stderr.splitlines() == [f"Error: cannot write: No space left on device ({tmp_path / 't.md'})"]
+
+
+def test_export_to_dev_stdout_appends_to_the_callers_file(tmp_path):
+    """``--out /dev/stdout`` (or /proc/self/fd/1) writes into the caller's open file, as `>>` asked, and never
+    replaces the link or the file behind it."""
+    import subprocess
+    import sys
+
+    db_path = tmp_path / "a.db"
+    import_files(store.open_db(db_path), [FIXTURES / "mini_corpus.jsonl"])
+    log = tmp_path / "app.log"
+    for target in ("/dev/stdout", "/proc/self/fd/1"):
+        log.write_text("old line\n")
+        with log.open("a") as fh:
+            r = subprocess.run([sys.executable, "-m", "rlmllm_graph", "export", "--db", str(db_path),
+                                "--format", "csv", "--out", target], stdout=fh, stderr=subprocess.PIPE, text=True)
+        assert r.returncode == 0, r.stderr
+        lines = log.read_text().splitlines()
+        assert lines[0] == "old line" and lines[1].startswith("paper_id,title") and len(lines) >= 5, target
+    assert Path("/dev/stdout").is_symlink()

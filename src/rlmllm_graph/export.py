@@ -135,18 +135,21 @@ def _text_out(out: Output) -> Iterator[IO[str]]:
     """A text stream for ``out``: a path is written atomically, a binary stream gets UTF-8.
 
     A symlink is written through (its target is replaced, the link stays); a
-    device, FIFO or socket is written directly (a rename would put a regular
-    file in its place).
+    device, FIFO or socket, and any path under /dev or /proc (``/dev/stdout``,
+    ``/dev/fd/N``: the caller's own open file), is written directly (a rename
+    would put a regular file in its place).
     """
     if isinstance(out, (str, os.PathLike)):
         path = Path(out)
         real = check_file_target(path)
         try:
-            st: os.stat_result | None = real.stat()
+            st: os.stat_result | None = os.stat(path)  # follows links the way open() does (/proc/self/fd/1 too)
         except FileNotFoundError:
             st = None
-        if st is not None and not stat.S_ISREG(st.st_mode):
-            with _named_errors(path), real.open("w", encoding="utf-8", newline="") as fh:
+        special = os.path.abspath(path).startswith(("/dev/", "/proc/"))  # /dev/stdout, /dev/fd/N: the caller's
+        if special or (st is not None and not stat.S_ISREG(st.st_mode)):
+            # append, never truncate: behind /dev/stdout may be the caller's `>> log` file
+            with _named_errors(path), path.open("a", encoding="utf-8", newline="") as fh:
                 yield fh
             return
         fd, tmp_name = tempfile.mkstemp(prefix=real.name + ".", suffix=".part", dir=real.parent)

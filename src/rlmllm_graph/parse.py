@@ -121,7 +121,8 @@ def _external_ids(value: Any) -> dict[str, Any]:
         return {}
     if not isinstance(value, dict):
         raise ShapeError("'externalIds' must be an object")
-    return value
+    # an integer id SQLite and JSON storage cannot hold is kept as text (the corpus id is checked on its own)
+    return {k: str(v) if type(v) is int and not INT64_MIN <= v <= INT64_MAX else v for k, v in value.items()}
 
 
 _DATE = re.compile(
@@ -150,17 +151,33 @@ def _date(obj: dict[str, Any], key: str) -> str | None:
     return "-".join(g for g in m.groups() if g)
 
 
-def paper_from_api(obj: Any) -> Paper:
-    """A Graph API paper object → :class:`Paper` (nested lists are not read here)."""
+def _or_unknown(read: Any, obj: dict[str, Any], key: str, lenient: bool) -> Any:
+    """``read(obj, key)``; when ``lenient``, a value that does not pass (a year of 10000, a date of
+    2019-02-29, a count beyond 64 bits) is unknown (None) instead of an error."""
+    try:
+        return read(obj, key)
+    except ShapeError:
+        if lenient:
+            return None
+        raise
+
+
+def paper_from_api(obj: Any, *, lenient: bool = False) -> Paper:
+    """A Graph API paper object → :class:`Paper` (nested lists are not read here).
+
+    ``lenient`` (the crawler): an implausible year, date, corpus id or count is stored as unknown, so one odd
+    paper in an API answer cannot stop every crawl and resume; ``import`` stays strict (it names file:line,
+    and ``--skip-invalid`` skips the line). The id and the shapes of lists and objects are checked either way.
+    """
     if not isinstance(obj, dict):
         raise ShapeError("a paper must be a JSON object")
     pid = obj.get("paperId")
     if not isinstance(pid, str) or not pid.strip():
         raise ShapeError("'paperId' must be a non-empty string")
     ext = _external_ids(obj.get("externalIds"))
-    corpus_id = _opt_int(obj, "corpusId")
+    corpus_id = _or_unknown(_opt_int, obj, "corpusId", lenient)
     if corpus_id is None and ext.get("CorpusId") is not None:
-        corpus_id = _opt_int(ext, "CorpusId")
+        corpus_id = _or_unknown(_opt_int, ext, "CorpusId", lenient)
     venue = _opt_str(obj, "venue")
     if venue is None and isinstance(obj.get("journal"), dict):
         venue = _opt_str(obj["journal"], "name")
@@ -171,11 +188,11 @@ def paper_from_api(obj: Any) -> Paper:
         doi=normalise_doi(ext.get("DOI")),
         title=_opt_str(obj, "title"),
         abstract=_opt_str(obj, "abstract"),
-        year=_opt_year(obj, "year"),
-        publication_date=_date(obj, "publicationDate"),
+        year=_or_unknown(_opt_year, obj, "year", lenient),
+        publication_date=_or_unknown(_date, obj, "publicationDate", lenient),
         venue=venue,
-        citation_count=_opt_int(obj, "citationCount"),
-        reference_count=_opt_int(obj, "referenceCount"),
+        citation_count=_or_unknown(_opt_int, obj, "citationCount", lenient),
+        reference_count=_or_unknown(_opt_int, obj, "referenceCount", lenient),
         url=_opt_str(obj, "url"),
         external_ids=ext or None,
         authors=_authors(obj.get("authors")),

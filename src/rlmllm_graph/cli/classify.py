@@ -158,14 +158,14 @@ def classify(db_path: str, input_path: str | None, output_path: str | None, gold
         modes.append("--force")
     if len(modes) > 1:
         raise click.UsageError(f"{' and '.join(modes)} cannot be used together")
-    if output_path and input_path is None:
+    if output_path is not None and input_path is None:
         raise click.UsageError("--output needs --input")
     if predictions_path is not None and gold_path is None:
         raise click.UsageError("--predictions needs --evaluate")
     if predictions_path == "-" and gold_path == "-":
         raise click.UsageError("--evaluate and --predictions cannot both read standard input ('-')")
     if input_path is not None:
-        out = check_output_file(output_path or "-", db_path, option="--output")
+        out = check_output_file("-" if output_path is None else output_path, db_path, option="--output")
         records = clf.read_records(_read_lines(input_path), source=input_path)
         results = clf.predict_labels(records, workers=None)
         if out is None:

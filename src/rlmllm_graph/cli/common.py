@@ -161,7 +161,7 @@ def refuse_database_path(out: str | os.PathLike[str], db_path: str | os.PathLike
     target = os.fspath(out)
     if target in ("", "-"):
         return
-    db = str(resolve_settings(db=os.fspath(db_path) if db_path is not None else None).db)
+    db = str(resolve_settings(db=os.fspath(db_path) if db_path is not None else None, api=False).db)
     if not db or db == ":memory:":
         return
     for base in dict.fromkeys((db, os.path.realpath(db))):

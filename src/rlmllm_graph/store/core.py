@@ -108,9 +108,12 @@ def open_db(
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlite3.Error as exc:
+        if "conn" in locals():
+            conn.close()  # a connection that opened but cannot be used is not left to the garbage collector
         raise _translate(exc, spath) from None
     db = sqlite_utils.Database(conn)
     if version > SCHEMA_VERSION:
+        conn.close()
         raise SchemaOutOfDate(
             f"database {spath} has schema version {version}, newer than this rlmllm-graph ({SCHEMA_VERSION}); upgrade"
         )
@@ -124,8 +127,13 @@ def open_db(
             if version < SCHEMA_VERSION:
                 _migrate(db, spath, version)
         except sqlite3.Error as exc:
+            conn.close()
             raise _translate(exc, spath) from None
+        except BaseException:
+            conn.close()
+            raise
     elif version < SCHEMA_VERSION:
+        conn.close()
         raise SchemaOutOfDate(f"database {spath} needs migrating; open it once with a writing command")
     conn.execute("PRAGMA foreign_keys = OFF")
     db._rlmllm_path = spath  # type: ignore[attr-defined]
