@@ -207,6 +207,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: SiteServer
     server_version = "rlmllm-graph"
     sys_version = ""
+    timeout = 30  # seconds a connection may sit idle before its thread lets it go
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet by default
         if os.environ.get("RLMLLM_DEBUG"):
