@@ -15,14 +15,23 @@ malformed (:class:`ShapeError`).
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .records import INT64_MAX, INT64_MIN, YEAR_MAX, YEAR_MIN, Author, Paper, normalise_arxiv_id, normalise_doi
+from .records import (
+    INT64_MAX,
+    INT64_MIN,
+    YEAR_MAX,
+    YEAR_MIN,
+    Author,
+    Paper,
+    normalise_arxiv_id,
+    normalise_doi,
+    plausible_date,
+)
 
 __all__ = [
     "ParsedRecord",
@@ -137,18 +146,12 @@ def _date(obj: dict[str, Any], key: str) -> str | None:
     if value is None:
         return None
     m = _DATE.match(value)
-    ok = m is not None and YEAR_MIN <= int(m.group(1)) <= YEAR_MAX
-    if ok and m.group(2):
-        try:
-            datetime.date(int(m.group(1)), int(m.group(2)), int(m.group(3) or 1))
-        except ValueError:
-            ok = False
-    if not ok:
+    date = plausible_date("-".join(g for g in m.groups() if g)) if m else None  # the time, if any, dropped
+    if date is None:
         raise ShapeError(
             f"{key!r} must be a date YYYY, YYYY-MM or YYYY-MM-DD (years {YEAR_MIN}–{YEAR_MAX}), not {_show(value)}"
         )
-    assert m is not None
-    return "-".join(g for g in m.groups() if g)
+    return date
 
 
 def _or_unknown(read: Any, obj: dict[str, Any], key: str, lenient: bool) -> Any:
