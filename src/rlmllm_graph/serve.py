@@ -108,6 +108,12 @@ class SiteServer(ThreadingHTTPServer):
                 sig.append(None)
         return tuple(sig)
 
+    def _open(self, busy_timeout_ms: int | None = None) -> sqlite_utils.Database:
+        """A new read-only connection to the served file (the caller closes it)."""
+        assert self._path is not None
+        wait = self.busy_timeout_ms if busy_timeout_ms is None else busy_timeout_ms
+        return store.open_db(self._path, create=False, readonly=True, busy_timeout_ms=wait)
+
     @contextmanager
     def connection(self, *, deadline: float | None = None) -> Iterator[sqlite_utils.Database]:
         """A read-only connection of this request's own (the shared one, locked, for a database with no file).
@@ -118,7 +124,7 @@ class SiteServer(ThreadingHTTPServer):
             with self.lock:
                 yield self.db
             return
-        db = store.open_db(self._path, create=False, readonly=True, busy_timeout_ms=self.busy_timeout_ms)
+        db = self._open()
         try:
             if deadline is not None:
                 end = time.monotonic() + deadline
@@ -145,9 +151,7 @@ class SiteServer(ThreadingHTTPServer):
                     if self._path is None:
                         pages = render_site(self.db, seed=self.seed, generated="live from the database")
                     else:
-                        db = store.open_db(
-                            self._path, create=False, readonly=True, busy_timeout_ms=self.busy_timeout_ms
-                        )
+                        db = self._open()
                         try:
                             pages = render_site(db, seed=self.seed, generated="live from the database")
                         finally:
@@ -170,7 +174,7 @@ class SiteServer(ThreadingHTTPServer):
         if self._path is None:
             return False
         try:
-            store.open_db(self._path, create=False, readonly=True, busy_timeout_ms=0).conn.close()
+            self._open(busy_timeout_ms=0).conn.close()
         except DatabaseLocked:
             return True
         except RlmGraphError:
@@ -189,10 +193,7 @@ def _is_busy(exc: BaseException) -> bool:
     if isinstance(exc, DatabaseLocked):
         return True
     err = _sqlite_error(exc)
-    if err is None:
-        return False
-    msg = str(err)
-    return "locked" in msg or "busy" in msg or getattr(err, "sqlite_errorcode", None) in (5, 6)
+    return err is not None and store.is_locked(err)
 
 
 def _log(message: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from .core import (
     bulk_write,
     db_path,
+    is_locked,
     PAPER_COLUMNS,
     now_iso,
     open_db,
@@ -48,6 +49,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "compute_stats",
     "db_path",
+    "is_locked",
     "get_paper",
     "insert_labels",
     "iter_papers",

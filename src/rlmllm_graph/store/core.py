@@ -61,9 +61,15 @@ def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+def is_locked(exc: sqlite3.Error) -> bool:
+    """Whether SQLite refused because another connection holds the database (SQLITE_BUSY or SQLITE_LOCKED)."""
+    msg = str(exc)
+    return "locked" in msg or "busy" in msg or getattr(exc, "sqlite_errorcode", None) in (5, 6)
+
+
 def _translate(exc: sqlite3.Error, path: str) -> StoreError:
     msg = str(exc)
-    if "locked" in msg or "busy" in msg:
+    if is_locked(exc):
         return DatabaseLocked(f"database {path} is locked by another writer; try again when it has finished")
     if "not a database" in msg or "malformed" in msg or "corrupt" in msg:
         return NotADatabase(f"{path} is not an rlmllm-graph database or is corrupt ({msg})")
