@@ -56,6 +56,7 @@ __all__ = [
     "EXPORT_FORMATS",
     "ExportReport",
     "build_export_graph",
+    "check_file_target",
     "compute_citation_keys",
     "export_bibtex",
     "export_csv",
@@ -64,6 +65,7 @@ __all__ = [
     "export_graphml",
     "export_jsonl",
     "latex_escape",
+    "naming_errors",
 ]
 
 Output = Union[str, "os.PathLike[str]", IO[str], IO[bytes]]
@@ -103,13 +105,13 @@ def _umask() -> int:
 
 
 @contextmanager
-def _named_errors(path: Path) -> Iterator[None]:
-    """An OSError from a write (a full disk) names the file it failed on."""
+def naming_errors(path: str | os.PathLike[str]) -> Iterator[None]:
+    """An OSError raised without a file name (a write to a full disk) is given ``path``."""
     try:
         yield
     except OSError as e:
         if e.errno and not e.filename:
-            raise OSError(e.errno, e.strerror, str(path)) from None
+            raise OSError(e.errno, e.strerror, os.fspath(path)) from None
         raise
 
 
@@ -149,13 +151,13 @@ def _text_out(out: Output) -> Iterator[IO[str]]:
         special = os.path.abspath(path).startswith(("/dev/", "/proc/"))  # /dev/stdout, /dev/fd/N: the caller's
         if special or (st is not None and not stat.S_ISREG(st.st_mode)):
             # append, never truncate: behind /dev/stdout may be the caller's `>> log` file
-            with _named_errors(path), path.open("a", encoding="utf-8", newline="") as fh:
+            with naming_errors(path), path.open("a", encoding="utf-8", newline="") as fh:
                 yield fh
             return
         fd, tmp_name = tempfile.mkstemp(prefix=real.name + ".", suffix=".part", dir=real.parent)
         tmp = Path(tmp_name)
         try:
-            with _named_errors(path), open(fd, "w", encoding="utf-8", newline="") as fh:
+            with naming_errors(path), open(fd, "w", encoding="utf-8", newline="") as fh:
                 # mkstemp makes the file 0600: keep the mode of the file replaced, or what a new file would get
                 os.chmod(tmp, stat.S_IMODE(st.st_mode) if st is not None else 0o666 & ~_umask())
                 yield fh

@@ -8,8 +8,7 @@ import json
 import os
 import sqlite3
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -19,7 +18,7 @@ import sqlite_utils
 from .. import store
 from ..config import DEFAULT_DB, resolve_settings
 from ..errors import BadInput, RlmGraphError
-from ..export import check_file_target
+from ..export import check_file_target, naming_errors
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -188,17 +187,6 @@ def check_output_file(out: str, db_path: str | os.PathLike[str] | None, *, optio
     check_file_target(path, shown=f"{option} {out}")
     refuse_database_path(out, db_path, option=option)
     return path
-
-
-@contextmanager
-def naming_errors(name: str | os.PathLike[str]) -> Iterator[None]:
-    """An OSError raised without a file name (a write to a full disk) is given ``name``."""
-    try:
-        yield
-    except OSError as e:
-        if e.errno and not e.filename:
-            raise OSError(e.errno, e.strerror, os.fspath(name)) from None
-        raise
 
 
 def json_option(f: F) -> F:
