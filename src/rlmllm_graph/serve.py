@@ -279,9 +279,7 @@ class _Handler(BaseHTTPRequestHandler):
             elif name.startswith("api/paper/"):
                 ref = name[len("api/paper/"):]
                 try:
-                    pid = self.server.query(store.resolve_paper_id, ref)
-                except OverflowError:  # CorpusId:99999999999999999999999 cannot be an SQLite integer
-                    raise PaperNotFound(ref, "not in the database") from None
+                    pid = self.server.query(store.resolve_paper_id, ref)  # a CorpusId beyond 64 bits: not found
                 except BadInput as exc:  # not a paper id at all: no such resource either
                     self._error(HTTPStatus.NOT_FOUND, str(exc), head=head)
                     return
