@@ -29,6 +29,7 @@ from .labels import (
     save_manual_labels,
 )
 from .migrations import SCHEMA_VERSION
+from .sections import load_sections, pack_text, save_sections, unpack_text
 from .read import (
     compute_stats,
     get_paper,
@@ -61,17 +62,21 @@ __all__ = [
     "load_labels",
     "load_manual_facets",
     "load_papers",
+    "load_sections",
     "now_iso",
+    "pack_text",
     "open_db",
     "paper_count",
     "resolve_corpus_citations",
     "resolve_paper_id",
     "save_classifier_labels",
     "save_manual_labels",
+    "save_sections",
     "search_papers",
     "set_abstracts_by_corpus_id",
     "table_counts",
     "transaction",
+    "unpack_text",
     "upsert_citations",
     "upsert_papers",
 ]

@@ -175,10 +175,75 @@ def m004_manual_none(db: sqlite_utils.Database) -> None:
     )
 
 
+def m005_fulltext_and_routes(db: sqlite_utils.Database) -> None:
+    """Full text by section, where each label's evidence came from, and how each paper was found.
+
+    - ``sections``: a paper's text, one row per section in reading order;
+      ``text`` is zlib-compressed UTF-8 (``store.sections`` packs and unpacks it).
+    - ``fulltext_papers``: per paper, the outcome of the last full-text fetch
+      (so a resumed or incremental run fetches nothing twice).
+    - ``fulltext_runs``: one row per ``fulltext`` run, like ``crawl_runs``.
+    - ``labels.evidence_source``: ``title``, ``abstract``, a section title, or ``manual``.
+    - ``papers.found_by`` / ``papers.found_via``: the route that first brought a
+      paper in (``seed``, ``cites-seed``, ``cited-by-seed``, ``query``,
+      ``expansion``, ``import``, ``snapshot``) and what it came through (the
+      query text or the paper it was expanded from).
+    """
+    db.execute(
+        """
+        CREATE TABLE sections (
+            paper_id TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            title TEXT,
+            text BLOB,          -- zlib-compressed UTF-8
+            source TEXT,        -- arxiv-html, arxiv-latex, s2-snippets
+            version TEXT,       -- arXiv vN, where known
+            licence TEXT,
+            fetched_at TEXT,
+            PRIMARY KEY (paper_id, position)
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE fulltext_papers (
+            paper_id TEXT PRIMARY KEY,
+            status TEXT NOT NULL,  -- fetched, no-text, missing, error
+            source TEXT,
+            version TEXT,
+            bytes INTEGER,
+            requests INTEGER,
+            checked_at TEXT,
+            error TEXT
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE fulltext_runs (
+            run_id INTEGER PRIMARY KEY,
+            started_at TEXT,
+            finished_at TEXT,
+            arxiv_url TEXT,
+            requests INTEGER,
+            papers_fetched INTEGER,
+            papers_without_text INTEGER,
+            papers_failed INTEGER,
+            status TEXT,
+            error TEXT
+        )
+        """
+    )
+    db.execute("ALTER TABLE labels ADD COLUMN evidence_source TEXT")
+    db.execute("ALTER TABLE papers ADD COLUMN found_by TEXT")
+    db.execute("ALTER TABLE papers ADD COLUMN found_via TEXT")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     m001_initial,
     m002_crawl_state,
     m003_citations_without_rowid,
     m004_manual_none,
+    m005_fulltext_and_routes,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
