@@ -3,7 +3,7 @@
 Papers are drawn (with replacement, seeded) from ../shared/data/corpus.jsonl, so
 the mix of title-only papers and papers with abstracts is the real one (about 7%
 have abstracts); a second run uses only papers with abstracts, the worst case.
-Without ../shared/data the labelled papers in data/labels are the pool.
+Without ../shared/data the labelled papers the classifier trains on are the pool.
 Training (once per process, on first use) is timed apart from classifying. The
 headline figure is one process; the line below it uses one process per core, as
 ``classify`` does for large inputs.
@@ -37,7 +37,7 @@ def pool() -> tuple[list[dict], str]:
                 r = json.loads(line)
                 recs.append({"paper_id": r["paperId"], "title": r.get("title"), "abstract": r.get("abstract")})
         return recs, str(SHARED)
-    return [{"paper_id": p.paper_id, "title": p.title, "abstract": p.abstract} for p in load_labelled()], "data/labels"
+    return [{"paper_id": p.paper_id, "title": p.title, "abstract": p.abstract} for p in load_labelled()], "the training labels"
 
 
 def sample(recs: list[dict], n: int, seed: int = 0) -> list[dict]:

@@ -54,7 +54,7 @@ __all__ = [
     "core_papers",
 ]
 
-#: The label facets in the order reports show them (DESIGN.md vocabulary).
+#: The label facets in the order reports show them (the label vocabulary).
 FACET_ORDER: tuple[str, ...] = tuple(FACETS)
 
 #: Community id given to papers that share a community with nobody (no in-corpus link).

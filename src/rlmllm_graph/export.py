@@ -70,7 +70,7 @@ __all__ = [
 
 Output = Union[str, "os.PathLike[str]", IO[str], IO[bytes]]
 
-#: Facets in the order of the label vocabulary (DESIGN.md); facets found beyond these follow, sorted.
+#: Facets in the order of the label vocabulary; facets found beyond these follow, sorted.
 FACET_NAMES: tuple[str, ...] = tuple(FACETS)
 
 

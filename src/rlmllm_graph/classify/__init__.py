@@ -1,6 +1,6 @@
 """Tag papers by the Reinforced-MLLM survey's taxonomy, with a confidence and evidence per label.
 
-Two layers (see DESIGN.md, "Label vocabulary"):
+Two layers (the label vocabulary is in :mod:`.vocabulary`):
 
 - :mod:`.lexicon` — transparent rules: a lexicon per facet value, kept as data
   in ``rlmllm_graph/data/lexicon.json``; an explicit mention decides, and the

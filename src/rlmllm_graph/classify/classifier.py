@@ -145,7 +145,7 @@ def reset_classifier() -> None:
 def predict_labels(records: Iterable[Mapping[str, Any]], *, workers: int | None = 1) -> list[dict[str, Any]]:
     """Label papers: each record has ``paper_id``, ``title`` and ``abstract`` (may be missing or None).
 
-    Returns one dict per record, in order, in the DESIGN ``classify --output`` shape:
+    Returns one dict per record, in order, in the ``classify --output`` shape:
     ``{"paper_id", "labels": {facet: [values]}, "confidence": {facet: {value: p}}, "evidence": {facet: {value: text}}}``
     with every facet present in ``labels``. Raises :class:`~rlmllm_graph.errors.BadInput` for a record without
     ``paper_id`` and :class:`~rlmllm_graph.errors.ModelNotTrained` when no labelled papers can be found.

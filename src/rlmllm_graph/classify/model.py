@@ -8,7 +8,7 @@ probability is the value's confidence; ``relevance`` gets one-vs-rest models, no
 ``strategy`` gets "trains with RL at all" and "SFT cold start before RL".
 
 Training is deterministic and takes about a second, so the model is fitted on
-first use from the JSONL files in ``data/labels/`` and kept in memory: nothing is
+first use from the JSONL files in the package's ``data/labels/`` and kept in memory: nothing is
 pickled. Prediction is a few sparse matrix products per batch: the fitted
 vectorisers are applied by :class:`FastTfidf` (the same matrices as scikit-learn's
 ``transform``, built with C-level lookups and numpy instead of a Python loop per
@@ -77,20 +77,17 @@ class LabelledPaper:
 
 
 def labels_dir() -> Path:
-    """Where the hand labels live: ``$RLMLLM_LABELS``, else ``data/labels`` at the root of the source tree.
+    """Where the hand labels live: ``$RLMLLM_LABELS``, else the package's own ``data/labels``.
 
     Raises :class:`ModelNotTrained` when there is no such folder with ``*.jsonl`` files.
     """
     env = os.environ.get(LABELS_ENV)
-    candidates = [Path(env)] if env else []
-    here = Path(__file__).resolve()
-    candidates += [here.parents[1] / "data" / "labels", here.parents[3] / "data" / "labels"]
-    for c in candidates:
-        if c.is_dir() and any(c.glob("*.jsonl")):
-            return c
+    folder = Path(env) if env else Path(__file__).resolve().parents[1] / "data" / "labels"
+    if folder.is_dir() and any(folder.glob("*.jsonl")):
+        return folder
     raise ModelNotTrained(
-        "no labelled papers to train the classifier on: expected data/labels/*.jsonl in the source tree "
-        f"(or a folder named by ${LABELS_ENV}); looked in {', '.join(str(c) for c in candidates)}"
+        f"no labelled papers to train the classifier on: no *.jsonl files in {folder}"
+        + (f" (named by ${LABELS_ENV})" if env else f" (set ${LABELS_ENV} to a folder of label files)")
     )
 
 

@@ -3,7 +3,7 @@
 For every facet value: an explicit mention found by the lexicon decides (source
 ``rules``, evidence = the sentence that holds it); otherwise the value's model
 decides when its probability reaches the threshold (source ``model``, evidence =
-the words that weighed most). Then the facet logic of DESIGN.md:
+the words that weighed most). Then the facet logic of the vocabulary:
 
 - ``relevance`` takes exactly one value: a survey is ``related``; else the
   one-vs-rest models' most probable value.
@@ -49,7 +49,7 @@ METHOD_FACETS = ("algorithm", "reward", "strategy", "paradigm")
 
 @dataclass
 class Prediction:
-    """One paper's labels in the DESIGN ``classify --output`` shape, plus each label's source."""
+    """One paper's labels in the ``classify --output`` shape, plus each label's source."""
 
     paper_id: str
     labels: dict[str, list[str]]

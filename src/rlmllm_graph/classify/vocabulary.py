@@ -1,4 +1,4 @@
-"""The label vocabulary of DESIGN.md: facets, their values, and which facets take one value."""
+"""The label vocabulary (docs/schema.md): facets, their values, and which facets take one value."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ __all__ = [
     "parse_assignments",
 ]
 
-#: facet -> its values, in the order DESIGN.md lists them
+#: facet -> its values, in the order the vocabulary lists them
 FACETS: dict[str, tuple[str, ...]] = {
     "relevance": ("core", "related", "other"),
     "modality": ("image", "video", "audio", "3d"),

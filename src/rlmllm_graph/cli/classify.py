@@ -117,9 +117,9 @@ def _show_review(items: list[dict[str, Any]], as_json: bool) -> None:
               help="Score the classifier on gold labels beside the keyword baseline (trained without those papers).")
 @click.option("--predictions", "predictions_path", metavar="LABELS.jsonl",
               help="With --evaluate: score these labels (another labeller's, or a `classify --output` file; "
-                   "that one is held-out only for gold papers not in data/labels) instead of the classifier.")
+                   "that one is held-out only for gold papers it was not trained on) instead of the classifier.")
 @click.option("--cross-validate", "cv", is_flag=True,
-              help="k-fold cross-validation on the labelled papers in data/labels, beside the keyword baseline.")
+              help="k-fold cross-validation on the labelled papers it trains on, beside the keyword baseline.")
 @click.option("--folds", default=5, show_default=True, type=click.IntRange(2, 20), help="Folds for --cross-validate.")
 @click.option("--force", is_flag=True, help="Re-classify every paper, not only those whose text changed.")
 @click.option("--review", "review", type=int, metavar="N",
@@ -140,9 +140,8 @@ def classify(db_path: str, input_path: str | None, output_path: str | None, gold
     Examples:
       rlmllm-graph classify                                  # the database
       rlmllm-graph classify --input papers.jsonl --output labels.jsonl
-      rlmllm-graph classify --evaluate data/labels/heldout.jsonl
-      rlmllm-graph classify --evaluate data/labels/blind_b.jsonl \\
-          --predictions data/labels/audit/second_labeller.jsonl    # a second labeller, scored the same way
+      rlmllm-graph classify --evaluate gold.jsonl            # trained without the gold papers
+      rlmllm-graph classify --evaluate gold.jsonl --predictions theirs.jsonl   # another labeller, scored the same way
       rlmllm-graph classify --cross-validate --json
       rlmllm-graph classify --review 20                     # least certain first, to fix with `label`
 

@@ -25,7 +25,7 @@ def import_(files: tuple[Path, ...], db_path: str, skip_invalid: bool, as_json: 
 
     \b
     Examples:
-      rlmllm-graph import ../shared/data/corpus.jsonl
+      rlmllm-graph import papers.jsonl
       rlmllm-graph import papers-*.jsonl.gz citations.jsonl.gz --skip-invalid
     """
     for f in files:

@@ -40,7 +40,7 @@ __all__ = [
     "read_template",
 ]
 
-#: Facets in display order, with their vocabulary (DESIGN.md); unknown values are kept, after these.
+#: Facets in display order, with their vocabulary; unknown values are kept, after these.
 FACET_VALUES: dict[str, tuple[str, ...]] = FACETS
 FACET_ORDER: tuple[str, ...] = tuple(FACET_VALUES)
 
