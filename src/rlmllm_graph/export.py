@@ -27,25 +27,20 @@ those ``relevance`` labels.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import math
-import os
 import re
-import stat
-import tempfile
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
 from . import store
 from .classify.vocabulary import FACETS
 from .errors import BadInput
+from .output import Output, open_text
 from .records import plausible_date, plausible_year
 from .table import model_name, paper_link
 
@@ -56,7 +51,6 @@ __all__ = [
     "EXPORT_FORMATS",
     "ExportReport",
     "build_export_graph",
-    "check_file_target",
     "compute_citation_keys",
     "export_bibtex",
     "export_csv",
@@ -65,10 +59,7 @@ __all__ = [
     "export_graphml",
     "export_jsonl",
     "latex_escape",
-    "naming_errors",
 ]
-
-Output = Union[str, "os.PathLike[str]", IO[str], IO[bytes]]
 
 #: Facets in the order of the label vocabulary; facets found beyond these follow, sorted.
 FACET_NAMES: tuple[str, ...] = tuple(FACETS)
@@ -85,95 +76,6 @@ class ExportReport:
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
-
-
-# --- output --------------------------------------------------------------------------------
-
-
-def _is_binary(fh: Any) -> bool:
-    if isinstance(fh, (io.RawIOBase, io.BufferedIOBase)):
-        return True
-    if isinstance(fh, io.TextIOBase):
-        return False
-    return "b" in str(getattr(fh, "mode", ""))
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-@contextmanager
-def naming_errors(path: str | os.PathLike[str]) -> Iterator[None]:
-    """An OSError raised without a file name (a write to a full disk) is given ``path``."""
-    try:
-        yield
-    except OSError as e:
-        if e.errno and not e.filename:
-            raise OSError(e.errno, e.strerror, os.fspath(path)) from None
-        raise
-
-
-def check_file_target(path: Path, shown: str | None = None) -> Path:
-    """Check that a file can be written at ``path`` (and where a symlink there points); returns the real path.
-
-    Raises :class:`BadInput` for a folder, a missing folder, or a folder that is a file. ``shown`` names the
-    path in the message (e.g. ``"--out x.csv"``).
-    """
-    real = Path(os.path.realpath(path))
-    for p in dict.fromkeys((path, real)):
-        if p.is_dir():
-            raise BadInput(f"{shown or path} is a folder; give a file name")
-        if not p.parent.exists():
-            raise BadInput(f"cannot write {path}: folder {p.parent} does not exist")
-        if not p.parent.is_dir():
-            raise BadInput(f"cannot write {path}: {p.parent} is a file, not a folder")
-    return real
-
-
-@contextmanager
-def _text_out(out: Output) -> Iterator[IO[str]]:
-    """A text stream for ``out``: a path is written atomically, a binary stream gets UTF-8.
-
-    A symlink is written through (its target is replaced, the link stays); a
-    device, FIFO or socket, and any path under /dev or /proc (``/dev/stdout``,
-    ``/dev/fd/N``: the caller's own open file), is written directly (a rename
-    would put a regular file in its place).
-    """
-    if isinstance(out, (str, os.PathLike)):
-        path = Path(out)
-        real = check_file_target(path)
-        try:
-            st: os.stat_result | None = os.stat(path)  # follows links the way open() does (/proc/self/fd/1 too)
-        except FileNotFoundError:
-            st = None
-        special = os.path.abspath(path).startswith(("/dev/", "/proc/"))  # /dev/stdout, /dev/fd/N: the caller's
-        if special or (st is not None and not stat.S_ISREG(st.st_mode)):
-            # append, never truncate: behind /dev/stdout may be the caller's `>> log` file
-            with naming_errors(path), path.open("a", encoding="utf-8", newline="") as fh:
-                yield fh
-            return
-        fd, tmp_name = tempfile.mkstemp(prefix=real.name + ".", suffix=".part", dir=real.parent)
-        tmp = Path(tmp_name)
-        try:
-            with naming_errors(path), open(fd, "w", encoding="utf-8", newline="") as fh:
-                # mkstemp makes the file 0600: keep the mode of the file replaced, or what a new file would get
-                os.chmod(tmp, stat.S_IMODE(st.st_mode) if st is not None else 0o666 & ~_umask())
-                yield fh
-            os.replace(tmp, real)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
-    elif _is_binary(out):
-        wrapper = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)  # type: ignore[arg-type]
-        try:
-            yield wrapper
-            wrapper.flush()
-        finally:
-            wrapper.detach()
-    else:
-        yield out  # type: ignore[misc]
 
 
 # --- shared reads --------------------------------------------------------------------------
@@ -379,7 +281,7 @@ def export_bibtex(
     labels = _labels_by_paper(db)
     keep = _selected(labels, relevance)
     papers = sorted((p for p in _papers(db) if keep(p["paper_id"])), key=lambda p: keys[p["paper_id"]])
-    with _text_out(out) as fh:
+    with open_text(out, protect=store.database_file(db)) as fh:
         fh.write("% Exported by rlmllm-graph. Import into Zotero with File > Import.\n\n")
         for p in papers:
             fh.write(_bib_entry(keys[p["paper_id"]], p, authors.get(p["paper_id"], []),
@@ -418,7 +320,7 @@ def export_csv(
     facets = _facet_order(labels)
     keep = _selected(labels, relevance)
     n = 0
-    with _text_out(out) as fh:
+    with open_text(out, protect=store.database_file(db)) as fh:
         w = csv.writer(fh)
         w.writerow([*CSV_COLUMNS, *facets, "abstract"])
         for p in _papers(db):
@@ -525,8 +427,8 @@ def build_export_graph(
     return H
 
 
-def _write_xml(out: Output, lines: Iterable[str]) -> None:
-    with _text_out(out) as fh:
+def _write_xml(db: sqlite_utils.Database, out: Output, lines: Iterable[str]) -> None:
+    with open_text(out, protect=store.database_file(db)) as fh:
         fh.write('<?xml version="1.0" encoding="UTF-8"?>\n')  # networkx's generators leave it out
         for line in lines:
             fh.write(line)
@@ -540,7 +442,7 @@ def export_graphml(
     import networkx as nx
 
     H = build_export_graph(db, relevance=relevance)
-    _write_xml(out, nx.generate_graphml(H))
+    _write_xml(db, out, nx.generate_graphml(H))
     return ExportReport("graphml", papers=H.number_of_nodes(), edges=H.number_of_edges())
 
 
@@ -551,7 +453,7 @@ def export_gexf(
     import networkx as nx
 
     H = build_export_graph(db, relevance=relevance)
-    _write_xml(out, nx.generate_gexf(H, version="1.2draft"))
+    _write_xml(db, out, nx.generate_gexf(H, version="1.2draft"))
     return ExportReport("gexf", papers=H.number_of_nodes(), edges=H.number_of_edges())
 
 
@@ -607,7 +509,7 @@ def export_jsonl(
         else:
             skipped += 1
     n = 0
-    with _text_out(out) as fh:
+    with open_text(out, protect=store.database_file(db)) as fh:
         for p in papers:
             pid = p["paper_id"]
             if not keep(pid):

@@ -36,7 +36,7 @@ import networkx as nx
 import pandas as pd
 import sqlite_utils
 
-from . import store
+from . import output, store
 from .errors import BadInput, EmptyGraph, StoreError
 from .explore import FACET_ORDER, asset_names, graph_to_payload, json_for_script, read_asset, read_template
 
@@ -493,17 +493,24 @@ def read_site_asset(name: str) -> bytes:
 # --------------------------------------------------------------------------- build
 
 
-def build_site(db: sqlite_utils.Database, out_dir: str | Path, *, seed: int = 42) -> dict[str, Any]:
+def build_site(db: sqlite_utils.Database, out_dir: str | Path, *, seed: int = 42,
+               protect: str | Path | None = None) -> dict[str, Any]:
     """Write the static site into ``out_dir`` (created if needed; our files are overwritten).
 
+    Files are written through :mod:`rlmllm_graph.output`, never onto the database
+    (``protect``, default the file ``db`` lives in): a page that would land on it
+    is a BadInput before anything is written.
     Returns ``{"out": str, "pages": [...], "assets": [...], "papers": n, "edges": m,
     "seconds": total, "timings": {...}}``. Raises EmptyGraph on a database with
     no papers, StoreError when ``out_dir`` cannot be written.
     """
     t0 = time.perf_counter()
     out = Path(out_dir)
+    protect = store.database_file(db) if protect is None else protect
+    assets = site_asset_names()
     try:
-        (out / "assets").mkdir(parents=True, exist_ok=True)
+        output.prepare_folder(out, PAGES, protect=protect)
+        output.prepare_folder(out / "assets", assets, protect=protect)
     except OSError as exc:
         raise StoreError(f"cannot create {out}: {exc.strerror or exc}") from None
     data = load_site_data(db, seed=seed)
@@ -512,12 +519,11 @@ def build_site(db: sqlite_utils.Database, out_dir: str | Path, *, seed: int = 42
     try:
         for name in PAGES:
             t = time.perf_counter()
-            (out / name).write_text(render_page(name, data), encoding="utf-8")
+            output.write_text(out / name, render_page(name, data), protect=protect)
             timings[name] = time.perf_counter() - t
             written.append(name)
-        assets = site_asset_names()
         for name in assets:
-            (out / "assets" / name).write_bytes(read_site_asset(name))
+            output.write_bytes(out / "assets" / name, read_site_asset(name), protect=protect)
     except OSError as exc:
         raise StoreError(f"cannot write the site into {out}: {exc.strerror or exc}") from None
     return {

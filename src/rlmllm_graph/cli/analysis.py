@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import html
 import math
 from pathlib import Path
 from typing import Any
 
 import click
 
-from .. import analysis, graph as graph_mod, plots, trends as trends_mod
+from .. import analysis, graph as graph_mod, trends as trends_mod
 from ..classify.vocabulary import FACETS
-from ..errors import BadInput
-from .common import cli, db_option, echo_json, json_option, open_database, refuse_database_path
+from ..trends_report import write_trends_report
+from .common import cli, database_file, db_option, echo_json, json_option, open_database
 
 
 def _short(text: Any, width: int = 72) -> str:
@@ -146,7 +145,8 @@ def trends_cmd(db_path: str, facets: tuple[str, ...], out_dir: Path | None, freq
     db = open_database(db_path, create=False)
     report = trends_mod.compute_trends_report(db, facets=facets or None, freq=freq.upper(),
                                               recent_months=recent_months, relevance=relevance)
-    written = _write_trends(report, out_dir, db_path) if out_dir is not None else []
+    written = (write_trends_report(report, out_dir, protect=database_file(db_path))
+               if out_dir is not None else [])
     if as_json:
         out = report.as_dict()
         if written:
@@ -202,73 +202,3 @@ def _fmt_p(p: float) -> str:
 
 def _periods(freq: str, months: int) -> int:
     return {"M": months, "Q": max(1, math.ceil(months / 3)), "Y": max(1, math.ceil(months / 12))}[freq]
-
-
-def _write_trends(rep: trends_mod.TrendsReport, out: Path, db_path: str | None = None) -> list[Path]:
-    """CSV tables + one HTML file per chart + index.html with them all; plotly.js inlined once as a file.
-
-    Every file name is checked against the database (and its -wal/-shm/-journal) before anything is written.
-    """
-    from plotly.offline import get_plotlyjs
-
-    tables: list[tuple[str, Any, bool]] = [("papers_per_period.csv", rep.paper_counts, False)]
-    for facet, df in rep.trends.items():
-        tables.append((f"trends_{_slug(facet)}.csv", df, False))
-    tables.append(("emerging.csv", rep.emerging, False))
-    figures: list[tuple[str, str, Any]] = [
-        ("papers_per_period", "Papers over time", plots.plot_paper_counts(rep.paper_counts)),
-    ]
-    for facet, df in rep.trends.items():
-        figures.append((f"trends_{_slug(facet)}", f"{facet} over time",
-                        plots.plot_trends(df, facet=facet)))
-        figures.append((f"share_{_slug(facet)}", f"{facet}: share over time",
-                        plots.plot_trends(df, facet=facet, measure="share")))
-    figures.append(("emerging", "Emerging values", plots.plot_emerging(rep.emerging)))
-    present = set(rep.labels["facet"])
-    if {"modality", "algorithm"} <= present:
-        table = trends_mod.compute_cooccurrence(rep.papers, rep.labels, row_facet="modality", col_facet="algorithm")
-        tables.append(("cooccurrence_modality_algorithm.csv", table, True))
-        figures.append(("heatmap", "Modality × algorithm",
-                        plots.plot_heatmap(rep.papers, rep.labels, "modality", "algorithm")))
-    timeline_facet = next((f for f in ("algorithm", "modality") if f in present), None)
-    if timeline_facet:
-        figures.append(("timeline", "Timeline of core papers",
-                        plots.plot_timeline(rep.papers, rep.labels, facet=timeline_facet)))
-    names = [t[0] for t in tables] + ["plotly.min.js"] + [f"{name}.html" for name, _, _ in figures] + ["index.html"]
-    for name in names:
-        refuse_database_path(out / name, db_path, option="--out")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except (FileExistsError, NotADirectoryError):
-        raise BadInput(f"cannot create folder {out}: a file is in the way") from None
-    written: list[Path] = []
-    for name, df, index in tables:
-        p = out / name
-        df.to_csv(p, index=index)
-        written.append(p)
-    js = out / "plotly.min.js"
-    js.write_text(get_plotlyjs(), encoding="utf-8")
-    written.append(js)
-    parts = []
-    for name, title, fig in figures:
-        p = out / f"{name}.html"
-        fig.write_html(p, include_plotlyjs="directory", full_html=True)
-        written.append(p)
-        parts.append(f'<section><h2>{html.escape(title)}</h2>'
-                     f'{fig.to_html(include_plotlyjs=False, full_html=False)}</section>')
-    index = out / "index.html"
-    index.write_text(
-        "<!doctype html><html><head><meta charset='utf-8'><title>rlmllm-graph trends</title>"
-        "<script src='plotly.min.js'></script><style>body{font-family:system-ui,sans-serif;max-width:1100px;"
-        "margin:2em auto;padding:0 1em;color:#222}h2{font-size:1.1em;margin-top:2em}</style></head><body>"
-        f"<h1>Trends</h1><p>{len(rep.papers)} papers; period: {html.escape(rep.freq)}. "
-        "Tables: " + ", ".join(f"<a href='{p.name}'>{p.name}</a>" for p in written if p.suffix == ".csv")
-        + "</p>" + "".join(parts) + "</body></html>",
-        encoding="utf-8",
-    )
-    written.append(index)
-    return written
-
-
-def _slug(name: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)

@@ -13,18 +13,9 @@ from typing import IO, Any
 import click
 
 from .. import classify as clf
-from .. import store
+from .. import output, store
 from ..errors import BadInput
-from .common import (
-    check_output_file,
-    cli,
-    db_option,
-    echo_json,
-    json_option,
-    naming_errors,
-    open_database,
-    progress_bar,
-)
+from .common import cli, database_file, db_option, echo_json, json_option, open_database, progress_bar
 
 
 def _open_text(path: str) -> IO[str]:
@@ -164,14 +155,16 @@ def classify(db_path: str, input_path: str | None, output_path: str | None, gold
     if predictions_path == "-" and gold_path == "-":
         raise click.UsageError("--evaluate and --predictions cannot both read standard input ('-')")
     if input_path is not None:
-        out = check_output_file("-" if output_path is None else output_path, db_path, option="--output")
+        protect = database_file(db_path)
+        out = output.check_output_file("-" if output_path is None else output_path, protect=protect,
+                                       option="--output")
         records = clf.read_records(_read_lines(input_path), source=input_path)
         results = clf.predict_labels(records, workers=None)
         if out is None:
             for r in results:
                 click.echo(json.dumps(r, ensure_ascii=False))
             return
-        with naming_errors(out), out.open("w", encoding="utf-8") as fh:
+        with output.open_text(out, protect=protect) as fh:
             for r in results:
                 fh.write(json.dumps(r, ensure_ascii=False) + "\n")
         summary = {"papers": len(results), "output": str(out)}

@@ -17,21 +17,18 @@ import sqlite_utils
 
 from .. import store
 from ..config import DEFAULT_DB, resolve_settings
-from ..errors import BadInput, RlmGraphError
-from ..export import check_file_target, naming_errors
+from ..errors import RlmGraphError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 __all__ = [
-    "check_output_file",
     "cli",
+    "database_file",
     "db_option",
     "echo_json",
     "json_option",
-    "naming_errors",
     "open_database",
     "progress_bar",
-    "refuse_database_path",
 ]
 
 
@@ -140,53 +137,9 @@ def db_option(f: F) -> F:
     )(f)
 
 
-_DB_SIBLINGS = ("", "-wal", "-shm", "-journal")
-
-
-def _same_file(a: str, b: str) -> bool:
-    try:
-        return os.path.samefile(a, b)  # hard links, symlinks, case-insensitive file systems
-    except OSError:  # one of them does not exist (yet): compare where they would be
-        return os.path.realpath(a) == os.path.realpath(b)
-
-
-def refuse_database_path(out: str | os.PathLike[str], db_path: str | os.PathLike[str] | None,
-                         *, option: str = "--out") -> None:
-    """Raise BadInput (exit 2) when ``out`` is the database file or its -wal, -shm or -journal file.
-
-    Writing an export or a label file there would destroy every stored row.
-    ``db_path`` is the command's ``--db`` value (None: RLMLLM_DB or the default).
-    """
-    target = os.fspath(out)
-    if target in ("", "-"):
-        return
-    db = str(resolve_settings(db=os.fspath(db_path) if db_path is not None else None, api=False).db)
-    if not db or db == ":memory:":
-        return
-    for base in dict.fromkeys((db, os.path.realpath(db))):
-        for suffix in _DB_SIBLINGS:
-            if _same_file(target, base + suffix):
-                what = "the database" if not suffix else f"the database's {suffix[1:]} file"
-                if os.path.normpath(target) != os.path.normpath(db + suffix):
-                    what += f" ({db}{suffix})"
-                raise BadInput(f"{option} {target} is {what}; writing there would destroy it; choose another file")
-
-
-def check_output_file(out: str, db_path: str | os.PathLike[str] | None, *, option: str = "--out") -> Path | None:
-    """Check a file a command is about to write (None for '-', standard output).
-
-    Refused with BadInput (exit 2): an empty name, a folder, a folder that does
-    not exist or is a file, and the database itself (:func:`refuse_database_path`).
-    Symlinks are judged by where they point.
-    """
-    if out == "-":
-        return None
-    if not out:
-        raise BadInput(f"{option}: an empty file name")
-    path = Path(out)
-    check_file_target(path, shown=f"{option} {out}")
-    refuse_database_path(out, db_path, option=option)
-    return path
+def database_file(db_path: str | os.PathLike[str] | None) -> str:
+    """The database a command's ``--db`` value names (None: RLMLLM_DB or the default): what output must spare."""
+    return str(resolve_settings(db=os.fspath(db_path) if db_path is not None else None, api=False).db)
 
 
 def json_option(f: F) -> F:

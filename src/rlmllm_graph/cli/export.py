@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import sys
+
 import click
 
 from .. import export as exports
+from .. import output
 from .. import table as taxonomy
-from .common import (
-    check_output_file,
-    cli,
-    db_option,
-    echo_json,
-    json_option,
-    naming_errors,
-    open_database,
-)
+from .common import cli, database_file, db_option, echo_json, json_option, open_database
 
 
 @cli.command("export")
@@ -51,7 +45,7 @@ def export_(db_path: str, fmt: str, out: str, relevance: tuple[str, ...], as_jso
       rlmllm-graph export --format csv --out - | head
       rlmllm-graph export --format jsonl --out backup.jsonl
     """
-    path = check_output_file(out, db_path)
+    path = output.check_output_file(out, protect=database_file(db_path))
     db = open_database(db_path, create=False)
     if path is None:
         exports.export_database(db, sys.stdout, format=fmt, relevance=relevance or None)
@@ -87,7 +81,7 @@ def table_(db_path: str, fmt: str, out: str) -> None:
       rlmllm-graph table --format html --out table.html
       rlmllm-graph table --out TABLE.md
     """
-    path = check_output_file(out, db_path)
+    path = output.check_output_file(out, protect=database_file(db_path))
     db = open_database(db_path, create=False)
     rows = taxonomy.build_taxonomy_table(db)
     if not rows:
@@ -102,6 +96,5 @@ def table_(db_path: str, fmt: str, out: str) -> None:
     if path is None:
         click.echo(text, nl=False)
         return
-    with naming_errors(out), path.open("w", encoding="utf-8") as fh:  # in place: through a symlink, onto a device
-        fh.write(text)
+    output.write_text(path, text, protect=database_file(db_path))
     click.echo(f"Wrote {len(rows)} core papers to {out}", err=True)

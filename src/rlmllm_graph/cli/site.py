@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .common import cli, db_option, echo_json, json_option, open_database, refuse_database_path
+from .common import cli, database_file, db_option, echo_json, json_option, open_database
 
 
 @cli.command()
@@ -34,12 +34,10 @@ def report(db_path: str, out_dir: Path, seed: int, as_json: bool) -> None:
       xdg-open site/index.html            # or: open site/index.html (macOS)
       rlmllm-graph report --db data/rlmllm.db --out /tmp/site --json
     """
-    from ..site import PAGES, build_site, site_asset_names
+    from ..site import build_site
 
-    for target in [out_dir / name for name in PAGES] + [out_dir / "assets" / name for name in site_asset_names()]:
-        refuse_database_path(target, db_path, option="--out")
     db = open_database(db_path, create=False, readonly=True)
-    result = build_site(db, out_dir, seed=seed)
+    result = build_site(db, out_dir, seed=seed, protect=database_file(db_path))
     if as_json:
         echo_json(result)
         return

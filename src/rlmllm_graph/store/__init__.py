@@ -32,6 +32,7 @@ from .migrations import SCHEMA_VERSION
 from .sections import load_sections, pack_text, save_sections, unpack_text
 from .read import (
     compute_stats,
+    database_file,
     get_paper,
     iter_papers,
     last_crawl,
@@ -49,6 +50,7 @@ __all__ = [
     "PAPER_COLUMNS",
     "SCHEMA_VERSION",
     "compute_stats",
+    "database_file",
     "db_path",
     "is_locked",
     "get_paper",

@@ -19,6 +19,7 @@ from ..records import INT64_MAX, normalise_paper_id
 
 __all__ = [
     "compute_stats",
+    "database_file",
     "get_paper",
     "iter_papers",
     "last_crawl",
@@ -35,6 +36,14 @@ __all__ = [
 
 SEARCH_MAX_WORDS = 32  # distinct words in one full-text query
 SEARCH_MAX_CHARS = 1000  # characters in one full-text query
+
+
+def database_file(db: sqlite_utils.Database) -> str | None:
+    """The file the database lives in (None in memory): what file writers must never write onto."""
+    for _seq, name, file in db.conn.execute("PRAGMA database_list").fetchall():
+        if name == "main":
+            return file or None
+    return None
 
 
 def iter_papers(db: sqlite_utils.Database, *, columns: tuple[str, ...] | None = None) -> Iterator[dict[str, Any]]:
