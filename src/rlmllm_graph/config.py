@@ -9,47 +9,102 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from .errors import BadInput
 
 __all__ = [
     "DEFAULT_API_URL",
+    "DEFAULT_BACKOFF",
+    "DEFAULT_BUSY_TIMEOUT_MS",
     "DEFAULT_DB",
+    "DEFAULT_DEPTH",
+    "DEFAULT_MAX_PAPERS",
+    "DEFAULT_RANDOM_SEED",
     "DEFAULT_SEED",
+    "DEFAULT_TIMEOUT",
+    "PACE_WITHOUT_KEY",
+    "PACE_WITH_KEY",
     "SETTINGS",
     "Setting",
     "Settings",
     "check_api_key",
     "check_api_url",
+    "env_setting",
     "resolve_settings",
+    "setting",
 ]
 
-DEFAULT_SEED = "ARXIV:2504.21277"
-DEFAULT_DB = "data/rlmllm.db"
-DEFAULT_API_URL = "https://api.semanticscholar.org"
+PACE_WITH_KEY = 1.0  # seconds between requests: the keyed limit is 1 request/s
+PACE_WITHOUT_KEY = 3.0  # the keyless pool is shared and often throttled: be gentle
 
 
 class Setting(NamedTuple):
+    """One setting: its name, the environment variable that sets it (if any), its default, what it does,
+    and the CLI option that takes it (if any)."""
+
     name: str
     env: str | None
-    default: object
+    default: Any
     help: str
+    option: str | None = None
 
 
+#: Every setting, each default written once: the CLI takes its defaults and help from here, and
+#: docs/settings.md lists them (a test checks both).
 SETTINGS: tuple[Setting, ...] = (
-    Setting("db", "RLMLLM_DB", DEFAULT_DB, "SQLite database file."),
-    Setting("api_url", "S2_API_URL", DEFAULT_API_URL, "Semantic Scholar API root; the client adds /graph/v1."),
+    Setting("db", "RLMLLM_DB", "data/rlmllm.db", "SQLite database file.", "--db"),
+    Setting("api_url", "S2_API_URL", "https://api.semanticscholar.org",
+            "Semantic Scholar API root; the client adds /graph/v1.", "--api-url"),
     Setting("api_key", "S2_API_KEY", None, "Semantic Scholar API key, sent as x-api-key; never stored."),
-    Setting("seed", None, DEFAULT_SEED, "Paper the crawl starts from (the Reinforced MLLM survey)."),
-    Setting("depth", None, 1, "Citation hops from the seeds."),
-    Setting("busy_timeout_ms", "RLMLLM_BUSY_TIMEOUT_MS", 2000, "How long a writer waits for another writer's lock."),
-    Setting("pace", "RLMLLM_S2_PACE", None, "Seconds between API requests (default 1 with an API key, 3 without)."),
-    Setting("backoff", "RLMLLM_S2_BACKOFF", 2.0, "Base of the exponential back-off between retries, in seconds."),
-    Setting("timeout", "RLMLLM_S2_TIMEOUT", 30.0, "Seconds before an API request times out (and is retried)."),
-    Setting("labels", "RLMLLM_LABELS", "data/labels", "Folder of hand-labelled papers the classifier trains on."),
+    Setting("seed", None, "ARXIV:2504.21277",
+            "Paper a crawl starts from (repeat for several): a Semantic Scholar id, ARXIV:…, DOI:…, CorpusId:… "
+            "or an arXiv URL; default the Reinforced MLLM survey.", "--seed"),
+    Setting("depth", None, 1, "Citation hops from the seeds (1: their references and citers).", "--depth"),
+    Setting("max_papers", None, 20_000, "The most papers one crawl takes in.", "--max-papers"),
+    Setting("pace", "RLMLLM_S2_PACE", None,
+            f"Seconds between API requests (default {PACE_WITH_KEY:g} with an API key, {PACE_WITHOUT_KEY:g} without).",
+            "--pace"),
+    Setting("backoff", "RLMLLM_S2_BACKOFF", 2.0, "Base of the exponential back-off between retries, in seconds.",
+            "--backoff"),
+    Setting("timeout", "RLMLLM_S2_TIMEOUT", 30.0, "Seconds before an API request times out (and is retried).",
+            "--timeout"),
+    Setting("busy_timeout_ms", "RLMLLM_BUSY_TIMEOUT_MS", 2000,
+            "Milliseconds a command waits for another writer's lock on the database."),
+    Setting("labels", "RLMLLM_LABELS", None,
+            "Folder of hand-labelled papers (*.jsonl) the classifier trains on (default: the labels in the package)."),
+    Setting("random_seed", None, 42, "Seed of the graph layout and the community detection (0 or more).", "--seed"),
+    Setting("host", None, "127.0.0.1", "Interface `serve` listens on (0.0.0.0 exposes it to your network).",
+            "--host"),
+    Setting("port", None, 8765, "Port `serve` listens on (0 picks a free one).", "--port"),
+    Setting("debug", "RLMLLM_DEBUG", None, "Set to 1 to see a traceback with an error."),
 )
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def setting(name: str) -> Setting:
+    """The setting called ``name`` (KeyError for an unknown name)."""
+    return _BY_NAME[name]
+
+
+def env_setting(name: str) -> Any:
+    """The setting's value from its environment variable (a blank one counts as unset), else its default."""
+    s = _BY_NAME[name]
+    raw = os.environ.get(s.env) if s.env else None
+    return raw if raw is not None and raw.strip() else s.default
+
+
+DEFAULT_DB: str = setting("db").default
+DEFAULT_API_URL: str = setting("api_url").default
+DEFAULT_SEED: str = setting("seed").default
+DEFAULT_DEPTH: int = setting("depth").default
+DEFAULT_MAX_PAPERS: int = setting("max_papers").default
+DEFAULT_BACKOFF: float = setting("backoff").default
+DEFAULT_TIMEOUT: float = setting("timeout").default
+DEFAULT_BUSY_TIMEOUT_MS: int = setting("busy_timeout_ms").default
+DEFAULT_RANDOM_SEED: int = setting("random_seed").default
 
 
 @dataclass(frozen=True)
@@ -57,7 +112,7 @@ class Settings:
     db: str = DEFAULT_DB
     api_url: str = DEFAULT_API_URL
     api_key: str | None = field(default=None, repr=False)
-    busy_timeout_ms: int = 2000
+    busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS
 
     @property
     def db_path(self) -> Path:

@@ -45,7 +45,7 @@ from typing import Any
 import sqlite_utils
 
 from . import store
-from .config import DEFAULT_SEED
+from .config import DEFAULT_DEPTH, DEFAULT_MAX_PAPERS, DEFAULT_SEED
 from .errors import BadInput, MalformedResponse, PaperNotFound, RlmGraphError
 from .parse import ShapeError, paper_from_api
 from .records import INT64_MAX, Citation, Paper, normalise_paper_id
@@ -63,7 +63,6 @@ __all__ = [
 ]
 
 EXPAND_CHOICES = ("all", "core")
-DEFAULT_MAX_PAPERS = 20_000
 DEFAULT_REF_HINT = 30  # references assumed for a paper whose referenceCount we have not seen
 _REF_FIELDS = ("paperId", "referenceCount", "references.paperId")
 
@@ -144,7 +143,7 @@ def crawl(
     db: sqlite_utils.Database,
     *,
     seeds: Sequence[str] = (DEFAULT_SEED,),
-    depth: int = 1,
+    depth: int = DEFAULT_DEPTH,
     max_papers: int | None = DEFAULT_MAX_PAPERS,
     expand: str = "all",
     api_url: str | None = None,

@@ -35,6 +35,7 @@ import scipy.sparse as sp
 if TYPE_CHECKING:  # scikit-learn is imported when a model is built, not with the CLI
     from sklearn.linear_model import LogisticRegression
 
+from ..config import setting
 from ..errors import MalformedRecord, ModelNotTrained
 from .lexicon import Lexicon, Scan
 from .vocabulary import FACETS, check_labels
@@ -58,7 +59,7 @@ RULES_ONLY = frozenset({("algorithm", v) for v in FACETS["algorithm"]} | {("rewa
 #: thresholds are chosen on out-of-fold probabilities of this many folds, among these candidates
 THRESHOLD_FOLDS = 3
 THRESHOLD_GRID = tuple(round(0.2 + 0.05 * i, 2) for i in range(14))  # 0.2 ... 0.85
-LABELS_ENV = "RLMLLM_LABELS"
+LABELS_ENV = setting("labels").env
 
 
 #: (a prediction's evidence dict of one facet, the value, the paper's row of X, the model's weight column)

@@ -11,7 +11,7 @@ import click
 from .. import analysis, graph as graph_mod, trends as trends_mod
 from ..classify.vocabulary import FACETS
 from ..trends_report import write_trends_report
-from .common import cli, database_file, db_option, echo_json, json_option, open_database
+from .common import cli, database_file, db_option, echo_json, json_option, open_database, random_seed_option
 
 
 def _short(text: Any, width: int = 72) -> str:
@@ -24,8 +24,7 @@ def _short(text: Any, width: int = 72) -> str:
 @json_option
 @click.option("--top", type=click.IntRange(min=1), default=20, show_default=True,
               help="How many papers (and communities, pairs, discoveries) to list.")
-@click.option("--seed", type=click.IntRange(min=0), default=42, show_default=True,
-              help="Seed of the community detection (0 or more).")
+@random_seed_option
 def graph_cmd(db_path: str, as_json: bool, top: int, seed: int) -> None:
     """Network metrics of the citation graph: PageRank, in-corpus citations,
     communities, co-citation, the main path (lineage) and discovery.

@@ -16,7 +16,7 @@ import click
 import sqlite_utils
 
 from .. import store
-from ..config import DEFAULT_DB, resolve_settings
+from ..config import DEFAULT_DB, resolve_settings, setting
 from ..errors import RlmGraphError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -29,7 +29,12 @@ __all__ = [
     "json_option",
     "open_database",
     "progress_bar",
+    "random_seed_option",
+    "setting_option",
 ]
+
+
+_DEBUG_ENV: str = setting("debug").env or "RLMLLM_DEBUG"
 
 
 class _Group(click.Group):
@@ -37,7 +42,7 @@ class _Group(click.Group):
 
     def main(self, *args: Any, **kwargs: Any) -> Any:  # noqa: D102
         kwargs["standalone_mode"] = False
-        debug = bool(os.environ.get("RLMLLM_DEBUG"))
+        debug = bool(os.environ.get(_DEBUG_ENV))
         try:
             rv = super().main(*args, **kwargs)
         except click.UsageError as e:
@@ -63,12 +68,12 @@ class _Group(click.Group):
             if debug:
                 raise
             if not e.errno:
-                _fail(f"unexpected {type(e).__name__}: {e} (set RLMLLM_DEBUG=1 for a traceback)", 1)
+                _fail(f"unexpected {type(e).__name__}: {e} (set {_DEBUG_ENV}=1 for a traceback)", 1)
             _fail(_os_error_message(e), 1)
         except Exception as e:  # the last resort: still one line, never a traceback
             if debug:
                 raise
-            _fail(f"unexpected {type(e).__name__}: {e} (set RLMLLM_DEBUG=1 for a traceback)", 1)
+            _fail(f"unexpected {type(e).__name__}: {e} (set {_DEBUG_ENV}=1 for a traceback)", 1)
         sys.exit(rv if isinstance(rv, int) else 0)
 
 
@@ -125,16 +130,25 @@ def cli() -> None:
     """
 
 
+def setting_option(name: str, *param_decls: str, **kwargs: Any) -> Callable[[F], F]:
+    """A click option for the setting ``name`` of :data:`~rlmllm_graph.config.SETTINGS`: its option name,
+    default, environment variable and help come from there (``kwargs`` add to or override them)."""
+    s = setting(name)
+    help_text = s.help.removesuffix(".") + (f" (env {s.env})." if s.env else ".")
+    opts: dict[str, Any] = {"default": s.default, "show_default": s.default is not None, "envvar": s.env,
+                            "help": help_text, **kwargs}
+    if opts.get("multiple") and opts["default"] is not None:
+        opts["default"] = (opts["default"],)
+    return click.option(*(param_decls or (s.option,)), **opts)
+
+
 def db_option(f: F) -> F:
-    return click.option(
-        "--db",
-        "db_path",
-        type=click.Path(dir_okay=False),
-        envvar="RLMLLM_DB",
-        default=DEFAULT_DB,
-        show_default=True,
-        help="SQLite database file (env RLMLLM_DB).",
-    )(f)
+    return setting_option("db", "--db", "db_path", type=click.Path(dir_okay=False))(f)
+
+
+def random_seed_option(f: F) -> F:
+    """``--seed N``: the seed of the graph layout and community detection."""
+    return setting_option("random_seed", "--seed", "seed", type=click.IntRange(min=0))(f)
 
 
 def database_file(db_path: str | os.PathLike[str] | None) -> str:

@@ -8,11 +8,11 @@ from typing import Any
 
 import click
 
-from ..config import DEFAULT_API_URL, DEFAULT_SEED, resolve_settings
-from ..crawl import DEFAULT_MAX_PAPERS, EXPAND_CHOICES, CrawlProgress, crawl
+from ..config import DEFAULT_API_URL, resolve_settings, setting
+from ..crawl import EXPAND_CHOICES, CrawlProgress, crawl
 from ..records import normalise_paper_id
 from ..sources import S2Client
-from .common import cli, db_option, echo_json, json_option, open_database, progress_bar
+from .common import cli, db_option, echo_json, json_option, open_database, progress_bar, setting_option
 
 
 class _Seconds(click.ParamType):
@@ -43,24 +43,19 @@ class _Seconds(click.ParamType):
 
 
 @cli.command()
-@click.option(
-    "--seed", "seeds", multiple=True, default=(DEFAULT_SEED,), show_default=True, metavar="ID",
-    help="Paper to start from (repeat for several): a Semantic Scholar id, ARXIV:…, DOI:…, CorpusId:… or an arXiv URL.",
-)
-@click.option("--depth", type=click.IntRange(min=0), default=1, show_default=True,
-              help="Citation hops from the seeds (1: their references and citers).")
+@setting_option("seed", "--seed", "seeds", multiple=True, metavar="ID")
+@setting_option("depth", type=click.IntRange(min=0))
 @db_option
-@click.option("--api-url", default=None, metavar="URL",
-              help=f"Semantic Scholar API root (env S2_API_URL; default {DEFAULT_API_URL}); /graph/v1 is added.")
-@click.option("--max-papers", type=click.IntRange(min=1), default=DEFAULT_MAX_PAPERS, show_default=True,
-              help="The most papers one crawl takes in.")
+# no envvar here: resolve_settings reads S2_API_URL itself, to refuse one that is set but blank
+@setting_option("api_url", default=None, envvar=None, metavar="URL",
+                help=f"{setting('api_url').help.removesuffix('.')} (env {setting('api_url').env}; default {DEFAULT_API_URL}).")
+@setting_option("max_papers", type=click.IntRange(min=1))
 @click.option("--expand", type=click.Choice(EXPAND_CHOICES), default="all", show_default=True,
               help="From depth 2 on, expand every paper, or only those the classifier marks relevance=core.")
 @json_option
-@click.option("--pace", type=_Seconds(0), envvar="RLMLLM_S2_PACE", default=None,
-              help="Seconds between requests (env RLMLLM_S2_PACE; default 1 with S2_API_KEY, 3 without).")
-@click.option("--backoff", type=_Seconds(0), envvar="RLMLLM_S2_BACKOFF", default=2.0, hidden=True)
-@click.option("--timeout", type=_Seconds(0, open=True), envvar="RLMLLM_S2_TIMEOUT", default=30.0, hidden=True)
+@setting_option("pace", type=_Seconds(0))
+@setting_option("backoff", type=_Seconds(0), hidden=True)
+@setting_option("timeout", type=_Seconds(0, open=True), hidden=True)
 def refresh(
     seeds: tuple[str, ...], depth: int, db_path: str, api_url: str, max_papers: int, expand: str, as_json: bool,
     pace: float | None, backoff: float, timeout: float,

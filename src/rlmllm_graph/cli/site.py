@@ -6,7 +6,16 @@ from pathlib import Path
 
 import click
 
-from .common import cli, database_file, db_option, echo_json, json_option, open_database
+from .common import (
+    cli,
+    database_file,
+    db_option,
+    echo_json,
+    json_option,
+    open_database,
+    random_seed_option,
+    setting_option,
+)
 
 
 @cli.command()
@@ -18,8 +27,7 @@ from .common import cli, database_file, db_option, echo_json, json_option, open_
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder to write the site into (created if needed).",
 )
-@click.option("--seed", default=42, show_default=True, type=click.IntRange(min=0),
-              help="Seed of the graph layout and communities (0 or more).")
+@random_seed_option
 @json_option
 def report(db_path: str, out_dir: Path, seed: int, as_json: bool) -> None:
     """Build the static report site: overview, trends, graph explorer, papers, taxonomy table.
@@ -50,10 +58,9 @@ def report(db_path: str, out_dir: Path, seed: int, as_json: bool) -> None:
 
 @cli.command()
 @db_option
-@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on (0.0.0.0 exposes it to your network).")
-@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535), help="Port (0 picks a free one).")
-@click.option("--seed", default=42, show_default=True, type=click.IntRange(min=0),
-              help="Seed of the graph layout and communities (0 or more).")
+@setting_option("host")
+@setting_option("port", type=click.IntRange(0, 65535))
+@random_seed_option
 def serve(db_path: str, host: str, port: int, seed: int) -> None:
     """Serve the report site live from the database (read-only) until Ctrl-C.
 

@@ -45,7 +45,15 @@ from urllib.parse import quote
 
 import httpx
 
-from ..config import DEFAULT_API_URL, check_api_key, check_api_url
+from ..config import (
+    DEFAULT_API_URL,
+    DEFAULT_BACKOFF,
+    DEFAULT_TIMEOUT,
+    PACE_WITH_KEY,
+    PACE_WITHOUT_KEY,
+    check_api_key,
+    check_api_url,
+)
 from ..errors import (
     ApiUnreachable,
     BadInput,
@@ -79,8 +87,6 @@ MAX_PAGE = 1000  # items per /citations or /references page
 MAX_REACHABLE = 9999  # offset + limit never beyond this on /citations and /references
 NESTED_BUDGET = 9999  # nested citations/references per batch response, all papers together
 NESTED_PER_PAPER = 1000  # a nested list this long may have been cut: page it instead
-PACE_WITH_KEY = 1.0  # seconds between requests: the keyed limit is 1 request/s
-PACE_WITHOUT_KEY = 3.0  # the keyless pool is shared and often throttled: be gentle
 
 # What we store of a paper (see store.PAPER_COLUMNS); ``journal`` fills a missing venue.
 PAPER_FIELDS = (
@@ -185,7 +191,7 @@ class S2Client:
         pace: float | None = None,
         max_attempts: int = 7,
         connect_attempts: int = 3,
-        backoff: float = 2.0,
+        backoff: float = DEFAULT_BACKOFF,
         backoff_max: float = 60.0,
         retry_after_max: float = 300.0,
         sleep: Callable[[float], None] = time.sleep,
@@ -209,7 +215,7 @@ class S2Client:
         self.base = root + "/graph/v1"
         self._headers = {"x-api-key": api_key} if api_key else {}
         if timeout is None:
-            timeout = httpx.Timeout(30.0, connect=10.0)
+            timeout = httpx.Timeout(DEFAULT_TIMEOUT, connect=10.0)
         self._own_http = http is None
         self.http = http or httpx.Client(timeout=timeout, headers={"user-agent": "rlmllm-graph"})
         self.timeout = timeout

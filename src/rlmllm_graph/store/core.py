@@ -22,6 +22,7 @@ from urllib.parse import quote
 import orjson
 import sqlite_utils
 
+from ..config import DEFAULT_BUSY_TIMEOUT_MS
 from ..errors import BadDatabasePath, DatabaseLocked, DatabaseMissing, NotADatabase, SchemaOutOfDate, StoreError
 from ..records import Citation, Paper
 from .migrations import MIGRATIONS, SCHEMA_VERSION
@@ -84,7 +85,7 @@ def open_db(
     path: str | Path,
     *,
     create: bool = True,
-    busy_timeout_ms: int = 2000,
+    busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
     readonly: bool = False,
 ) -> sqlite_utils.Database:
     """Open (and if need be create and migrate) the database at ``path``.
