@@ -3,13 +3,9 @@ none, never onto the database, through symlinks, straight onto devices and FIFOs
 
 from __future__ import annotations
 
-import csv
-import json
 from pathlib import Path
 
-import bibtexparser
 import pytest
-from bibtexparser.bparser import BibTexParser
 
 from conftest import FIXTURES
 from rlmllm_graph import output, store
@@ -17,18 +13,7 @@ from rlmllm_graph.errors import BadInput
 from rlmllm_graph.export import export_csv, export_jsonl
 from rlmllm_graph.ingest import import_files
 from taxonomy_fixture import build_taxonomy_db
-
-
-@pytest.fixture
-def tdb(tmp_path: Path):
-    d = build_taxonomy_db(tmp_path / "taxonomy.db")
-    yield d
-    d.conn.close()
-
-
-def _bib(text: str) -> dict[str, dict[str, str]]:
-    parsed = bibtexparser.loads(text, parser=BibTexParser(common_strings=True))
-    return {e["ID"]: e for e in parsed.entries}
+from test_export import _bib, tdb  # noqa: F401  (tdb is a fixture)
 
 
 # --- where the output goes: never onto the database, through symlinks, onto devices ---------

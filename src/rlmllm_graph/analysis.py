@@ -36,12 +36,11 @@ import pandas as pd
 import scipy.sparse as sp
 from networkx.utils import not_implemented_for
 
-from .classify.vocabulary import ALGORITHM_NAMES, FACETS
+from .classify.vocabulary import DISPLAY_NAMES, FACET_ORDER
 from .errors import EmptyGraph
 from .graph import citation_matrix
 
 __all__ = [
-    "FACET_ORDER",
     "compute_cocitation",
     "compute_communities",
     "compute_community_summary",
@@ -54,15 +53,14 @@ __all__ = [
     "core_papers",
 ]
 
-#: The label facets in the order reports show them (the label vocabulary).
-FACET_ORDER: tuple[str, ...] = tuple(FACETS)
 
 #: Community id given to papers that share a community with nobody (no in-corpus link).
 ISOLATED = -1
 
 _PRETTY = {
-    **{k: v for k, v in ALGORITHM_NAMES.items() if k != "other"},
-    "3d": "3D",
+    **{k: v for k, v in DISPLAY_NAMES["algorithm"].items() if k != "other"},
+    "3d": DISPLAY_NAMES["modality"]["3d"],
+    # phrases that read better in a community's name than the survey's column spelling
     "gui-agent": "GUI agents",
     "rule": "rule rewards",
     "model": "reward models",

@@ -31,7 +31,6 @@ __all__ = [
     "Settings",
     "check_api_key",
     "check_api_url",
-    "env_setting",
     "resolve_settings",
     "setting",
 ]
@@ -87,13 +86,6 @@ _BY_NAME = {s.name: s for s in SETTINGS}
 def setting(name: str) -> Setting:
     """The setting called ``name`` (KeyError for an unknown name)."""
     return _BY_NAME[name]
-
-
-def env_setting(name: str) -> Any:
-    """The setting's value from its environment variable (a blank one counts as unset), else its default."""
-    s = _BY_NAME[name]
-    raw = os.environ.get(s.env) if s.env else None
-    return raw if raw is not None and raw.strip() else s.default
 
 
 DEFAULT_DB: str = setting("db").default

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 import sqlite_utils
 
 from . import store
-from .classify.vocabulary import FACETS
+from .classify.vocabulary import ordered_facets
 from .errors import BadInput
 from .output import Output, open_text
 from .records import plausible_date, plausible_year
@@ -61,8 +61,6 @@ __all__ = [
     "latex_escape",
 ]
 
-#: Facets in the order of the label vocabulary; facets found beyond these follow, sorted.
-FACET_NAMES: tuple[str, ...] = tuple(FACETS)
 
 
 @dataclass
@@ -90,8 +88,7 @@ def _labels_by_paper(db: sqlite_utils.Database) -> dict[str, dict[str, list[str]
 
 
 def _facet_order(labels: dict[str, dict[str, list[str]]]) -> list[str]:
-    seen = {f for facets in labels.values() for f in facets}
-    return list(FACET_NAMES) + sorted(seen - set(FACET_NAMES))
+    return ordered_facets(f for facets in labels.values() for f in facets)
 
 
 def _selected(

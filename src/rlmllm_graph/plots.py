@@ -56,9 +56,6 @@ _LAYOUT = dict(
     margin=dict(l=60, r=30, t=70, b=60),
 )
 
-_PERIOD_LABEL = {"M": "Month", "Q": "Quarter", "Y": "Year"}
-
-
 def color_for(value: str) -> str:
     """The palette colour of a facet value (stable across charts and runs)."""
     if value in _KNOWN:

@@ -38,7 +38,7 @@ import sqlite_utils
 
 from . import output, store
 from .errors import BadInput, EmptyGraph, StoreError
-from .explore import FACET_ORDER, asset_names, graph_to_payload, json_for_script, read_asset, read_template
+from .explore import FACET_ORDER, JS_ESCAPES, asset_names, graph_to_payload, json_for_script, read_asset, read_template
 
 __all__ = [
     "PAGES",
@@ -173,11 +173,10 @@ def _figure(fig: Any, fig_id: str) -> str:
     spec = fig.to_json()  # plotly's encoder (numpy, dates); escaped below for the script block
     return (
         f'<div class="chart"><div id="{esc(fig_id)}" data-figure="{esc(fig_id)}-data"></div></div>\n'
-        f'<script type="application/json" id="{esc(fig_id)}-data">{spec.translate(_JS_TRANSLATE)}</script>\n'
+        f'<script type="application/json" id="{esc(fig_id)}-data">{spec.translate(JS_ESCAPES)}</script>\n'
     )
 
 
-_JS_TRANSLATE = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026", 0x2028: "\\u2028", 0x2029: "\\u2029"}
 
 
 def _graph_href(paper_id: Any) -> str:

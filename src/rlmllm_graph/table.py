@@ -26,7 +26,7 @@ import pandas as pd
 import sqlite_utils
 
 from . import store
-from .classify.vocabulary import ALGORITHM_NAMES
+from .classify.vocabulary import DISPLAY_NAMES, MODALITY_CODES
 from .records import plausible_date, plausible_year
 
 __all__ = [
@@ -51,23 +51,6 @@ TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("link", "Link"),
 )
 
-# Survey spelling of each label value, in the order the vocabulary lists them.
-_MODALITY = {"image": "I", "video": "V", "audio": "A", "3d": "3D"}
-_DISPLAY: dict[str, dict[str, str]] = {
-    "strategy": {"rl": "RL", "sft+rl": "SFT&RL"},
-    "algorithm": ALGORITHM_NAMES,
-    "reward": {"rule": "Rule", "model": "Model", "process": "Process"},
-    "application": {
-        "general": "General",
-        "math": "Math",
-        "medical": "Medical",
-        "gui-agent": "GUI Agent",
-        "spatial": "Spatial",
-        "perception": "Perception",
-        "generation": "Generation",
-        "other": "Other",
-    },
-}
 _NAME_SEPARATORS = (": ", " - ", " – ", " — ")
 _S2_ID = re.compile(r"^[0-9a-f]{40}$")
 
@@ -106,13 +89,13 @@ def modality_code(modalities: Iterable[str]) -> str:
     ('T', 'T&V&A', 'T&3D')
     """
     values = set(modalities)
-    parts = ["T"] + [code for value, code in _MODALITY.items() if value in values]
-    parts += sorted(v for v in values if v not in _MODALITY)
+    parts = ["T"] + [code for value, code in MODALITY_CODES.items() if value in values]
+    parts += sorted(v for v in values if v not in MODALITY_CODES)
     return "&".join(parts)
 
 
 def _display(facet: str, values: Iterable[str]) -> str:
-    names = _DISPLAY[facet]
+    names = DISPLAY_NAMES[facet]
     values = set(values)
     known = [names[v] for v in names if v in values]
     return ", ".join(known + sorted(v for v in values if v not in names))

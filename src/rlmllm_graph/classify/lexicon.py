@@ -43,10 +43,6 @@ _LAST_SENTENCE_END = re.compile(r"(?s:.*)(?:[.!?;]\s|\n)")
 #: memoised words (raw token -> normalised token and lexicon entries) kept at most
 _MEMO_LIMIT = 500_000
 
-#: how a hit counts: decides a label, or is only a feature
-DECIDES = "explicit"
-HINT = "hint"
-
 
 def normalise_token(token: str) -> str:
     """Lower-case and drop a plural ``s`` (``Models`` -> ``model``; ``process`` stays)."""

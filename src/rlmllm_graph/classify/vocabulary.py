@@ -10,12 +10,16 @@ from ..errors import BadInput
 
 __all__ = [
     "ALGORITHM_NAMES",
+    "DISPLAY_NAMES",
     "FACETS",
+    "FACET_ORDER",
+    "MODALITY_CODES",
     "NONE",
     "SINGLE_VALUED",
     "VALUE_FREE_ALGORITHMS",
     "check_labels",
     "empty_labels",
+    "ordered_facets",
     "parse_assignments",
 ]
 
@@ -36,19 +40,33 @@ SINGLE_VALUED = frozenset({"relevance", "strategy"})
 #: the word ``label`` takes for "no value in this facet" (``modality=none``: text only)
 NONE = "none"
 
-#: how the survey writes each algorithm value
-ALGORITHM_NAMES: dict[str, str] = {
-    "grpo": "GRPO",
-    "ppo": "PPO",
-    "dpo": "DPO",
-    "rloo": "RLOO",
-    "reinforce": "REINFORCE",
-    "opmd": "OPMD",
-    "other": "Other",
+#: the facets in the order every report, export and page shows them
+FACET_ORDER: tuple[str, ...] = tuple(FACETS)
+
+#: how the survey writes each value (the taxonomy table, community names)
+DISPLAY_NAMES: dict[str, dict[str, str]] = {
+    "relevance": {"core": "Core", "related": "Related", "other": "Other"},
+    "modality": {"image": "Image", "video": "Video", "audio": "Audio", "3d": "3D"},
+    "algorithm": {"grpo": "GRPO", "ppo": "PPO", "dpo": "DPO", "rloo": "RLOO", "reinforce": "REINFORCE",
+                  "opmd": "OPMD", "other": "Other"},
+    "paradigm": {"value-free": "Value-free", "value-based": "Value-based"},
+    "reward": {"rule": "Rule", "model": "Model", "process": "Process"},
+    "strategy": {"rl": "RL", "sft+rl": "SFT&RL"},
+    "application": {"general": "General", "math": "Math", "medical": "Medical", "gui-agent": "GUI Agent",
+                    "spatial": "Spatial", "perception": "Perception", "generation": "Generation", "other": "Other"},
 }
+ALGORITHM_NAMES: dict[str, str] = DISPLAY_NAMES["algorithm"]
+
+#: the survey's one-letter modality codes, after "T&" for text (T&I, T&V&A, T&3D)
+MODALITY_CODES: dict[str, str] = {"image": "I", "video": "V", "audio": "A", "3d": "3D"}
 
 #: algorithms with no learned critic (the survey's "value-model-free" family)
 VALUE_FREE_ALGORITHMS = frozenset({"grpo", "dpo", "rloo", "reinforce", "opmd"})
+
+
+def ordered_facets(found: Iterable[str] = ()) -> list[str]:
+    """Every facet of the vocabulary in :data:`FACET_ORDER`, then any other facet in ``found``, sorted."""
+    return list(FACET_ORDER) + sorted(set(found) - set(FACET_ORDER))
 
 
 def empty_labels() -> dict[str, list[str]]:

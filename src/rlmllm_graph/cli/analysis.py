@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from .. import analysis, graph as graph_mod, trends as trends_mod
-from ..classify.vocabulary import FACETS
+from ..classify.vocabulary import FACET_ORDER, FACETS
 from ..trends_report import write_trends_report
 from .common import cli, database_file, db_option, echo_json, json_option, open_database, random_seed_option
 
@@ -114,7 +114,7 @@ def _relevance_values(ctx: click.Context, param: click.Parameter, value: str) ->
 @db_option
 @click.option("--facet", "facets", multiple=True, metavar="FACET",
               help="Facet to chart (repeatable; default every labelled facet): "
-                   + ", ".join(analysis.FACET_ORDER) + ".")
+                   + ", ".join(FACET_ORDER) + ".")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Write CSV tables and interactive HTML charts into this folder.")
 @click.option("--freq", type=click.Choice(["M", "Q", "Y"], case_sensitive=False), default="M", show_default=True,

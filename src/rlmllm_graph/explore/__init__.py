@@ -26,12 +26,12 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from ..classify.vocabulary import FACETS
+from ..classify.vocabulary import FACET_ORDER, FACETS, ordered_facets
 from .layout import compute_layout
 
 __all__ = [
     "FACET_ORDER",
-    "FACET_VALUES",
+    "JS_ESCAPES",
     "asset_names",
     "compute_layout",
     "graph_to_payload",
@@ -40,14 +40,12 @@ __all__ = [
     "read_template",
 ]
 
-#: Facets in display order, with their vocabulary; unknown values are kept, after these.
-FACET_VALUES: dict[str, tuple[str, ...]] = FACETS
-FACET_ORDER: tuple[str, ...] = tuple(FACET_VALUES)
 
 #: Communities with their own colour; the rest are grouped as "other communities".
 _MAX_COMMUNITIES = 12
 
-_JS_ESCAPES = {
+#: what makes text safe inside an HTML <script> block: no "</script>", "<!--" or JS line terminators
+JS_ESCAPES: dict[int, str] = {
     ord("<"): "\\u003c",
     ord(">"): "\\u003e",
     ord("&"): "\\u0026",
@@ -66,7 +64,7 @@ def json_for_script(obj: Any) -> str:
     >>> json_for_script({"t": "</script><b>&"})
     '{"t":"\\\\u003c/script\\\\u003e\\\\u003cb\\\\u003e\\\\u0026"}'
     """
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False).translate(_JS_ESCAPES)
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False).translate(JS_ESCAPES)
 
 
 def _clean(v: Any) -> Any:
@@ -96,7 +94,7 @@ def _cut(text: str | None, limit: int) -> str | None:
 
 
 def _ordered_values(facet: str, seen: set[str]) -> list[str]:
-    known = [v for v in FACET_VALUES.get(facet, ()) if v in seen]
+    known = [v for v in FACETS.get(facet, ()) if v in seen]
     return known + sorted(seen - set(known))
 
 
@@ -207,7 +205,7 @@ def graph_to_payload(
 
     facets: list[dict[str, Any]] = []
     node_labels = [a.get("labels") or {} for a in attrs]
-    names = list(FACET_ORDER) + sorted({f for lab in node_labels for f in lab} - set(FACET_ORDER))
+    names = ordered_facets(f for lab in node_labels for f in lab)
     for facet in names:
         seen = {str(x) for lab in node_labels for x in (lab.get(facet) or ())}
         values = _ordered_values(facet, seen)

@@ -29,7 +29,6 @@ __all__ = [
 ]
 
 _LABEL_COLUMNS = ("paper_id", "facet", "value", "confidence", "source", "evidence")
-CLASSIFIER_SOURCES = ("rules", "model")
 
 
 def insert_labels(db: sqlite_utils.Database, rows: Iterable[Mapping[str, Any]]) -> int:
