@@ -99,6 +99,22 @@ def test_one_packaging_file_and_a_licence_that_matches_it():
     assert meta["license"] == "MIT" and (ROOT / "LICENSE").read_text().startswith("MIT License")
 
 
+def test_the_training_labels_are_package_data():
+    """A wheel carries the labels the classifier trains on (pyproject's package-data globs match them)."""
+    import fnmatch
+    import tomllib
+
+    from rlmllm_graph.classify import labels_dir
+
+    globs = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["rlmllm_graph"]
+    folder = labels_dir()
+    assert folder == PACKAGE / "data" / "labels"
+    files = [p.relative_to(PACKAGE).as_posix() for p in folder.iterdir()]
+    assert len([f for f in files if f.endswith(".jsonl")]) >= 5
+    for f in files:
+        assert any(fnmatch.fnmatch(f, g) for g in globs), f"{f} would not be in a wheel"
+
+
 def test_every_image_in_docs_is_used():
     used = "".join(t for t in _user_texts().values())
     for img in (ROOT / "docs" / "img").glob("*"):
