@@ -9,64 +9,63 @@ Open a database and read it the way the CLI does::
 
 from __future__ import annotations
 
-from .analysis import (
-    compute_cocitation,
-    compute_communities,
-    compute_coupling,
-    compute_discovery,
-    compute_graph_report,
-    compute_lineage,
-    compute_node_metrics,
-    compute_pagerank,
-)
-from .classify import FACETS, classify_database, predict_labels
-from .crawl import CrawlReport, crawl
+from ._lazy import export_lazily
+from .errors import BadInput, EmptyGraph, PaperNotFound, RlmGraphError, SourceError, StoreError
 from .config import DEFAULT_API_URL, DEFAULT_DB, DEFAULT_SEED, Settings, resolve_settings
-from .errors import (
-    BadInput,
-    EmptyGraph,
-    PaperNotFound,
-    RlmGraphError,
-    SourceError,
-    StoreError,
-)
-from .explore import compute_layout, graph_to_payload
-from .export import (
-    ExportReport,
-    export_bibtex,
-    export_csv,
-    export_database,
-    export_gexf,
-    export_graphml,
-    export_jsonl,
-)
-from .graph import build_citation_graph, build_cocitation_graph, build_coupling_graph
-from .ingest import ImportReport, import_files
-from .plots import plot_emerging, plot_heatmap, plot_paper_counts, plot_timeline, plot_trends
 from .records import Author, Citation, Paper, normalise_paper_id
-from .store import (
-    compute_stats,
-    get_paper,
-    load_authors,
-    load_citations,
-    load_labels,
-    load_papers,
-    open_db,
-    resolve_paper_id,
-    search_papers,
-)
-from .site import build_site
-from .sources import S2Client
-from .table import build_taxonomy_table, render_table_html, render_table_markdown
-from .trends import (
-    compute_cooccurrence,
-    compute_emerging,
-    compute_paper_counts,
-    compute_trends,
-    compute_trends_report,
-)
 
 __version__ = "0.1.0"
+
+#: The rest of the public API, by module: imported on first use, so that ``import rlmllm_graph`` (and the
+#: command line's ``--help``) does not load pandas, networkx, scikit-learn or plotly before they are needed.
+export_lazily(__name__, {
+    "analysis": (
+        "compute_cocitation",
+        "compute_communities",
+        "compute_coupling",
+        "compute_discovery",
+        "compute_graph_report",
+        "compute_lineage",
+        "compute_node_metrics",
+        "compute_pagerank",
+    ),
+    "classify": ("FACETS", "classify_database", "predict_labels"),
+    "crawl": ("CrawlReport", "crawl"),
+    "explore": ("compute_layout", "graph_to_payload"),
+    "export": (
+        "ExportReport",
+        "export_bibtex",
+        "export_csv",
+        "export_database",
+        "export_gexf",
+        "export_graphml",
+        "export_jsonl",
+    ),
+    "graph": ("build_citation_graph", "build_cocitation_graph", "build_coupling_graph"),
+    "ingest": ("ImportReport", "import_files"),
+    "plots": ("plot_emerging", "plot_heatmap", "plot_paper_counts", "plot_timeline", "plot_trends"),
+    "site": ("build_site",),
+    "sources": ("S2Client",),
+    "store": (
+        "compute_stats",
+        "get_paper",
+        "load_authors",
+        "load_citations",
+        "load_labels",
+        "load_papers",
+        "open_db",
+        "resolve_paper_id",
+        "search_papers",
+    ),
+    "table": ("build_taxonomy_table", "render_table_html", "render_table_markdown"),
+    "trends": (
+        "compute_cooccurrence",
+        "compute_emerging",
+        "compute_paper_counts",
+        "compute_trends",
+        "compute_trends_report",
+    ),
+})
 
 __all__ = [
     "DEFAULT_API_URL",

@@ -20,10 +20,13 @@ __all__ = [
     "DEFAULT_BUSY_TIMEOUT_MS",
     "DEFAULT_DB",
     "DEFAULT_DEPTH",
+    "DEFAULT_EXPAND",
     "DEFAULT_MAX_PAPERS",
     "DEFAULT_RANDOM_SEED",
     "DEFAULT_SEED",
     "DEFAULT_TIMEOUT",
+    "EXPAND_CHOICES",
+    "MAX_RECENT_MONTHS",
     "PACE_WITHOUT_KEY",
     "PACE_WITH_KEY",
     "SETTINGS",
@@ -37,6 +40,10 @@ __all__ = [
 
 PACE_WITH_KEY = 1.0  # seconds between requests: the keyed limit is 1 request/s
 PACE_WITHOUT_KEY = 3.0  # the keyless pool is shared and often throttled: be gentle
+#: which papers a crawl expands from depth 2 on
+EXPAND_CHOICES = ("all", "core")
+#: the longest window of the emerging-values test (a century)
+MAX_RECENT_MONTHS = 1200
 
 
 class Setting(NamedTuple):
@@ -62,6 +69,8 @@ SETTINGS: tuple[Setting, ...] = (
             "or an arXiv URL; default the Reinforced MLLM survey.", "--seed"),
     Setting("depth", None, 1, "Citation hops from the seeds (1: their references and citers).", "--depth"),
     Setting("max_papers", None, 20_000, "The most papers one crawl takes in.", "--max-papers"),
+    Setting("expand", None, "all",
+            "From depth 2 on, expand every paper, or only those the classifier marks relevance=core.", "--expand"),
     Setting("pace", "RLMLLM_S2_PACE", None,
             f"Seconds between API requests (default {PACE_WITH_KEY:g} with an API key, {PACE_WITHOUT_KEY:g} without).",
             "--pace"),
@@ -73,6 +82,7 @@ SETTINGS: tuple[Setting, ...] = (
             "Milliseconds a command waits for another writer's lock on the database."),
     Setting("labels", "RLMLLM_LABELS", None,
             "Folder of hand-labelled papers (*.jsonl) the classifier trains on (default: the labels in the package)."),
+    Setting("recent_months", None, 6, "Window of the emerging-values test, in months.", "--recent-months"),
     Setting("random_seed", None, 42, "Seed of the graph layout and the community detection (0 or more).", "--seed"),
     Setting("host", None, "127.0.0.1", "Interface `serve` listens on (0.0.0.0 exposes it to your network).",
             "--host"),
@@ -93,6 +103,7 @@ DEFAULT_API_URL: str = setting("api_url").default
 DEFAULT_SEED: str = setting("seed").default
 DEFAULT_DEPTH: int = setting("depth").default
 DEFAULT_MAX_PAPERS: int = setting("max_papers").default
+DEFAULT_EXPAND: str = setting("expand").default
 DEFAULT_BACKOFF: float = setting("backoff").default
 DEFAULT_TIMEOUT: float = setting("timeout").default
 DEFAULT_BUSY_TIMEOUT_MS: int = setting("busy_timeout_ms").default

@@ -40,18 +40,19 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from . import store
-from .config import DEFAULT_DEPTH, DEFAULT_MAX_PAPERS, DEFAULT_SEED
+from .config import DEFAULT_DEPTH, DEFAULT_EXPAND, DEFAULT_MAX_PAPERS, DEFAULT_SEED, EXPAND_CHOICES
 from .errors import BadInput, MalformedResponse, PaperNotFound, RlmGraphError
 from .parse import ShapeError, paper_from_api
 from .records import INT64_MAX, Citation, Paper, normalise_paper_id
 from .sources import LINK_FIELDS, PAPER_FIELDS, LinkPage, Source
 from .sources.semanticscholar import MAX_BATCH, MAX_PAGE, MAX_REACHABLE, NESTED_BUDGET, NESTED_PER_PAPER
 from .store import crawl as cstore
+
+if TYPE_CHECKING:
+    import sqlite_utils  # annotations only: sqlite-utils imports pandas when it is imported
 
 __all__ = [
     "DEFAULT_MAX_PAPERS",
@@ -62,7 +63,6 @@ __all__ = [
     "floor_requests",
 ]
 
-EXPAND_CHOICES = ("all", "core")
 DEFAULT_REF_HINT = 30  # references assumed for a paper whose referenceCount we have not seen
 _REF_FIELDS = ("paperId", "referenceCount", "references.paperId")
 
@@ -145,7 +145,7 @@ def crawl(
     seeds: Sequence[str] = (DEFAULT_SEED,),
     depth: int = DEFAULT_DEPTH,
     max_papers: int | None = DEFAULT_MAX_PAPERS,
-    expand: str = "all",
+    expand: str = DEFAULT_EXPAND,
     api_url: str | None = None,
     progress: Callable[[CrawlProgress], None] | None = None,
     predict: Predictor | None = None,

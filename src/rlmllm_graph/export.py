@@ -35,8 +35,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import sqlite_utils
-
 from . import store
 from .classify.vocabulary import ordered_facets
 from .errors import BadInput
@@ -46,6 +44,7 @@ from .table import model_name, paper_link
 
 if TYPE_CHECKING:
     import networkx as nx
+    import sqlite_utils  # annotations only: sqlite-utils imports pandas when it is imported
 
 __all__ = [
     "EXPORT_FORMATS",

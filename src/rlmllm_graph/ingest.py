@@ -7,15 +7,17 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import orjson
-import sqlite_utils
 
 from . import store
 from .errors import BadInput, MalformedRecord
 from .parse import EdgeRow, ParsedRecord, ShapeError, parse_record
 from .records import Paper
+
+if TYPE_CHECKING:
+    import sqlite_utils  # annotations only: sqlite-utils imports pandas when it is imported
 
 __all__ = ["ImportReport", "import_files", "iter_records"]
 

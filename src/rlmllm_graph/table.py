@@ -19,15 +19,16 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
-
-import pandas as pd
-import sqlite_utils
 
 from . import store
 from .classify.vocabulary import DISPLAY_NAMES, MODALITY_CODES
 from .records import plausible_date, plausible_year
+
+if TYPE_CHECKING:
+    import pandas as pd  # annotations only: pandas is imported where it is used
+    import sqlite_utils  # annotations only: sqlite-utils imports pandas when it is imported
 
 __all__ = [
     "TABLE_COLUMNS",
@@ -129,6 +130,7 @@ def _link_label(url: str) -> str:
 
 
 def _none(value: Any) -> Any:
+    import pandas as pd
     try:
         return None if pd.isna(value) else value
     except (TypeError, ValueError):
@@ -149,6 +151,7 @@ def build_taxonomy_table(
     ``papers`` and ``labels`` are the store's frames of ``db`` when the caller
     has loaded them already.
     """
+    import pandas as pd
     labels = store.load_labels(db) if labels is None else labels
     core = set(labels.loc[(labels["facet"] == "relevance") & (labels["value"] == "core"), "paper_id"])
     if not core:

@@ -29,7 +29,8 @@ import pandas as pd
 import sqlite_utils
 
 from . import store
-from .analysis import FACET_ORDER
+from .classify.vocabulary import FACET_ORDER
+from .config import MAX_RECENT_MONTHS
 from .errors import BadInput, EmptyGraph
 from .records import YEAR_MAX, YEAR_MIN
 
@@ -50,9 +51,6 @@ _FREQ = {
     "Q": "Q", "QE": "Q", "QS": "Q", "QUARTER": "Q", "QUARTERLY": "Q",
     "Y": "Y", "YE": "Y", "YS": "Y", "A": "Y", "YEAR": "Y", "YEARLY": "Y",
 }
-
-#: The longest window ``compute_emerging`` takes (a century: longer windows say nothing new).
-MAX_RECENT_MONTHS = 1200
 
 #: Facets that ``compute_emerging`` tests by default (relevance is not a topic).
 TOPIC_FACETS = tuple(f for f in FACET_ORDER if f != "relevance")

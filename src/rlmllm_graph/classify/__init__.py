@@ -20,13 +20,26 @@ beside a plain keyword baseline, :mod:`.database` runs them over the database
 
 from __future__ import annotations
 
-from .classifier import Classifier, build_classifier, get_classifier, predict_labels, reset_classifier
-from .database import ClassifyReport, classify_database, label_paper, review_queue
-from .evaluate import TARGETS, Evaluation, FacetScore, cross_validate, evaluate_gold, evaluate_labels, score
-from .lexicon import Lexicon, load_lexicon
-from .model import LabelledPaper, labels_dir, load_labelled, read_labelled
-from .predict import TITLE_ONLY_FACTOR, keyword_labels, keyword_predict, read_records
+from .._lazy import export_lazily
 from .vocabulary import FACETS, SINGLE_VALUED, check_labels, parse_assignments
+
+# the rest (numpy, scipy, scikit-learn behind them) on first use
+export_lazily(__name__, {
+    "classifier": ("Classifier", "build_classifier", "get_classifier", "predict_labels", "reset_classifier"),
+    "database": ("ClassifyReport", "classify_database", "label_paper", "review_queue"),
+    "evaluate": (
+        "TARGETS",
+        "Evaluation",
+        "FacetScore",
+        "cross_validate",
+        "evaluate_gold",
+        "evaluate_labels",
+        "score",
+    ),
+    "lexicon": ("Lexicon", "load_lexicon"),
+    "model": ("LabelledPaper", "labels_dir", "load_labelled", "read_labelled"),
+    "predict": ("TITLE_ONLY_FACTOR", "keyword_labels", "keyword_predict", "read_records"),
+})
 
 __all__ = [
     "FACETS",

@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from .. import analysis, graph as graph_mod, trends as trends_mod
 from ..classify.vocabulary import FACET_ORDER, FACETS
-from ..trends_report import write_trends_report
-from .common import cli, database_file, db_option, echo_json, json_option, open_database, random_seed_option
+from ..config import MAX_RECENT_MONTHS
+from .common import (
+    cli,
+    database_file,
+    db_option,
+    echo_json,
+    json_option,
+    open_database,
+    random_seed_option,
+    setting_option,
+)
+
+if TYPE_CHECKING:
+    from .. import trends as trends_mod
 
 
 def _short(text: Any, width: int = 72) -> str:
@@ -41,6 +52,8 @@ def graph_cmd(db_path: str, as_json: bool, top: int, seed: int) -> None:
       rlmllm-graph graph --json | jq '.top[0]'
       rlmllm-graph graph --json | jq '.communities[] | {name, size}'
     """
+    from .. import analysis, graph as graph_mod
+
     db = open_database(db_path, create=False)
     G = graph_mod.build_citation_graph(db)
     report = analysis.compute_graph_report(G, top=top, seed=seed)
@@ -119,8 +132,7 @@ def _relevance_values(ctx: click.Context, param: click.Parameter, value: str) ->
               help="Write CSV tables and interactive HTML charts into this folder.")
 @click.option("--freq", type=click.Choice(["M", "Q", "Y"], case_sensitive=False), default="M", show_default=True,
               help="Period: month, quarter or year.")
-@click.option("--recent-months", type=click.IntRange(1, trends_mod.MAX_RECENT_MONTHS), default=6, show_default=True,
-              help="Window of the emerging-values test, in months.")
+@setting_option("recent_months", type=click.IntRange(1, MAX_RECENT_MONTHS))
 @click.option("--relevance", default="core,related", show_default=True, callback=_relevance_values,
               help="Papers to count, by relevance label (comma-separated: "
                    + ", ".join(FACETS["relevance"]) + "), or 'all'.")
@@ -141,6 +153,9 @@ def trends_cmd(db_path: str, facets: tuple[str, ...], out_dir: Path | None, freq
       rlmllm-graph trends --out trends/          # CSV + HTML charts (open trends/index.html)
       rlmllm-graph trends --freq Q --relevance all --json | jq '.emerging[0]'
     """
+    from .. import trends as trends_mod
+    from ..trends_report import write_trends_report
+
     db = open_database(db_path, create=False)
     report = trends_mod.compute_trends_report(db, facets=facets or None, freq=freq.upper(),
                                               recent_months=recent_months, relevance=relevance)

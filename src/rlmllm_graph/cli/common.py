@@ -10,14 +10,16 @@ import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-import sqlite_utils
 
 from .. import store
 from ..config import DEFAULT_DB, resolve_settings, setting
 from ..errors import RlmGraphError
+
+if TYPE_CHECKING:
+    import sqlite_utils  # annotations only: sqlite-utils imports pandas when it is imported
 
 F = TypeVar("F", bound=Callable[..., Any])
 

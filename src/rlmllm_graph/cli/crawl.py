@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import math
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..config import DEFAULT_API_URL, resolve_settings, setting
-from ..crawl import EXPAND_CHOICES, CrawlProgress, crawl
+from ..config import DEFAULT_API_URL, EXPAND_CHOICES, resolve_settings, setting
 from ..records import normalise_paper_id
-from ..sources import S2Client
 from .common import cli, db_option, echo_json, json_option, open_database, progress_bar, setting_option
+
+if TYPE_CHECKING:
+    from ..crawl import CrawlProgress
 
 
 class _Seconds(click.ParamType):
@@ -50,8 +51,7 @@ class _Seconds(click.ParamType):
 @setting_option("api_url", default=None, envvar=None, metavar="URL",
                 help=f"{setting('api_url').help.removesuffix('.')} (env {setting('api_url').env}; default {DEFAULT_API_URL}).")
 @setting_option("max_papers", type=click.IntRange(min=1))
-@click.option("--expand", type=click.Choice(EXPAND_CHOICES), default="all", show_default=True,
-              help="From depth 2 on, expand every paper, or only those the classifier marks relevance=core.")
+@setting_option("expand", type=click.Choice(EXPAND_CHOICES))
 @json_option
 @setting_option("pace", type=_Seconds(0))
 @setting_option("backoff", type=_Seconds(0), hidden=True)
@@ -80,6 +80,9 @@ def refresh(
       rlmllm-graph refresh --depth 2 --max-papers 5000 --expand core
       S2_API_KEY=... rlmllm-graph refresh --json | jq .requests
     """
+    from ..crawl import crawl
+    from ..sources import S2Client
+
     seeds = tuple(normalise_paper_id(s) for s in seeds)  # a bad id is a usage error before anything opens
     # a bad --api-url, S2_API_URL, S2_API_KEY or --pace is a usage error before the database is touched
     settings = resolve_settings(db=db_path, api_url=api_url)

@@ -16,16 +16,18 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import orjson
-import sqlite_utils
 
 from ..config import DEFAULT_BUSY_TIMEOUT_MS
 from ..errors import BadDatabasePath, DatabaseLocked, DatabaseMissing, NotADatabase, SchemaOutOfDate, StoreError
 from ..records import Citation, Paper
 from .migrations import MIGRATIONS, SCHEMA_VERSION
+
+if TYPE_CHECKING:
+    import sqlite_utils  # annotations only: sqlite-utils imports pandas when it is imported
 
 __all__ = [
     "PAPER_COLUMNS",
@@ -118,6 +120,8 @@ def open_db(
         if "conn" in locals():
             conn.close()  # a connection that opened but cannot be used is not left to the garbage collector
         raise _translate(exc, spath) from None
+    import sqlite_utils  # here, not at the top: it imports pandas, which `--help` does not need
+
     db = sqlite_utils.Database(conn)
     if version > SCHEMA_VERSION:
         conn.close()

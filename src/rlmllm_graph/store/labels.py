@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from .core import _translate, db_path, now_iso
+
+if TYPE_CHECKING:
+    import sqlite_utils  # annotations only: sqlite-utils imports pandas when it is imported
 
 __all__ = [
     "insert_labels",

@@ -7,8 +7,10 @@ old one (databases in the wild have already run it).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import sqlite_utils
+if TYPE_CHECKING:
+    import sqlite_utils  # annotations only: sqlite-utils imports pandas when it is imported
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION"]
 

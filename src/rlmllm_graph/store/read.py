@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from typing import Any
-
-import pandas as pd
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from ..errors import BadInput, PaperNotFound
 from ..records import INT64_MAX, normalise_paper_id
+
+if TYPE_CHECKING:
+    import pandas as pd  # annotations only: pandas is imported where it is used
+    import sqlite_utils  # annotations only: sqlite-utils imports pandas when it is imported
 
 __all__ = [
     "compute_stats",
@@ -57,6 +58,7 @@ def iter_papers(db: sqlite_utils.Database, *, columns: tuple[str, ...] | None = 
 
 def load_papers(db: sqlite_utils.Database) -> pd.DataFrame:
     """Papers as a DataFrame indexed by nothing, one row each (no ``external_ids`` JSON)."""
+    import pandas as pd
     return pd.read_sql_query(
         "SELECT paper_id, corpus_id, arxiv_id, doi, title, abstract, year, publication_date, venue, "
         "citation_count, reference_count, url, hop, first_seen, updated_at FROM papers ORDER BY paper_id",
@@ -66,6 +68,7 @@ def load_papers(db: sqlite_utils.Database) -> pd.DataFrame:
 
 def load_citations(db: sqlite_utils.Database, *, stored_only: bool = True) -> pd.DataFrame:
     """Citation edges (``citing_id`` → ``cited_id``); by default only those whose both ends are stored."""
+    import pandas as pd
     sql = "SELECT c.citing_id, c.cited_id, c.is_influential, c.intents FROM citations c"
     if stored_only:
         sql += (
@@ -76,6 +79,7 @@ def load_citations(db: sqlite_utils.Database, *, stored_only: bool = True) -> pd
 
 def load_labels(db: sqlite_utils.Database, *, facet: str | None = None) -> pd.DataFrame:
     """Labels (``paper_id, facet, value, confidence, source, evidence``)."""
+    import pandas as pd
     sql = "SELECT paper_id, facet, value, confidence, source, evidence FROM labels"
     params: list[Any] = []
     if facet:
