@@ -212,6 +212,7 @@ def classify(db_path: str, input_path: str | None, output_path: str | None, gold
         f"Classified {report.classified} of {report.papers} papers ({report.unchanged} unchanged, skipped; "
         f"{report.title_only} of the classified have no abstract); {report.labels_written} labels written"
         + (f"; {report.kept_manual} held back where manual labels win" if report.kept_manual else "")
+        + (f"; {report.no_text} with neither title nor abstract got no labels" if report.no_text else "")
     )
     rel = report.counts.get("relevance", {})
     if rel:
