@@ -179,7 +179,8 @@ def _refuse_foreign_file(p: Path) -> None:
             return  # a database whose pages are all still in its write-ahead log
         raise NotOurDatabase(f"{p} is an empty file, not an rlmllm-graph database; left as it was")
     if head != _SQLITE_MAGIC:
-        raise NotOurDatabase(f"{p} is not an SQLite file, so not an rlmllm-graph database; left as it was")
+        raise NotOurDatabase(f"{p} is not an rlmllm-graph database or is corrupt (not an SQLite file); "
+                             "left as it was")
 
 
 def _migrate(db: sqlite_utils.Database, path: str, version: int) -> None:
