@@ -94,8 +94,10 @@ def _render_evaluation(ev: clf.Evaluation) -> None:
                 f"{facet:<12} {v:<11} {d['precision']:>5.2f} {d['recall']:>5.2f} {d['f1']:>5.2f}   "
                 f"{b.values[v]['f1']:>10.2f} {d['support']:>8}"
             )
+    if ev.warnings:
+        click.echo("")
     for warning in ev.warnings:
-        click.echo(f"\nwarning: {warning}")
+        click.echo(f"warning: {warning}")
     by_paper: dict[str, list[dict[str, Any]]] = {}
     for e in ev.errors:
         by_paper.setdefault(e["paper_id"], []).append(e)
