@@ -134,7 +134,15 @@ def test_cumulative_axes_end_at_the_number_of_papers():
                                                 year=[2025, 2025, 2025, 2025, None]))
     fig = plot_paper_counts(counts, undated=1)
     assert tuple(fig.layout.yaxis2.range) == (0, 4) and list(fig.data[1].y)[-1] == 4
+    assert fig.layout.yaxis2.tickvals[-1] == 4
     assert "1 paper without a date or year not shown" in fig.layout.annotations[0].text
+
+
+def test_count_axis_ticks_end_on_the_total():
+    from rlmllm_graph.plots import _ticks_to
+
+    assert _ticks_to(1077) == [0, 250, 500, 750, 1077]
+    assert _ticks_to(4) == [0, 1, 2, 3, 4] and _ticks_to(1) == [0, 1] and _ticks_to(100)[-1] == 100
 
 
 def test_every_chart_of_a_page_shares_one_date_axis(invoke, db_path, tmp_path):

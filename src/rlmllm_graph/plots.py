@@ -125,6 +125,25 @@ def period_range(counts: pd.DataFrame) -> tuple[str, str] | None:
     return per[0].start_time.strftime("%Y-%m-%d"), per[1].end_time.strftime("%Y-%m-%d")
 
 
+def _ticks_to(total: int) -> list[int]:
+    """Round ticks from 0 up to ``total``, ending on ``total`` itself (an axis that ends at the true count)."""
+    if total <= 0:
+        return [0]
+    raw = total / 5
+    mag = 10 ** math.floor(math.log10(raw)) if raw >= 1 else 1
+    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw and float(m * mag).is_integer())
+    ticks = list(range(0, total, int(step)))
+    if ticks and total - ticks[-1] < 0.4 * step and len(ticks) > 1:
+        ticks.pop()
+    return ticks + [total]
+
+
+def _count_axis_to(total: int) -> dict[str, Any]:
+    """A y axis from 0 to exactly ``total``, with a tick there."""
+    top = max(int(total), 1)
+    return dict(range=[0, top], tickmode="array", tickvals=_ticks_to(top))
+
+
 def _date_axis(fig: go.Figure, x_range: tuple[str, str] | None) -> None:
     fig.update_xaxes(type="date")
     if x_range is not None:
@@ -236,7 +255,7 @@ def plot_trends(df: pd.DataFrame, *, facet: str, measure: str = "count", min_tot
         fig.update_yaxes(tickformat=".0%", range=[0, 1])
         notes.append(f"periods with fewer than {min_total} papers are left out")
     if measure == "cumulative" and len(per_period):
-        fig.update_yaxes(range=[0, max(1, int(per_period.sum()))])  # the axis ends at the number of papers
+        fig.update_yaxes(**_count_axis_to(int(per_period.sum())))  # the axis ends at the number of papers
     if notes:
         fig.add_annotation(text="; ".join(notes), showarrow=False, x=1, y=1.06, xref="paper", yref="paper",
                            xanchor="right", font=dict(size=11, color="#666"))
@@ -269,7 +288,7 @@ def plot_paper_counts(df: pd.DataFrame, *, title: str = "Papers over time", x_ra
         xaxis_title=_period_axis(df["period"]) if len(df) else "Period",
         yaxis=dict(title="Papers per period", rangemode="tozero"),
         yaxis2=dict(title="Cumulative papers", overlaying="y", side="right", showgrid=False,
-                    range=[0, max(total, 1)]),
+                    **_count_axis_to(total)),
         legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"),
     )
     if undated:

@@ -188,9 +188,10 @@ def _render_trends(rep: trends_mod.TrendsReport) -> None:
         per_value = recent.groupby("value", sort=False)["count"].sum()
         rtotal = int(recent.drop_duplicates("period")["total"].sum())
         ptotal = int(df.drop_duplicates("period")["total"].sum())
-        several = "" if plots.stacks_papers(df) else "; a paper can have several values, so shares add up to more"
-        echo(f"{facet}  (papers in all, share of the {ptotal}; last {rep.recent_months} months: papers, share of "
-             f"the {rtotal}{several})")
+        echo(f"{facet}: papers and share of all {ptotal}; last {rep.recent_months} months: papers and share of "
+             f"the {rtotal}")
+        if not plots.stacks_papers(df):
+            echo("  (a paper can have several values: the shares add up to more than 100%)")
         for value, total in df.groupby("value", sort=False)["count"].sum().items():
             k = int(per_value.get(value, 0))
             share = f"{k / rtotal:>5.0%}" if rtotal else "    -"
