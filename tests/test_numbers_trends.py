@@ -169,3 +169,18 @@ def test_every_chart_of_a_page_shares_one_date_axis(invoke, db_path, tmp_path):
         ranges[page.name] = found
     assert {"papers_per_period.html", "trends_algorithm.html", "share_modality.html", "timeline.html"} <= set(ranges)
     assert all(r == {shared} for r in ranges.values()), ranges
+
+
+def test_the_emerging_chart_draws_plain_ratios_and_says_new_and_x0():
+    from rlmllm_graph.plots import plot_emerging
+
+    papers, labels = _frames(BEFORE + RECENT)
+    em = compute_emerging(papers, labels, recent_months=6)
+    bars = plot_emerging(em).data[0]
+    shown = dict(zip(bars.y, bars.text))
+    assert shown == {"algorithm: dpo": "new", "algorithm: ppo": "×1", "algorithm: grpo": "×0"}
+    fold = dict(zip(bars.y, bars.x))
+    assert fold["algorithm: ppo"] == 0 and fold["algorithm: dpo"] == 6 and fold["algorithm: grpo"] == -6
+    only_recent = plot_emerging(compute_emerging(*_frames(RECENT), recent_months=6))
+    assert len(only_recent.data[0].y) == 0
+    assert "no papers before the recent window" in only_recent.layout.annotations[0].text
