@@ -78,6 +78,10 @@ def test_the_cli_prints_x0_and_new_in_words(invoke, db_path):
     _store(db_path, papers, labels)
     out = invoke("trends", "--recent-months", "6").stdout
     assert re.search(r"algorithm=dpo: 0% → 100% \(new, 12 papers recent, q=", out), out
+    assert "algorithm: papers and share of all 52; recent (2025-01 to 2025-06): papers and share of the 12" in out
+    assert "  dpo                12   23%      12   100%" in out  # 12 of 52 papers; all 12 recent ones
+    yearly = invoke("trends", "--freq", "Y").stdout
+    assert "recent (2025): papers and share of the 12" in yearly
 
 
 def test_not_stated_is_a_share_of_its_own():
