@@ -29,13 +29,16 @@ def _contents(rep: TrendsReport) -> tuple[list[tuple[str, Any, bool]], list[tupl
     for facet, df in rep.trends.items():
         tables.append((f"trends_{_slug(facet)}.csv", df, False))
     tables.append(("emerging.csv", rep.emerging, False))
+    x_range = plots.period_range(rep.paper_counts)  # one date axis for every chart over time
     figures: list[tuple[str, str, Any]] = [
-        ("papers_per_period", "Papers over time", plots.plot_paper_counts(rep.paper_counts)),
+        ("papers_per_period", "Papers over time",
+         plots.plot_paper_counts(rep.paper_counts, x_range=x_range, undated=rep.undated)),
     ]
     for facet, df in rep.trends.items():
-        figures.append((f"trends_{_slug(facet)}", f"{facet} over time", plots.plot_trends(df, facet=facet)))
+        figures.append((f"trends_{_slug(facet)}", f"{facet} over time",
+                        plots.plot_trends(df, facet=facet, x_range=x_range)))
         figures.append((f"share_{_slug(facet)}", f"{facet}: share over time",
-                        plots.plot_trends(df, facet=facet, measure="share")))
+                        plots.plot_trends(df, facet=facet, measure="share", x_range=x_range)))
     figures.append(("emerging", "Emerging values", plots.plot_emerging(rep.emerging)))
     present = set(rep.labels["facet"])
     if {"modality", "algorithm"} <= present:
@@ -46,7 +49,7 @@ def _contents(rep: TrendsReport) -> tuple[list[tuple[str, Any, bool]], list[tupl
     timeline_facet = next((f for f in ("algorithm", "modality") if f in present), None)
     if timeline_facet:
         figures.append(("timeline", "Timeline of core papers",
-                        plots.plot_timeline(rep.papers, rep.labels, facet=timeline_facet)))
+                        plots.plot_timeline(rep.papers, rep.labels, facet=timeline_facet, x_range=x_range)))
     return tables, figures
 
 

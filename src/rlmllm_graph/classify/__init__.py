@@ -28,12 +28,14 @@ export_lazily(__name__, {
     "classifier": ("Classifier", "build_classifier", "get_classifier", "predict_labels", "reset_classifier"),
     "database": ("ClassifyReport", "classify_database", "label_paper", "review_queue"),
     "evaluate": (
+        "MIN_PAPERS",
         "TARGETS",
         "Evaluation",
         "FacetScore",
         "cross_validate",
         "evaluate_gold",
         "evaluate_labels",
+        "read_gold",
         "score",
     ),
     "lexicon": ("Lexicon", "load_lexicon"),
@@ -43,6 +45,7 @@ export_lazily(__name__, {
 
 __all__ = [
     "FACETS",
+    "MIN_PAPERS",
     "SINGLE_VALUED",
     "TARGETS",
     "TITLE_ONLY_FACTOR",
@@ -68,6 +71,7 @@ __all__ = [
     "load_lexicon",
     "parse_assignments",
     "predict_labels",
+    "read_gold",
     "read_labelled",
     "read_records",
     "reset_classifier",
