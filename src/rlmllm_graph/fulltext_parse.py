@@ -171,6 +171,8 @@ class _LatexmlParser(HTMLParser):
             return
         role = ""
         skipping = tag in _SKIP_TAGS or bool(classes & _SKIP_CLASSES)
+        if self.title_of is not None and tag in ("p", "div", "section", "table", "ul", "ol"):
+            self.title_of = None  # a heading left open (broken HTML): the text after it is the section's
         if self.skip == 0 and not skipping:
             if tag == "math":
                 alt = a.get("alttext", "")
@@ -331,6 +333,8 @@ def _gunzip(data: bytes, limit: int) -> bytes:
                 break
     except zlib.error as exc:
         raise MalformedText(f"the source bundle is not valid gzip ({exc})") from None
+    if not d.eof:
+        raise MalformedText("the source bundle is not valid gzip (it ends before its end)")
     return bytes(out)
 
 

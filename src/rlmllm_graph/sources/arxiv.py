@@ -41,6 +41,7 @@ from ..errors import ApiUnreachable, BadInput, RateLimited, ResponseTooLarge, So
 from .semanticscholar import _retry_after
 
 __all__ = [
+    "ARXIV_BACKOFF",
     "ARXIV_PACE",
     "HTML_SINCE",
     "MAX_RESPONSE_BYTES",
@@ -54,6 +55,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+ARXIV_BACKOFF = 5.0  # seconds before the first retry (doubling after each)
 ARXIV_PACE = 3.0  # seconds between requests: arXiv asks for one request every three seconds
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024  # no arXiv answer we want is larger (source bundles with figures included)
 HTML_SINCE = (23, 12)  # arXiv renders HTML for papers submitted from December 2023 on
@@ -145,7 +147,7 @@ class ArxivClient:
         max_bytes: int = MAX_RESPONSE_BYTES,
         max_attempts: int = 5,
         connect_attempts: int = 3,
-        backoff: float = 5.0,
+        backoff: float = ARXIV_BACKOFF,
         backoff_max: float = 120.0,
         retry_after_max: float = 600.0,
         sleep: Callable[[float], None] = time.sleep,
