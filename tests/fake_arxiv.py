@@ -128,13 +128,24 @@ def seed_database(db: Any, papers: Iterable[ArxivPaper], extra: Sequence[tuple[s
 _ALGOS = ["GRPO", "PPO", "DPO", "RLOO", "REINFORCE++", "DAPO"]
 
 
+_WORDS = sorted(set(" ".join(
+    p.read_text(errors="replace") for p in sorted(FIXTURES.glob("*.tex"))
+).replace("\\", " ").replace("{", " ").replace("}", " ").split()) | {
+    "policy", "reward", "model", "visual", "reasoning", "training", "benchmark", "accuracy", "group", "sample",
+    "token", "image", "video", "answer", "question", "baseline", "stable", "entropy", "length", "rollout"})
+
+
+def _prose(rng: random.Random, words: int) -> str:
+    return " ".join(rng.choice(_WORDS) for _ in range(words)) + "."
+
+
 def _html_page(arxiv_id: str, version: str, title: str, algo: str, rng: random.Random) -> bytes:
+    """A LaTeXML page about as long as a real paper's text (40-80 paragraphs of 60-120 words)."""
     paras = "".join(
-        f'<div class="ltx_para"><p class="ltx_p">Paragraph {k} of {title}: we optimise the policy with {algo} '
-        f'and a rule-based reward <math alttext="r_{{{k}}}" class="ltx_Math"><mi>r</mi></math>, '
-        f"sampling {rng.randint(4, 16)} responses per prompt on {rng.choice(['MathVista', 'ChartQA', 'RefCOCO'])}."
+        f'<div class="ltx_para"><p class="ltx_p">We optimise the policy with {algo} and a rule-based reward '
+        f'<math alttext="r_{{{k}}}" class="ltx_Math"><mi>r</mi></math>. {_prose(rng, rng.randint(60, 120))}'
         "</p></div>"
-        for k in range(rng.randint(6, 14))
+        for k in range(rng.randint(40, 80))
     )
     return (
         f'<html><head><link rel="canonical" href="https://arxiv.org/html/{arxiv_id}{version}"/></head><body>'
@@ -152,30 +163,34 @@ def _html_page(arxiv_id: str, version: str, title: str, algo: str, rng: random.R
     ).encode()
 
 
-def make_papers(n: int, *, seed: int = 0, html_share: float = 0.9, no_html_share: float = 0.04,
-                pdf_share: float = 0.03, missing_share: float = 0.03) -> list[ArxivPaper]:
-    """``n`` generated papers: most with HTML; some only LaTeX (HTML 404), some PDF-only, some missing."""
+def make_papers(n: int, *, seed: int = 0, old_share: float = 0.06, html_share: float = 0.9,
+                pdf_share: float = 0.02, missing_share: float = 0.01) -> list[ArxivPaper]:
+    """``n`` generated papers. ``old_share`` have ids before 2312 (arXiv has no HTML for them: LaTeX only);
+    of the others ``html_share`` have HTML, the rest only LaTeX (HTML 404). Across both, ``pdf_share`` have a
+    PDF-only source and ``missing_share`` are not on arXiv at all."""
     rng = random.Random(seed)
     out = []
     for i in range(n):
-        aid = f"25{1 + i % 12:02d}.{10000 + i:05d}"
+        old = rng.random() < old_share
+        aid = f"{'22' if old else '25'}{1 + i % 12:02d}.{10000 + i:05d}"
         title = f"Generated paper {i}"
         algo = rng.choice(_ALGOS)
         version = f"v{1 + i % 3}"
-        x = rng.random()
         p = ArxivPaper(aid, version, paper_id=f"gen-{i:06d}", title=title, relevance="core" if i % 3 else "related",
                        expect={"method": algo})
-        if x < html_share:
+        x = rng.random()
+        if x < missing_share:
+            pass  # 404 on both
+        elif x < missing_share + pdf_share:
+            p.eprint, p.eprint_suffix = PDF, ".pdf"
+        elif not old and rng.random() < html_share:
             p.html = _html_page(aid, version, title, algo, rng)
-        elif x < html_share + no_html_share:
+        else:
             p.eprint = tar_gz({
                 "main.tex": "\\documentclass{article}\\newcommand{\\algo}{" + algo + "}\\begin{document}"
                             "\\section{Introduction}PPO is common.\\input{method}\\end{document}",
-                "method.tex": "\\section{Method}We train with \\algo{} and a rule-based reward.",
+                "method.tex": "\\section{Method}" + "We train with \\algo{} and a rule-based reward. " * 20,
             })
-        elif x < html_share + no_html_share + pdf_share:
-            p.html, p.eprint, p.eprint_suffix = None, PDF, ".pdf"
-        # else: missing (404 on both)
         out.append(p)
     return out
 
