@@ -2,6 +2,8 @@
 
 - ``GET /html/<id>`` (and ``/html/<id>vN``): a LaTeXML page, or 404 where the
   paper has none; a paper can redirect ``/html/<id>`` to ``/html/<id>vN``.
+- ``GET /api/query?id_list=a,b``: arXiv's API, an Atom feed naming each
+  paper's latest version (``<id>https://arxiv.org/abs/<id>vN</id>``).
 - ``GET /e-print/<id>``: the source bundle (a tar.gz built in memory from a
   fixture folder, one gzipped .tex, or a PDF) with arXiv's
   ``Content-Disposition: attachment; filename="arXiv-<id>vN.tar.gz"``; 404
@@ -33,7 +35,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 FIXTURES = Path(__file__).parent / "fixtures" / "arxiv"
 
@@ -254,6 +256,21 @@ class FakeArxiv:
             queue = self.faults.get(path)
             return queue.pop(0) if queue else None
 
+    def api_query(self, query: dict[str, list[str]]) -> tuple[int, dict[str, str], bytes]:
+        """arXiv's API for ``id_list``: an Atom feed, one ``<entry>`` per known paper, its ``<id>`` the
+        abs URL with the latest version (withdrawn papers too; unknown ids have no entry)."""
+        ids = [i for v in query.get("id_list", []) for i in v.split(",") if i]
+        entries = "".join(
+            f"<entry><id>https://arxiv.org/abs/{i}{self.papers[i].version}</id><title>{self.papers[i].title}</title>"
+            f"<updated>2025-05-01T00:00:00Z</updated></entry>"
+            for i in ids if i in self.papers
+        )
+        feed = (
+            '<?xml version="1.0" encoding="UTF-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+            f"<id>https://arxiv.org/api/fake</id><title>arXiv Query: id_list={','.join(ids)}</title>{entries}</feed>"
+        )
+        return 200, {"Content-Type": "application/atom+xml; charset=utf-8"}, feed.encode()
+
     def answer(self, path: str) -> tuple[int, dict[str, str], bytes | int]:
         """(status, headers, body or a byte count to stream) for a path."""
         parts = path.strip("/").split("/")
@@ -327,7 +344,10 @@ class _Handler(BaseHTTPRequestHandler):
                 headers["Retry-After"] = fault.split(":", 1)[1]
             self._send(int(fault[:3]), headers, b"Too many requests, slow down", req)
             return
-        status, headers, body = fake.answer(path)
+        if path == "/api/query":
+            status, headers, body = fake.api_query(parse_qs(urlsplit(self.path).query))
+        else:
+            status, headers, body = fake.answer(path)
         if isinstance(body, int):
             self._stream(body, headers, req)
             return

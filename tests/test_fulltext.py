@@ -156,15 +156,24 @@ def test_a_second_run_fetches_nothing_and_refetch_and_max_papers_do_what_they_sa
         assert second.selected == 5 and second.already == 3
         fake.log.clear()
         third = fetch_fulltext(db, client(fake.url))
-        assert third.selected == 0 and third.requests == 0 and fake.count() == 0
-        only_core = fetch_fulltext(db, client(fake.url), relevance="related", refetch=True)
-        assert only_core.selected == 2  # the related ones, fetched again
-        # a newer version named by the stored arXiv id is fetched again
-        db.execute("UPDATE papers SET arxiv_id = '2503.06749v3' WHERE paper_id = 'p-vision-r1'")
+        # nothing fetched: one request to arXiv's API asks for the versions of the 5 papers stored from arXiv
+        assert third.selected == 0 and third.requests == 1 and fake.count() == fake.count("api") == 1
+        only_related = fetch_fulltext(db, client(fake.url), relevance="related", refetch=True)
+        assert only_related.selected == 2  # the related ones, fetched again
+        # a paper arXiv now lists in a newer version is fetched again, and only that one
         fake.papers["2503.06749"].version = "v3"
+        fake.log.clear()
         again = fetch_fulltext(db, client(fake.url))
-    assert again.selected == 1 and again.fetched == 1
+        assert [r["path"] for r in fake.log] == ["/api/query", "/html/2503.06749v3"]  # asked for by name
+    assert again.selected == 1 and again.fetched == 1 and again.new_versions == 1
+    assert "1 fetched again for a new arXiv version" in again.summary()
     assert store.sections.fulltext_outcomes(db)["p-vision-r1"]["version"] == "v3"
+    # a version named by the stored arXiv id counts too, without asking the API
+    db.execute("UPDATE papers SET arxiv_id = '2503.06749v4' WHERE paper_id = 'p-vision-r1'")
+    with FakeArxiv(papers) as fake:
+        fake.papers["2503.06749"].version = "v4"
+        last = fetch_fulltext(db, client(fake.url), check_versions=False)
+    assert last.selected == 1 and store.sections.fulltext_outcomes(db)["p-vision-r1"]["version"] == "v4"
 
 
 def test_papers_without_an_arxiv_id_are_read_from_snippet_search(db):

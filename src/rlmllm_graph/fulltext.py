@@ -13,7 +13,8 @@ Each paper's outcome is stored in one transaction with its sections
 ``error``), so a run killed at any moment and started again fetches nothing
 twice; a later run fetches only papers not fetched yet, papers whose last
 attempt failed, and papers whose stored arXiv id names a newer version than
-the one read. ``refetch`` fetches every selected paper again. Each run is a
+the one read or than the one arXiv's API lists now (one request per 100
+stored papers). ``refetch`` fetches every selected paper again. Each run is a
 ``fulltext_runs`` row (requests, fetched, without text, failed, status).
 
 HTTP stays in :mod:`rlmllm_graph.sources`, parsing in
@@ -74,6 +75,7 @@ class FulltextReport:
     labelled: int  # papers with one of these relevance labels
     already: int  # of them, left alone: fetched by an earlier run
     selected: int  # papers this run handled
+    new_versions: int = 0  # of them, fetched before in an older arXiv version
     fetched: int = 0
     without_text: int = 0  # no-text: a PDF-only source, no snippets, a page too large
     missing: int = 0  # 404 or 410 on arXiv
@@ -96,6 +98,8 @@ class FulltextReport:
         sources = ", ".join(f"{n} {names.get(s, s)}" for s, n in sorted(self.by_source.items()))
         retries = f" ({self.retries} retries)" if self.retries else ""
         already = f"; {self.already} fetched earlier" if self.already else ""
+        if self.new_versions:
+            already += f", {self.new_versions} fetched again for a new arXiv version"
         return (
             f"Full text run {self.run_id}: {self.fetched} of {self.selected} papers fetched"
             + (f" ({sources})" if sources else "")
@@ -142,6 +146,7 @@ def fetch_fulltext(
     relevance: str | Sequence[str] = DEFAULT_RELEVANCE,
     max_papers: int | None = None,
     refetch: bool = False,
+    check_versions: bool = True,
     progress: Callable[[FulltextProgress], None] | None = None,
 ) -> FulltextReport:
     """Fetch and store the text of the papers labelled ``relevance``; see the module docstring.
@@ -159,6 +164,9 @@ def fetch_fulltext(
         The most papers this run handles (the rest wait for the next run).
     refetch:
         Fetch again papers an earlier run already stored.
+    check_versions:
+        Ask arXiv's API (one request per 100 papers) which stored papers have
+        a newer version, and fetch those again.
 
     Raises
     ------
@@ -173,12 +181,8 @@ def fetch_fulltext(
         raise BadInput(f"--max-papers must be at least 1, not {max_papers}")
     started = time.monotonic()
     rows = sstore.fulltext_candidates(db, wanted)
-    todo = [r for r in rows if refetch or _needs_fetch(r)]
-    already = len(rows) - len(todo)
-    if max_papers is not None:
-        todo = todo[:max_papers]
     run_id = sstore.start_fulltext_run(db, arxiv_url=arxiv.root)
-    report = FulltextReport(run_id, "running", wanted, len(rows), already, len(todo))
+    report = FulltextReport(run_id, "running", wanted, len(rows), 0, 0)
     a0, r0 = arxiv.requests, arxiv.retries
     s0, q0 = (s2.requests, s2.retries) if s2 is not None else (0, 0)
     accounted = 0
@@ -188,10 +192,24 @@ def fetch_fulltext(
         return (arxiv.requests - a0) + ((s2.requests - s0) if s2 is not None else 0)
 
     try:
+        latest: dict[str, str] = {}
+        if check_versions and not refetch:
+            stored = [r["arxiv_id"] for r in rows if r["status"] == "fetched" and r["arxiv_id"] and r["version"]
+                      and (r["source"] or "").startswith("arxiv")]
+            if stored:
+                latest = arxiv.fetch_versions(stored)
+        todo = [r for r in rows if refetch or _needs_fetch(r, latest)]
+        report.new_versions = sum(1 for r in todo if r["status"] == "fetched")
+        report.already = len(rows) - len(todo)
+        if max_papers is not None:
+            todo = todo[:max_papers]
+        report.selected = len(todo)
         for i, row in enumerate(todo):
             before = spent()
             if row["arxiv_id"]:
-                outcome = _from_arxiv(arxiv, row["arxiv_id"])
+                base, named = split_version(row["arxiv_id"])
+                version = latest.get(base) if row["status"] == "fetched" else None
+                outcome = _from_arxiv(arxiv, base + (version or named or ""))  # a new version: ask for it by name
             elif s2 is not None and use_s2:
                 outcome, give_up = _from_snippets(s2, row["paper_id"])
                 if give_up:
@@ -233,12 +251,20 @@ def fetch_fulltext(
     return report
 
 
-def _needs_fetch(row: dict[str, Any]) -> bool:
+def _needs_fetch(row: dict[str, Any], latest: dict[str, str]) -> bool:
+    """Never fetched, failed last time, or fetched in an older version than the one arXiv has now."""
     status = row.get("status")
     if status is None or status not in sstore.FULLTEXT_DONE:
         return True
-    _, wanted = split_version(row.get("arxiv_id") or "")
-    return bool(wanted and row.get("version") and wanted != row["version"] and status == "fetched")
+    if status != "fetched" or not row.get("version"):
+        return False
+    base, wanted = split_version(row.get("arxiv_id") or "")
+    wanted = latest.get(base) or wanted
+    return bool(wanted and _vnum(wanted) > _vnum(row["version"]))
+
+
+def _vnum(version: str) -> int:
+    return int(version[1:]) if version[1:].isdigit() else 0
 
 
 def _count(report: FulltextReport, outcome: _Outcome, stored: int) -> None:

@@ -7,7 +7,9 @@ mirroring its paths works the same):
 - ``GET <root>/html/<id>`` — the LaTeXML rendering of the paper (most papers
   submitted since December 2023);
 - ``GET <root>/e-print/<id>`` — the source as submitted: a gzipped tar of
-  several ``.tex`` files, one gzipped ``.tex`` file, or a PDF only.
+  several ``.tex`` files, one gzipped ``.tex`` file, or a PDF only;
+- ``GET <root>/api/query?id_list=…`` — arXiv's API, for the latest version of
+  up to 100 papers a request (to fetch again only papers with a new version).
 
 It follows arXiv's rules for automated access: one request at a time, at most
 one every ``pace`` seconds (3 by default), and a ``User-Agent`` naming the tool
@@ -30,7 +32,7 @@ import math
 import random
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 
@@ -45,6 +47,7 @@ __all__ = [
     "ARXIV_PACE",
     "HTML_SINCE",
     "MAX_RESPONSE_BYTES",
+    "VERSIONS_PER_REQUEST",
     "ArxivClient",
     "Fetched",
     "check_arxiv_url",
@@ -58,6 +61,7 @@ log = logging.getLogger(__name__)
 ARXIV_BACKOFF = 5.0  # seconds before the first retry (doubling after each)
 ARXIV_PACE = 3.0  # seconds between requests: arXiv asks for one request every three seconds
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024  # no arXiv answer we want is larger (source bundles with figures included)
+VERSIONS_PER_REQUEST = 100  # ids per /api/query call when checking for new versions
 HTML_SINCE = (23, 12)  # arXiv renders HTML for papers submitted from December 2023 on
 _RETRY_STATUS = {429, 500, 502, 503, 504}
 _NEW_ID = re.compile(r"^(\d{2})(\d{2})\.\d{4,5}$")
@@ -210,11 +214,35 @@ class ArxivClient:
 
     # -- internals ----------------------------------------------------------------------------
 
+    def fetch_versions(self, arxiv_ids: Sequence[str]) -> dict[str, str]:
+        """The latest version of each paper (``{"2503.06749": "v3"}``) from arXiv's API
+        (``GET /api/query?id_list=…``, :data:`VERSIONS_PER_REQUEST` ids a request); ids arXiv
+        does not list are absent."""
+        bases = list(dict.fromkeys(split_version(a)[0] for a in arxiv_ids if a))
+        out: dict[str, str] = {}
+        for i in range(0, len(bases), VERSIONS_PER_REQUEST):
+            chunk = bases[i: i + VERSIONS_PER_REQUEST]
+            for b in chunk:
+                _check_id(b)
+            url = f"{self.root}/api/query?id_list={','.join(chunk)}&max_results={len(chunk)}"
+            got = self._fetch_url("api", url, ",".join(chunk), None)
+            if got.status != "ok":
+                continue
+            feed = got.body.decode("utf-8", errors="replace")
+            if "<feed" not in feed:  # arXiv says "Rate exceeded." in plain text with a 200
+                raise RateLimited(f"arXiv's API answered GET {url} with {feed[:60].strip()!r}", url=url)
+            for m in _ENTRY_ID.finditer(feed):
+                base, version = split_version(m.group(1))
+                if version and base in chunk:
+                    out[base] = version
+        return out
+
     def _fetch(self, kind: str, arxiv_id: str) -> Fetched:
         base, asked_version = split_version(arxiv_id)
-        if not base or any(c.isspace() or c in "?#" for c in base):
-            raise BadInput(f"not an arXiv id: {arxiv_id!r}")
-        url = f"{self.root}/{kind}/{base}{asked_version or ''}"
+        _check_id(base, arxiv_id)
+        return self._fetch_url(kind, f"{self.root}/{kind}/{base}{asked_version or ''}", base, asked_version)
+
+    def _fetch_url(self, kind: str, url: str, base: str, asked_version: str | None) -> Fetched:
         attempt = 0
         start_requests = self.requests
         while True:
@@ -317,6 +345,14 @@ class ArxivClient:
         return SourceError(
             f"arXiv kept failing on GET {url} (HTTP {problem}, {attempts} attempts); run the command again later "
             "(it resumes)", url=url)
+
+
+_ENTRY_ID = re.compile(r"<id>\s*https?://arxiv\.org/abs/([^<\s]+)\s*</id>")
+
+
+def _check_id(base: str, shown: str | None = None) -> None:
+    if not base or len(base) > 64 or any(c.isspace() or c in "?#&,/" for c in base.replace("/", "", 1)):
+        raise BadInput(f"not an arXiv id: {shown or base!r}")
 
 
 _DISPOSITION = re.compile(r'filename\*?=(?:UTF-8\'\')?"?([^";]+)"?', re.I)

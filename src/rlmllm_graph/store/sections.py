@@ -143,8 +143,8 @@ def record_fulltext(
 
 def fulltext_candidates(db: sqlite_utils.Database, relevance: Sequence[str]) -> list[dict[str, Any]]:
     """Papers labelled with one of ``relevance``, in the order a run takes them (the first value of
-    ``relevance`` first, then most cited), with their last fetch outcome (``status``, ``version``; None
-    when never fetched)."""
+    ``relevance`` first, then most cited), with their last fetch outcome (``status``, ``version``, ``source``;
+    None when never fetched)."""
     values = list(dict.fromkeys(relevance))
     if not values:
         return []
@@ -152,7 +152,7 @@ def fulltext_candidates(db: sqlite_utils.Database, relevance: Sequence[str]) -> 
     rank = " ".join(f"WHEN ? THEN {i}" for i in range(len(values)))
     sql = (
         "SELECT p.paper_id, p.arxiv_id, p.corpus_id, p.title, min(CASE l.value " + rank + " END) AS rank, "
-        "f.status, f.version FROM papers p "
+        "f.status, f.version, f.source FROM papers p "
         "JOIN labels l ON l.paper_id = p.paper_id AND l.facet = 'relevance' AND l.value IN (" + marks + ") "
         "LEFT JOIN fulltext_papers f ON f.paper_id = p.paper_id "
         "GROUP BY p.paper_id ORDER BY rank, coalesce(p.citation_count, -1) DESC, p.paper_id"
