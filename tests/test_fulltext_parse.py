@@ -190,3 +190,22 @@ def test_snippets_are_grouped_by_section_in_the_papers_order(shared_data):
         {"title": "Introduction", "text": "PPO is common."},
         {"title": "Method", "text": "The reward is rule-based.\n\nWe train with GRPO."},
     ]
+
+
+def test_include_subfile_starred_sections_appendices_env_and_macros_with_arguments():
+    files = {
+        "paper.tex": (
+            "\\documentclass{article}\n\\newcommand{\\bs}[1]{\\boldsymbol{#1}}\n\\newcommand*{\\algo}{DAPO}\n"
+            "\\begin{document}\n\\include{chap/one}\n\\subfile{chap/two.tex}\n"
+            "\\begin{appendices}\n\\section*{Extra results}\nMore \\algo{} runs on \\bs{x}.\n\\end{appendices}\n"
+            "\\end{document}\n"
+        ),
+        "chap/one.tex": "\\section*{Approach}\nWe use \\algo, a GRPO variant.\\footnote{See \\url{http://x}.}",
+        "chap/two.tex": "\\section[Short]{Results \\& Analysis}\n50\\% better. \\\\ New line.",
+    }
+    parsed = latex_sections(files)
+    assert parsed.sections == [
+        {"title": "Approach", "text": "We use DAPO, a GRPO variant."},
+        {"title": "Results & Analysis", "text": "50% better. New line."},
+        {"title": "Appendix A: Extra results", "text": "More DAPO runs on x."},
+    ]
