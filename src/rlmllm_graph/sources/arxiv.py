@@ -212,8 +212,6 @@ class ArxivClient:
         """``GET /e-print/<id>``: the source bundle as submitted (tar.gz, gzipped .tex or PDF)."""
         return self._fetch("e-print", arxiv_id)
 
-    # -- internals ----------------------------------------------------------------------------
-
     def fetch_versions(self, arxiv_ids: Sequence[str]) -> dict[str, str]:
         """The latest version of each paper (``{"2503.06749": "v3"}``) from arXiv's API
         (``GET /api/query?id_list=…``, :data:`VERSIONS_PER_REQUEST` ids a request); ids arXiv
@@ -237,6 +235,8 @@ class ArxivClient:
                     out[base] = version
         return out
 
+    # -- internals ----------------------------------------------------------------------------
+
     def _fetch(self, kind: str, arxiv_id: str) -> Fetched:
         base, asked_version = split_version(arxiv_id)
         _check_id(base, arxiv_id)
@@ -253,8 +253,6 @@ class ArxivClient:
             detail = ""
             try:
                 status, final_url, headers, body = self._get(url)
-            except ResponseTooLarge:
-                raise
             except (httpx.LocalProtocolError, httpx.UnsupportedProtocol, httpx.InvalidURL, UnicodeError) as exc:
                 raise SourceError(f"cannot send GET {url}: {type(exc).__name__}: {exc}; check --arxiv-url", url=url) from None
             except httpx.TimeoutException:
@@ -292,7 +290,7 @@ class ArxivClient:
     def _get(self, url: str) -> tuple[int, str, dict[str, str], bytes]:
         """One GET, read up to ``max_bytes`` and within the overall deadline."""
         started = time.monotonic()
-        with self.http.stream("GET", url) as resp:
+        with self.http.stream("GET", url, follow_redirects=True) as resp:
             headers = {k.lower(): v for k, v in resp.headers.items()}
             final = str(resp.url)
             if resp.status_code != 200:  # the body of an error is not read: nothing in it is needed
