@@ -65,7 +65,8 @@ def test_a_method_in_an_appendix_and_deeper_levels_fold_into_their_subsection():
     assert "GRPO" not in secs["Introduction"]
     video = _by_title(html_sections((FIXTURES / "2503.21776.html").read_bytes()))
     method = video["Methodology / Temporal Group Relative Policy Optimization"]
-    assert "We propose T-GRPO" in method and "A length reward keeps answers" in method  # the 3.1.1 subsubsection
+    assert "We propose T-GRPO" in method
+    assert "\n\nLength reward.\n\nA length reward keeps answers" in method  # the 3.1.1 subsubsection and its heading
     assert "Methodology" not in video  # a section with no text of its own is not a section
 
 

@@ -231,7 +231,9 @@ class _LatexmlParser(HTMLParser):
         if role in ("section", "abstract") and self.sections:
             self.sections.pop()
         elif role == "title":
-            self.title_of = None
+            sec, self.title_of = self.title_of, None
+            if sec is not None and sec.level > 2 and sec.title.strip():  # a run-in heading in its subsection's text
+                self._text("\n\n" + " ".join(sec.title.split()).rstrip(".") + ". ")
         elif role == "tag":
             self.in_tag -= 1
         elif role == "heading":
