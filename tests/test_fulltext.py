@@ -11,7 +11,7 @@ import threading
 
 import pytest
 
-from fake_arxiv import FakeArxiv, ArxivPaper, fixture_papers, make_papers, seed_database, tar_gz
+from fake_arxiv import FIXTURES, ArxivPaper, FakeArxiv, fixture_papers, folder_tar_gz, make_papers, seed_database, tar_gz
 from fake_s2 import FakeS2, make_graph
 from rlmllm_graph import store
 from rlmllm_graph.errors import ApiUnreachable, RateLimited, ResponseTooLarge
@@ -198,7 +198,9 @@ def test_malformed_sources_give_one_line_each_and_store_nothing_outside_the_data
                                                 "\\end{document}", "../../x.tex": "pwned"}), paper_id="p-escape"),
         ArxivPaper("2201.00002", eprint=gzip_bomb(), eprint_suffix=".gz", paper_id="p-bomb"),
         ArxivPaper("2503.00003", html=b"<html><body><p>Conversion failed</p></body></html>", paper_id="p-badhtml"),
-        ArxivPaper("2503.00004", huge=80 * 1024 * 1024, paper_id="p-huge"),  # past the 64 MB arXiv answers may take
+        # a page past the 64 MB an answer may take: not read; the source is read instead
+        ArxivPaper("2503.00004", huge=80 * 1024 * 1024, eprint=folder_tar_gz(FIXTURES / "2504.07615"),
+                   paper_id="p-huge"),
     ]
     db = store.open_db(db_path)
     seed_database(db, bad + fixture_papers()[:1])
@@ -213,11 +215,11 @@ def test_malformed_sources_give_one_line_each_and_store_nothing_outside_the_data
     assert len(warnings) == 3 and all(w.startswith("warning: arXiv 2") for w in warnings)
     assert any("points outside it" in w for w in warnings) and any("gzip bomb" in w for w in warnings)
     assert any("not a LaTeXML paper rendering" in w and "no source" in w for w in warnings)
-    assert r.stdout.startswith("Full text run 1: 1 of 5 papers fetched (1 arXiv HTML), 1 without text, "
-                               "0 missing on arXiv, 3 failed;")
+    assert r.stdout.startswith("Full text run 1: 2 of 5 papers fetched (1 arXiv HTML, 1 arXiv LaTeX), "
+                               "0 without text, 0 missing on arXiv, 3 failed;")
     db = store.open_db(db_path)
-    assert {row[0] for row in db.execute("SELECT DISTINCT paper_id FROM sections")} == {"p-vision-r1"}
-    assert "larger than" in store.sections.fulltext_outcomes(db)["p-huge"]["error"]
+    assert {row[0] for row in db.execute("SELECT DISTINCT paper_id FROM sections")} == {"p-vision-r1", "p-huge"}
+    assert store.sections.fulltext_outcomes(db)["p-huge"]["source"] == "arxiv-latex"
 
 
 # -- the CLI ------------------------------------------------------------------------------------

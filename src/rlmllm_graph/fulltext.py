@@ -32,7 +32,7 @@ import sqlite_utils
 
 from .errors import BadInput, MalformedText, PaperNotFound, ResponseTooLarge, SourceError
 from .fulltext_parse import ParsedText, html_sections, latex_sections, read_eprint, snippet_sections
-from .sources.arxiv import ArxivClient, has_html, split_version
+from .sources.arxiv import ArxivClient, Fetched, has_html, split_version
 from .sources.semanticscholar import S2Client
 from .store import sections as sstore
 
@@ -287,7 +287,11 @@ def _from_arxiv(arxiv: ArxivClient, arxiv_id: str) -> _Outcome:
     html_problem = ""
     try:
         if has_html(arxiv_id):
-            page = arxiv.fetch_html(arxiv_id)
+            try:
+                page = arxiv.fetch_html(arxiv_id)
+            except ResponseTooLarge as exc:  # the source may still be readable
+                page = Fetched("html", arxiv_id, "too-large", exc.url or "")
+                html_problem = f"HTML: {exc}"
             if page.status == "withdrawn":
                 return _Outcome("withdrawn", error=f"{shown}: withdrawn (HTTP 410)")
             if page.status == "ok":
