@@ -218,6 +218,8 @@ def fetch_fulltext(
                 outcome = None
             used = spent() - before
             if outcome is None:  # nothing to ask: not recorded, a later run with an S2 client tries it
+                if progress is not None:
+                    progress(FulltextProgress(i + 1, len(todo), spent(), row["paper_id"], "skipped"))
                 continue
             parsed = outcome.parsed
             sections = parsed.sections if parsed is not None else []
