@@ -176,6 +176,18 @@ def test_a_second_run_fetches_nothing_and_refetch_and_max_papers_do_what_they_sa
     assert last.selected == 1 and store.sections.fulltext_outcomes(db)["p-vision-r1"]["version"] == "v4"
 
 
+def test_a_page_too_large_to_read_leaves_the_source_to_be_read(db):
+    huge = ArxivPaper("2503.00004", huge=3_000_000, eprint=folder_tar_gz(FIXTURES / "2504.07615"), paper_id="p-huge")
+    big_src = ArxivPaper("2201.00005", eprint=b"\x1f\x8b" + bytes(400_000), paper_id="p-bigsrc")
+    seed_database(db, [huge, big_src])
+    with FakeArxiv([huge, big_src]) as fake:
+        report = fetch_fulltext(db, client(fake.url, max_bytes=200_000))
+    outcomes = store.sections.fulltext_outcomes(db)
+    assert outcomes["p-huge"]["status"] == "fetched" and outcomes["p-huge"]["source"] == "arxiv-latex"
+    assert outcomes["p-bigsrc"]["status"] == "no-text" and "more than the 200,000 we read" in outcomes["p-bigsrc"]["error"]
+    assert (report.fetched, report.without_text) == (1, 1)
+
+
 def test_papers_without_an_arxiv_id_are_read_from_snippet_search(db):
     seed_database(db, [], extra=[("s2only", None, "core"), ("s2none", None, "related")])
     snippet = {"snippetKind": "body", "section": "Approach", "snippetOffset": {"start": 10, "end": 60},
@@ -198,9 +210,6 @@ def test_malformed_sources_give_one_line_each_and_store_nothing_outside_the_data
                                                 "\\end{document}", "../../x.tex": "pwned"}), paper_id="p-escape"),
         ArxivPaper("2201.00002", eprint=gzip_bomb(), eprint_suffix=".gz", paper_id="p-bomb"),
         ArxivPaper("2503.00003", html=b"<html><body><p>Conversion failed</p></body></html>", paper_id="p-badhtml"),
-        # a page past the 64 MB an answer may take: not read; the source is read instead
-        ArxivPaper("2503.00004", huge=80 * 1024 * 1024, eprint=folder_tar_gz(FIXTURES / "2504.07615"),
-                   paper_id="p-huge"),
     ]
     db = store.open_db(db_path)
     seed_database(db, bad + fixture_papers()[:1])
@@ -215,11 +224,10 @@ def test_malformed_sources_give_one_line_each_and_store_nothing_outside_the_data
     assert len(warnings) == 3 and all(w.startswith("warning: arXiv 2") for w in warnings)
     assert any("points outside it" in w for w in warnings) and any("gzip bomb" in w for w in warnings)
     assert any("not a LaTeXML paper rendering" in w and "no source" in w for w in warnings)
-    assert r.stdout.startswith("Full text run 1: 2 of 5 papers fetched (1 arXiv HTML, 1 arXiv LaTeX), "
+    assert r.stdout.startswith("Full text run 1: 1 of 4 papers fetched (1 arXiv HTML), "
                                "0 without text, 0 missing on arXiv, 3 failed;")
     db = store.open_db(db_path)
-    assert {row[0] for row in db.execute("SELECT DISTINCT paper_id FROM sections")} == {"p-vision-r1", "p-huge"}
-    assert store.sections.fulltext_outcomes(db)["p-huge"]["source"] == "arxiv-latex"
+    assert {row[0] for row in db.execute("SELECT DISTINCT paper_id FROM sections")} == {"p-vision-r1"}
 
 
 # -- the CLI ------------------------------------------------------------------------------------

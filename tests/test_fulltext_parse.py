@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import zlib
@@ -28,6 +29,7 @@ def _all_text(parsed):
     return "\n".join(s["title"] + "\n" + s["text"] for s in parsed.sections)
 
 
+@functools.lru_cache(maxsize=1)
 def gzip_bomb(unpacked: int = MAX_DECOMPRESSED_BYTES + 32 * 1024 * 1024) -> bytes:
     """A gzip stream of zeros that unpacks past the cap (about 160 KB on the wire)."""
     c = zlib.compressobj(9, zlib.DEFLATED, 31)
