@@ -234,6 +234,9 @@ def test_malformed_sources_give_one_line_each_and_store_nothing_outside_the_data
 
 
 def test_cli_summary_json_and_usage_errors(invoke, db_path):
+    r = invoke("fulltext", "--relevance", "other", "--arxiv-url", "http://127.0.0.1:9")  # nothing labelled yet
+    assert r.exit_code == 0 and "note: no paper is labelled relevance=other; run 'rlmllm-graph classify'" in r.stderr
+    assert r.stdout.startswith("Full text run 1: 0 of 0 papers fetched") and "0 requests" in r.stdout
     papers = fixture_papers()
     db = store.open_db(db_path)
     seed_database(db, papers)
@@ -248,7 +251,7 @@ def test_cli_summary_json_and_usage_errors(invoke, db_path):
             r = invoke("fulltext")
         finally:
             del os.environ["RLMLLM_ARXIV_URL"]
-        assert r.exit_code == 0 and r.stdout.startswith("Full text run 2: 1 of 2 papers fetched"), r.stdout
+        assert r.exit_code == 0 and r.stdout.startswith("Full text run 3: 1 of 2 papers fetched"), r.stdout
         assert "6 fetched earlier" in r.stdout
     for args, words in ((["--relevance", "core,maybe"], "'maybe' is not one of"),
                         (["--arxiv-url", "ftp://x"], "not an API URL"), (["--max-papers", "0"], "0 is not in")):

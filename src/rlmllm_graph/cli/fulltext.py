@@ -65,6 +65,9 @@ def render_report(report: FulltextReport, as_json: bool) -> None:
     for p in report.problems:  # one line each for what went wrong with a paper (missing papers are counted only)
         if p["status"] == "error":
             click.echo(f"warning: {p['error']}", err=True)
+    if report.labelled == 0:
+        click.echo(f"note: no paper is labelled relevance={','.join(report.relevance)}; "
+                   "run 'rlmllm-graph classify' first", err=True)
     click.echo(report.summary())
 
 
