@@ -165,7 +165,7 @@ def _html_page(arxiv_id: str, version: str, title: str, algo: str, rng: random.R
     ).encode()
 
 
-def make_papers(n: int, *, seed: int = 0, old_share: float = 0.06, html_share: float = 0.9,
+def make_papers(n: int, *, seed: int = 0, old_share: float = 0.06, html_share: float = 0.97,
                 pdf_share: float = 0.02, missing_share: float = 0.01) -> list[ArxivPaper]:
     """``n`` generated papers. ``old_share`` have ids before 2312 (arXiv has no HTML for them: LaTeX only);
     of the others ``html_share`` have HTML, the rest only LaTeX (HTML 404). Across both, ``pdf_share`` have a

@@ -212,3 +212,15 @@ def test_include_subfile_starred_sections_appendices_env_and_macros_with_argumen
         {"title": "Results & Analysis", "text": "50% better. New line."},
         {"title": "Appendix A: Extra results", "text": "More DAPO runs on x."},
     ]
+
+
+def test_version_and_licence_from_arxivs_page_header():
+    page = (
+        '<html><body><div id="license-tr">License: CC BY-NC-SA 4.0</div>'
+        '<div id="watermark-tr">arXiv:2402.08954v3 [cs.DL] 14 Feb 2024</div>'
+        '<article class="ltx_document"><section class="ltx_section"><h2 class="ltx_title">Intro</h2>'
+        '<p>Text.</p></section></article></body></html>'
+    )
+    parsed = html_sections(page)
+    assert (parsed.version, parsed.licence) == ("v3", "CC BY-NC-SA 4.0")
+    assert parsed.sections == [{"title": "Intro", "text": "Text."}]

@@ -306,7 +306,20 @@ def html_sections(html: bytes | str, *, max_chars: int = MAX_PAPER_CHARS) -> Par
         what = "LaTeXML page" if p.seen_document else "page"
         raise MalformedText(f"the HTML is not a LaTeXML paper rendering (no sections with text in this {what})")
     kept, cut = bound_sections(sections, max_chars)
-    return ParsedText(kept, p.version, p.licence, cut)
+    head = text[:30_000]  # arXiv's page header: "License: CC BY 4.0", "arXiv:2503.06749v2 [cs.CV] 9 Mar 2025"
+    version = p.version
+    if version is None:
+        m = _WATERMARK.search(head)
+        version = m.group(1) if m else None
+    licence = p.licence
+    if licence is None:
+        m = _LICENCE_LINE.search(head)
+        licence = " ".join(m.group(1).split()) if m else None
+    return ParsedText(kept, version, licence, cut)
+
+
+_WATERMARK = re.compile(r"arXiv:(?:\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(v\d+)\s*\[")
+_LICENCE_LINE = re.compile(r">\s*License:\s*([^<>\n]{2,100}?)\s*<")
 
 
 # -- e-prints (LaTeX source bundles) -------------------------------------------------------------
