@@ -541,3 +541,194 @@ def snapshot(db: Any) -> dict[str, list[tuple[Any, ...]]]:
         "paper_authors": "SELECT paper_id, author_id, position FROM paper_authors ORDER BY paper_id, position",
     }
     return {k: [tuple(r) for r in db.execute(sql).fetchall()] for k, sql in q.items()}
+
+
+# -- bulk search: the boolean query syntax --------------------------------------------------------
+#
+# Semantic Scholar's /paper/search/bulk matches stemmed terms against title and abstract with a small
+# boolean syntax: ``+`` AND, ``|`` OR, ``-`` NOT (before a term or group), ``"phrase"``, ``prefix*``,
+# ``( )`` grouping, ``~N`` (fuzziness or slop: accepted, ignored here); terms side by side are ANDed.
+# Here AND binds tighter than OR: ``a b | c`` is ``(a b) | c``. A hyphenated word (vision-language) is a
+# phrase of its parts. A query that cannot be parsed is a 400, in the API's error-body shape.
+
+
+class QuerySyntaxError(ValueError):
+    pass
+
+
+_SUFFIXES = ("ational", "ization", "ations", "ation", "ings", "ing", "ies", "ied", "ers", "er", "es", "ed", "ly", "s")
+
+
+def stem(word: str) -> str:
+    """A small suffix-stripping stemmer (enough that reason, reasons, reasoning and reasoned agree)."""
+    w = word.lower()
+    for suf in _SUFFIXES:
+        if w.endswith(suf) and len(w) - len(suf) >= 3:
+            w = w[: -len(suf)]
+            if suf in ("ies", "ied"):
+                w += "y"
+            break
+    if len(w) > 3 and w[-1] == w[-2] and w[-1] not in "lsz" and w[-1].isalpha():
+        w = w[:-1]  # running -> runn -> run
+    return w
+
+
+def words(text: str | None) -> list[str]:
+    """Lower-cased alphanumeric words of a text, in order."""
+    out: list[str] = []
+    cur: list[str] = []
+    for ch in (text or "").lower():
+        if ch.isalnum():
+            cur.append(ch)
+        elif cur:
+            out.append("".join(cur))
+            cur = []
+    if cur:
+        out.append("".join(cur))
+    return out
+
+
+@dataclass
+class _Doc:
+    raw: list[str]
+    stems: list[str]
+    stem_set: set[str] = field(default_factory=set)
+
+    @classmethod
+    def of(cls, text: str) -> _Doc:
+        raw = words(text)
+        stems = [stem(w) for w in raw]
+        return cls(raw, stems, set(stems))
+
+
+Node = tuple  # ("and", [..]) | ("or", [..]) | ("not", n) | ("term", stem) | ("prefix", p) | ("phrase", [stems])
+
+
+def _tokens(query: str) -> list[tuple[str, str]]:
+    toks: list[tuple[str, str]] = []
+    i, n = 0, len(query)
+    while i < n:
+        ch = query[i]
+        if ch.isspace():
+            i += 1
+        elif ch in "()|+":
+            toks.append((ch, ch))
+            i += 1
+        elif ch == "-" and (i + 1 < n and not query[i + 1].isspace()):
+            toks.append(("-", "-"))
+            i += 1
+        elif ch == '"':
+            j = query.find('"', i + 1)
+            if j < 0:
+                raise QuerySyntaxError(f"unterminated phrase at character {i + 1}")
+            toks.append(("phrase", query[i + 1 : j]))
+            i = j + 1
+            i = _skip_slop(query, i)
+        elif ch == "~":
+            raise QuerySyntaxError(f"'~' without a term at character {i + 1}")
+        elif ch == "-":
+            raise QuerySyntaxError(f"'-' without a term at character {i + 1}")
+        else:
+            j = i
+            while j < n and not query[j].isspace() and query[j] not in '()|+"~':
+                j += 1
+            toks.append(("word", query[i:j]))
+            i = _skip_slop(query, j)
+    return toks
+
+
+def _skip_slop(query: str, i: int) -> int:
+    if i < len(query) and query[i] == "~":
+        i += 1
+        while i < len(query) and query[i].isdigit():
+            i += 1
+    return i
+
+
+class _Parser:
+    def __init__(self, query: str) -> None:
+        self.toks = _tokens(query)
+        self.i = 0
+
+    def peek(self) -> str | None:
+        return self.toks[self.i][0] if self.i < len(self.toks) else None
+
+    def parse(self) -> Node:
+        if not self.toks:
+            raise QuerySyntaxError("empty query")
+        node = self.or_expr()
+        if self.i != len(self.toks):
+            raise QuerySyntaxError(f"unexpected {self.toks[self.i][1]!r}")
+        return node
+
+    def or_expr(self) -> Node:
+        parts = [self.and_expr()]
+        while self.peek() == "|":
+            self.i += 1
+            parts.append(self.and_expr())
+        return parts[0] if len(parts) == 1 else ("or", parts)
+
+    def and_expr(self) -> Node:
+        parts = [self.unary()]
+        while self.peek() in ("+", "-", "(", "word", "phrase"):
+            if self.peek() == "+":
+                self.i += 1
+            parts.append(self.unary())
+        return parts[0] if len(parts) == 1 else ("and", parts)
+
+    def unary(self) -> Node:
+        kind = self.peek()
+        if kind == "-":
+            self.i += 1
+            return ("not", self.unary())
+        if kind == "(":
+            self.i += 1
+            node = self.or_expr()
+            if self.peek() != ")":
+                raise QuerySyntaxError("unbalanced parentheses")
+            self.i += 1
+            return node
+        if kind in ("word", "phrase"):
+            text = self.toks[self.i][1]
+            self.i += 1
+            return _leaf(kind, text)
+        what = "the end of the query" if kind is None else repr(self.toks[self.i][1])
+        raise QuerySyntaxError(f"expected a term, found {what}")
+
+
+def _leaf(kind: str, text: str) -> Node:
+    if kind == "word" and text.endswith("*"):
+        body = words(text[:-1])
+        if len(body) != 1:
+            raise QuerySyntaxError(f"bad prefix {text!r}")
+        return ("prefix", body[0])
+    parts = [stem(w) for w in words(text)]
+    if not parts:
+        raise QuerySyntaxError(f"no word in {text!r}")
+    return ("term", parts[0]) if len(parts) == 1 else ("phrase", parts)
+
+
+def parse_query(query: str) -> Node:
+    """The query's syntax tree; raises QuerySyntaxError."""
+    return _Parser(query).parse()
+
+
+def matches(node: Node, doc: _Doc) -> bool:
+    kind = node[0]
+    if kind == "and":
+        return all(matches(n, doc) for n in node[1])
+    if kind == "or":
+        return any(matches(n, doc) for n in node[1])
+    if kind == "not":
+        return not matches(node[1], doc)
+    if kind == "term":
+        return node[1] in doc.stem_set
+    if kind == "prefix":
+        return any(w.startswith(node[1]) for w in doc.raw)
+    seq = node[1]
+    return any(doc.stems[i : i + len(seq)] == seq for i in range(len(doc.stems) - len(seq) + 1))
+
+
+def query_matches(query: str, text: str) -> bool:
+    """Whether ``query`` matches ``text`` (a title and abstract)."""
+    return matches(parse_query(query), _Doc.of(text))
