@@ -36,6 +36,7 @@ __all__ = [
     "check_query",
     "default_queries",
     "default_queries_text",
+    "format_queries",
     "load_queries",
     "parse_queries",
     "query_set",
@@ -142,6 +143,20 @@ def parse_queries(text: str, *, source: str = "the query file") -> list[FieldQue
         except BadInput as exc:
             raise BadInput(f"{source}, line {n}: {exc}") from None
     return out
+
+
+def format_queries(queries: Sequence[FieldQuery]) -> str:
+    """Queries in the query-file format (what :func:`parse_queries` reads back)."""
+    names = {v: k for k, v in FILTERS.items()}
+    lines = ["# Field queries for `rlmllm-graph refresh --queries-file` (syntax: see the default query file)"]
+    current: dict[str, str] = {}
+    for q in queries:
+        for key in sorted(set(current) | set(q.filters)):
+            if current.get(key) != q.filters.get(key):
+                lines.append(f"@{names[key]} {q.filters.get(key, '')}".rstrip())
+        current = dict(q.filters)
+        lines.append(q.query)
+    return "\n".join(lines) + "\n"
 
 
 def default_queries_text() -> str:
