@@ -12,6 +12,12 @@ It answers with the shapes of the real API (see ../shared/data/s2_examples):
   can be set to answer ``"data": null``.
 - ``GET /graph/v1/paper/{id}``; 404 ``{"error": "Paper with id … not found"}``.
 - Unknown fields: 400 ``{"error": "Unrecognized or unsupported fields: […]"}``.
+- ``GET /graph/v1/paper/search/bulk``: the boolean query syntax (parsed for
+  real, matched against title and abstract with stemming), ``{total, token,
+  data}`` pages of ``search_page`` papers (1,000 by default), the filters
+  ``year``, ``publicationDateOrYear`` and ``fieldsOfStudy``, ``sort``; 400 for an
+  unparseable query, an unknown parameter or filter value; ``{"total": 0,
+  "data": []}`` when nothing matches.
 
 Faults are injected by a plan (``faults=every(4, [...])``): 429 with and
 without ``Retry-After``, 5xx, slow answers (past the client's timeout),
@@ -42,6 +48,17 @@ MAX_BATCH = 500
 MAX_PAGE = 1000
 MAX_REACHABLE = 9999
 NESTED_BUDGET = 9999
+SEARCH_PAGE = 1000
+SEARCH_PARAMS = {
+    "query", "fields", "token", "year", "publicationDateOrYear", "fieldsOfStudy", "sort", "venue",
+    "minCitationCount", "publicationTypes", "openAccessPdf",
+}
+FIELDS_OF_STUDY = {
+    "Computer Science", "Medicine", "Chemistry", "Biology", "Materials Science", "Physics", "Geology",
+    "Psychology", "Art", "History", "Geography", "Sociology", "Business", "Political Science", "Economics",
+    "Philosophy", "Mathematics", "Engineering", "Environmental Science", "Agricultural and Food Sciences",
+    "Education", "Law", "Linguistics",
+}
 
 PAPER_FIELDS = {
     "paperId", "corpusId", "externalIds", "title", "abstract", "year", "publicationDate", "venue", "journal",
@@ -69,6 +86,7 @@ class FakePaper:
     data_null: bool = False  # /citations and /references answer "data": null
     citation_count: int | None = None  # overrides the computed count
     reference_count: int | None = None  # overrides len(references)
+    fields_of_study: list[str] = field(default_factory=list)
 
 
 def _h(*parts: str) -> int:
@@ -101,8 +119,10 @@ class FakeS2:
         slow_seconds: float = 1.0,
         nested_budget: int = NESTED_BUDGET,
         on_request: Callable[[int, dict[str, Any]], None] | None = None,
+        search_page: int = SEARCH_PAGE,
     ) -> None:
         self.papers: dict[str, FakePaper] = {}
+        self.search_page = search_page
         self.latency = latency
         self.faults = faults
         self.slow_seconds = slow_seconds
@@ -119,6 +139,8 @@ class FakeS2:
     def set_papers(self, papers: Iterable[FakePaper]) -> None:
         """Replace the corpus (e.g. to simulate new citers between two refreshes)."""
         self.papers = {p.paper_id: p for p in papers}
+        self._docs: dict[str, _Doc] = {}
+        self._hits: dict[str, list[str]] = {}
         self.citers: dict[str, list[str]] = {pid: [] for pid in self.papers}
         for p in self.papers.values():
             for r in p.references:
@@ -168,6 +190,7 @@ class FakeS2:
             "influentialCitationCount": 0,
             "publicationDate": p.publication_date,
             "authors": [dict(a) for a in p.authors],
+            "fieldsOfStudy": list(p.fields_of_study) or None,
         }
         out = {"paperId": p.paper_id}
         for f in fields:
@@ -230,6 +253,8 @@ class FakeS2:
         if not path.startswith("/graph/v1/paper/"):
             return 404, {}, {"error": "Not found"}
         rest = path[len("/graph/v1/paper/"):]
+        if method == "GET" and rest == "search/bulk":
+            return self.search(parse_qs(parts.query, keep_blank_values=True))
         if method == "POST" and rest == "batch":
             return self._batch(fields, body)
         if method != "GET":
@@ -244,6 +269,54 @@ class FakeS2:
         if p is None:
             return 404, {}, {"error": f"Paper with id {rest} not found"}
         return 200, {}, self.paper_json(p, fields or {"title"})
+
+    # -- bulk search ----------------------------------------------------------------------------
+
+    def search(self, params: dict[str, list[str]]) -> tuple[int, dict[str, str], Any]:
+        """``/paper/search/bulk``: one page of the papers matching the query and filters."""
+        unknown = sorted(set(params) - SEARCH_PARAMS)
+        if unknown:
+            return 400, {}, {"error": f"Unrecognized or unsupported parameters: [{', '.join(unknown)}]"}
+        q = {k: v[-1] for k, v in params.items()}
+        fields = {f for f in q.get("fields", "").split(",") if f}
+        bad = fields - PAPER_FIELDS
+        if bad:
+            return 400, {}, {"error": f"Unrecognized or unsupported fields: [{', '.join(sorted(bad))}]"}
+        if not q.get("query", "").strip():
+            return 400, {}, {"error": "Missing required parameter: 'query'"}
+        try:
+            tree = parse_query(q["query"])
+            keep = _search_filters(q)
+            order = _search_order(q.get("sort"))
+        except (QuerySyntaxError, ValueError) as exc:
+            return 400, {}, {"error": str(exc)}
+        key = json.dumps([q["query"], {k: q.get(k) for k in ("year", "publicationDateOrYear", "fieldsOfStudy", "sort")}])
+        tag = hashlib.sha1(key.encode()).hexdigest()[:12].upper()
+        if key not in self._hits:
+            hits = [p for p in self.papers.values() if keep(p) and matches(tree, self._doc(p))]
+            self._hits[key] = [p.paper_id for p in sorted(hits, key=order)]
+        hits = self._hits[key]
+        offset = 0
+        if q.get("token"):
+            token = q["token"]
+            if not (token.startswith(tag) and token[len(tag):].isdigit()):
+                return 400, {}, {"error": "Invalid token"}
+            offset = int(token[len(tag):])
+        if not hits:
+            return 200, {}, {"total": 0, "data": []}
+        page = hits[offset : offset + self.search_page]
+        end = offset + len(page)
+        return 200, {}, {
+            "total": len(hits),
+            "token": f"{tag}{end}" if end < len(hits) else None,
+            "data": [self.paper_json(self.papers[pid], fields or {"paperId"}) for pid in page],
+        }
+
+    def _doc(self, p: FakePaper) -> _Doc:
+        doc = self._docs.get(p.paper_id)
+        if doc is None:
+            doc = self._docs[p.paper_id] = _Doc.of(f"{p.title or ''} {p.abstract or ''}")
+        return doc
 
     def _batch(self, fields: set[str], body: bytes) -> tuple[int, dict[str, str], Any]:
         bad = fields - PAPER_FIELDS - NESTED_FIELDS
@@ -364,7 +437,8 @@ class _Handler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         endpoint = (
             "batch" if path.endswith("/paper/batch") else "citations" if path.endswith("/citations")
-            else "references" if path.endswith("/references") else "paper"
+            else "references" if path.endswith("/references") else "search" if path.endswith("/search/bulk")
+            else "paper"
         )
         req = {
             "method": method, "path": self.path, "endpoint": endpoint,
@@ -732,3 +806,56 @@ def matches(node: Node, doc: _Doc) -> bool:
 def query_matches(query: str, text: str) -> bool:
     """Whether ``query`` matches ``text`` (a title and abstract)."""
     return matches(parse_query(query), _Doc.of(text))
+
+
+def _search_filters(q: dict[str, str]) -> Callable[[FakePaper], bool]:
+    """The filters of a search as one test; ValueError (a 400) for a value the API would refuse."""
+    tests: list[Callable[[FakePaper], bool]] = []
+    year = q.get("year")
+    if year:
+        lo, dash, hi = year.partition("-")
+        if not all(x.isdigit() and len(x) == 4 for x in (lo, hi) if x) or not (lo or hi):
+            raise ValueError(f"Invalid year filter: {year}")
+        a, b = int(lo or 0), int(hi or 9999) if dash else int(lo)
+        tests.append(lambda p: p.year is not None and a <= p.year <= b)
+    dates = q.get("publicationDateOrYear")
+    if dates:
+        lo, colon, hi = dates.partition(":")
+        ok = lambda d: not d or (len(d) in (4, 7, 10) and d[:4].isdigit() and all(x.isdigit() for x in d.split("-")))  # noqa: E731
+        if not (ok(lo) and ok(hi)) or not (lo or hi):
+            raise ValueError(f"Invalid publicationDateOrYear filter: {dates}")
+        hi = hi if colon else lo
+
+        def in_range(p: FakePaper) -> bool:
+            d = p.publication_date or (str(p.year) if p.year else None)
+            return d is not None and (not lo or d[: len(lo)] >= lo) and (not hi or d[: len(hi)] <= hi)
+
+        tests.append(in_range)
+    fos = q.get("fieldsOfStudy")
+    if fos is not None:
+        wanted = {f.strip() for f in fos.split(",") if f.strip()}
+        bad = sorted(wanted - FIELDS_OF_STUDY) or ([] if wanted else [fos])
+        if bad:
+            raise ValueError(f"Unrecognized fieldsOfStudy: [{', '.join(bad)}]")
+        tests.append(lambda p: bool(wanted & set(p.fields_of_study)))
+    return lambda p: all(t(p) for t in tests)
+
+
+def _search_order(sort: str | None) -> Callable[[FakePaper], Any]:
+    name, _, direction = (sort or "paperId").partition(":")
+    if name not in ("paperId", "publicationDate", "citationCount") or direction not in ("", "asc", "desc"):
+        raise ValueError(f"Invalid sort: {sort}")
+    sign = -1 if direction == "desc" else 1
+
+    def key(p: FakePaper) -> Any:
+        if name == "paperId":
+            return (0, p.paper_id) if sign > 0 else (0, "".join(chr(0x10FFFF - ord(c)) for c in p.paper_id))
+        if name == "citationCount":
+            return (0, sign * (p.citation_count or 0), p.paper_id)
+        d = p.publication_date or (f"{p.year}-00-00" if p.year else None)
+        if d is None:
+            return (1, 0, p.paper_id)  # undated papers last
+        n = int(d.replace("-", "")[:8].ljust(8, "0"))
+        return (0, sign * n, p.paper_id)
+
+    return key
