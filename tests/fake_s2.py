@@ -446,7 +446,8 @@ class _Handler(BaseHTTPRequestHandler):
         }
         if endpoint == "batch":
             try:
-                req["ids"] = len(json.loads(body)["ids"])
+                req["batch_ids"] = list(json.loads(body)["ids"])
+                req["ids"] = len(req["batch_ids"])
             except Exception:
                 pass
         with fake._lock:

@@ -502,12 +502,18 @@ class _Crawl:
     def _walk(self) -> None:
         level = int(cstore.get_run(self.db, self.run_id)["level"])
         if level == 0:
+            # the seeds' neighbourhood first, then the field queries, so that a route says what the queries
+            # found beyond it; then the core hits are expanded (by batch where their lists fit)
+            for row in cstore.frontier_to_expand(self.db, 0):
+                if row["found_by"] == "seed":
+                    self._expand(row, 0)
             for q in cstore.pending_queries(self.db, self.run_id):
                 self._query(q)
+            if self.depth > 0:
+                self._expand_by_batch(0)
         while level < self.depth:
             if level > 0:
                 self._decide(level)
-            self._expand_by_batch(level)
             for row in cstore.frontier_to_expand(self.db, level):
                 self._expand(row, level)
             self._fetch_pending()
@@ -542,17 +548,23 @@ class _Crawl:
         for p in related:
             p.hop = 1
         route = ("query", fq.query)
+        expand = 1 if self.depth > 0 else 0
         db = self.db
         with store.transaction(db):
-            self._add(  # core hits become seeds
-                0, [(p.paper_id, p.reference_count) for p in core], route, meta=Meta.STORED,
-                expand=1 if self.depth > 0 else 0,
+            # hits the seeds' neighbourhood holds already keep their route; core ones become seeds all the same
+            present = cstore.frontier_kept(db, [p.paper_id for p in core + related])
+            cstore.update_frontier(
+                db,
+                [{"paper_id": p.paper_id, "hop": 0, "expand": expand, "meta": Meta.STORED}
+                 for p in core if p.paper_id in present]
+                + [{"paper_id": p.paper_id, "meta": Meta.STORED} for p in related if p.paper_id in present],
             )
+            self._add(0, [(p.paper_id, p.reference_count) for p in core], route, meta=Meta.STORED, expand=expand)
             self._add(1, [(p.paper_id, p.reference_count) for p in related], route, meta=Meta.STORED, expand=0)
             kept = cstore.frontier_kept(db, [p.paper_id for p in core + related])
             stored = [p for p in core + related if p.paper_id in kept]
             store.upsert_papers(db, stored)
-            cstore.mark_found(db, [(p.paper_id, "query", fq.query) for p in stored])
+            cstore.mark_found(db, [(p.paper_id, *kept[p.paper_id]) for p in stored])  # type: ignore[misc]
             cstore.update_query(
                 db, self.run_id, position, token=page.token, total=page.total, hits=len(papers), kept=len(stored),
                 core=sum(p.paper_id in kept for p in core), done=done,

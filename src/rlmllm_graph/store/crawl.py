@@ -466,18 +466,19 @@ def frontier_ids(db: sqlite_utils.Database, hop: int) -> list[str]:
     ]
 
 
-def frontier_kept(db: sqlite_utils.Database, ids: Sequence[str]) -> set[str]:
-    """Those of ``ids`` that are in the frontier and not left out by max_papers."""
-    kept: set[str] = set()
+def frontier_kept(db: sqlite_utils.Database, ids: Sequence[str]) -> dict[str, tuple[str | None, str | None]]:
+    """Those of ``ids`` that are in the frontier and not left out by max_papers, with their route
+    (``found_by``, ``found_via``)."""
+    kept: dict[str, tuple[str | None, str | None]] = {}
     for part in _chunks(list(ids)):
         marks = ",".join("?" * len(part))
-        kept.update(
-            r[0]
-            for r in _exec(
-                db, f"SELECT paper_id FROM crawl_frontier WHERE meta != {Meta.LEFT_OUT} AND paper_id IN ({marks})",
-                part,
-            )
-        )
+        for pid, by, via in _exec(
+            db,
+            f"SELECT paper_id, found_by, found_via FROM crawl_frontier WHERE meta != {Meta.LEFT_OUT} "
+            f"AND paper_id IN ({marks})",
+            part,
+        ):
+            kept[pid] = (by, via)
     return kept
 
 
@@ -487,7 +488,8 @@ def frontier_to_expand(db: sqlite_utils.Database, hop: int) -> list[dict[str, An
 
 
 def frontier_to_expand_by_batch(db: sqlite_utils.Database, hop: int, most: int) -> list[dict[str, Any]]:
-    """Query hits of ``hop`` to expand, not started, with at most ``most`` references and citers each.
+    """Papers of ``hop`` to expand that are not seeds (core query hits), not started, with at most ``most``
+    references and citers each.
 
     Each row carries ``ref_hint`` and ``cite_hint`` (the counts last seen), to
     pack batch requests whose nested lists fit the API's budget.
@@ -496,7 +498,8 @@ def frontier_to_expand_by_batch(db: sqlite_utils.Database, hop: int, most: int) 
         db,
         "SELECT f.*, coalesce(f.ref_hint, p.reference_count, 0) AS ref_hint, "
         "coalesce(p.citation_count, 0) AS cite_hint FROM crawl_frontier f LEFT JOIN papers p USING (paper_id) "
-        f"WHERE f.hop = ? AND f.expand = 1 AND f.expanded = 0 AND f.found_by = 'query' AND f.meta = {Meta.STORED} "
+        f"WHERE f.hop = ? AND f.expand = 1 AND f.expanded = 0 AND coalesce(f.found_by, '') != 'seed' "
+        f"AND f.meta = {Meta.STORED} "
         f"AND f.cites_next IS NULL AND f.refs IN ({Refs.BY_BATCH}, {Refs.KNOWN}) "
         "AND coalesce(f.ref_hint, p.reference_count, 0) <= ? AND coalesce(p.citation_count, 0) <= ? ORDER BY f.seq",
         [hop, most, most],
