@@ -677,6 +677,7 @@ class _Doc:
 
 
 Node = tuple  # ("and", [..]) | ("or", [..]) | ("not", n) | ("term", stem) | ("prefix", p) | ("phrase", [stems])
+#              | ("phrase-prefix", [stems], p)
 
 
 def _tokens(query: str) -> list[tuple[str, str]]:
@@ -774,8 +775,10 @@ class _Parser:
 def _leaf(kind: str, text: str) -> Node:
     if kind == "word" and text.endswith("*"):
         body = words(text[:-1])
-        if len(body) != 1:
+        if not body:
             raise QuerySyntaxError(f"bad prefix {text!r}")
+        if len(body) > 1:  # Video-LLM*: the phrase "video llm…", its last word a prefix
+            return ("phrase-prefix", [stem(w) for w in body[:-1]], body[-1])
         return ("prefix", body[0])
     parts = [stem(w) for w in words(text)]
     if not parts:
@@ -800,6 +803,11 @@ def matches(node: Node, doc: _Doc) -> bool:
         return node[1] in doc.stem_set
     if kind == "prefix":
         return any(w.startswith(node[1]) for w in doc.raw)
+    if kind == "phrase-prefix":
+        head, last, k = node[1], node[2], len(node[1])
+        return any(
+            doc.stems[i : i + k] == head and doc.raw[i + k].startswith(last) for i in range(len(doc.stems) - k)
+        )
     seq = node[1]
     return any(doc.stems[i : i + len(seq)] == seq for i in range(len(doc.stems) - len(seq) + 1))
 

@@ -76,6 +76,8 @@ TEXT = "Vision-R1: Incentivizing Reasoning in Multimodal LLMs with GRPO. We trai
         ("-(audio | speech) + r1", True),
         ('"reasoning in multimodal"~2 + train*', True),  # slop is accepted
         ("r1*", True),
+        ("vision-lang*", True),  # a hyphenated prefix: the phrase, its last word a prefix
+        ("language-vis*", False),
     ],
 )
 def test_the_fake_search_parser_against_hand_computed_matches(query, expected):
