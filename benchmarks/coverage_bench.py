@@ -22,6 +22,7 @@ the distractor families were written afterwards and the queries were not tuned t
 
     .venv/bin/python benchmarks/coverage_bench.py             # 10x distractors (15,880+)
     .venv/bin/python benchmarks/coverage_bench.py --ratio 3   # a smaller world
+    .venv/bin/python benchmarks/coverage_bench.py --oracle    # and a run whose gate never errs on distractors
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "src"))
 
-from fake_s2 import FakePaper, FakeS2, load_corpus  # noqa: E402
+from fake_s2 import FakePaper, FakeS2, load_corpus, query_matches  # noqa: E402
 
 from rlmllm_graph import store  # noqa: E402
 from rlmllm_graph.classify import predict_labels  # noqa: E402
@@ -184,6 +185,9 @@ SHARES = {  # of the distractors
     "rl-robotics": 0.18, "rl-games": 0.10, "rl-recsys": 0.07, "mm-no-rl": 0.22, "mm-reasoning-no-rl": 0.08,
     "text-llm-reasoning": 0.15, "unrelated-ml": 0.20,
 }
+# In the project's vocabulary these are `related` (RL for text-only LLM reasoning; MLLM reasoning without RL):
+# a refresh stores related papers on purpose. The others are out of scope.
+RELATED_SCOPE = ("text-llm-reasoning", "mm-reasoning-no-rl")
 CITE_CORPUS = 0.08  # share of distractors that cite popular corpus papers
 SOMETIMES = 0.2  # share of a family's papers that add one of its "sometimes" sentences
 
@@ -228,14 +232,29 @@ def make_distractors(n: int, popular: list[str], *, rng_seed: int = 7) -> list[F
 # -- runs -------------------------------------------------------------------------------------------
 
 
+def oracle_gate(distractor_family: dict[str, str]):
+    """The classifier for corpus papers; the truth for distractors (related or other, by family). A diagnostic:
+    what the crawl would store if the classifier never mistook a near miss for the field."""
+
+    def predict(records):
+        out = predict_labels(records)
+        for rec, pred in zip(records, out):
+            fam = distractor_family.get(rec["paper_id"])
+            if fam is not None:
+                pred["labels"]["relevance"] = ["related" if fam in RELATED_SCOPE else "other"]
+        return out
+
+    return predict
+
+
 def run(world: list[FakePaper], *, queries: bool, core_ids: set[str], distractor_family: dict[str, str],
-        workdir: Path, name: str) -> dict:
+        workdir: Path, name: str, oracle: bool = False) -> dict:
     with FakeS2(world) as fake:
         db = store.open_db(workdir / f"{name}.db")
         t = time.perf_counter()
         report = crawl(
             S2Client(fake.url, pace=0, backoff=0.01), db, seeds=[SEED],
-            queries=default_queries() if queries else (),
+            queries=default_queries() if queries else (), predict=oracle_gate(distractor_family) if oracle else None,
         )
         seconds = time.perf_counter() - t
         kinds = Counter(r["endpoint"] for r in fake.log)
@@ -245,12 +264,15 @@ def run(world: list[FakePaper], *, queries: bool, core_ids: set[str], distractor
     d_core = [r["paper_id"] for r, pr in zip(recs, predict_labels(recs) if recs else [])
               if "core" in (pr["labels"]["relevance"] or [])]
     routes = Counter(r[0] for r in db.execute("SELECT found_by FROM papers"))
+    found_by = dict(db.execute("SELECT paper_id, found_by FROM papers").fetchall())
     return {
         "recall": len(core_ids & set(stored)) / len(core_ids),
+        "stored_ids": set(stored),
         "found": len(core_ids & set(stored)),
         "stored": len(stored),
         "distractors": len(d_stored),
         "by_family": Counter(distractor_family[p] for p in d_stored),
+        "by_family_route": Counter((distractor_family[p], found_by[p]) for p in d_stored),
         "distractors_core": len(d_core),
         "core_by_family": Counter(distractor_family[p] for p in d_core),
         "requests": report.requests,
@@ -264,6 +286,9 @@ def run(world: list[FakePaper], *, queries: bool, core_ids: set[str], distractor
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--ratio", type=float, default=10.0, help="distractors per corpus paper (default 10)")
+    ap.add_argument("--oracle", action="store_true",
+                    help="also run the default refresh with a perfect gate for the distractors (a diagnostic: how "
+                         "much of the noise is the classifier's)")
     args = ap.parse_args()
     corpus_file = SHARED / "corpus.jsonl"
     if not corpus_file.exists():
@@ -295,8 +320,13 @@ def main() -> int:
             "survey seed only": run(world, queries=False, core_ids=core_ids, distractor_family=family,
                                     workdir=Path(tmp), name="seed"),
         }
+        if args.oracle:
+            results["default, perfect gate (diag.)"] = run(
+                world, queries=True, core_ids=core_ids, distractor_family=family, workdir=Path(tmp), name="oracle",
+                oracle=True,
+            )
     names = list(results)
-    w = 30
+    w = 32
     print()
     print(f"{'':<34}" + "".join(f"{k:>{w}}" for k in names) + f"{'target':>16}")
     rows = [
@@ -311,14 +341,31 @@ def main() -> int:
         print(f"{label:<34}" + "".join(f"{fn(results[k]):>{w}}" for k in names) + f"{target:>16}")
     for kind in ("batch", "citations", "references", "search", "paper"):
         print(f"{'  requests: ' + kind:<34}" + "".join(f"{results[k]['kinds'].get(kind, 0):>{w}}" for k in names))
+    out_of_scope = [f for f in FAMILIES if f not in RELATED_SCOPE]
+    world_out = sum(1 for f in family.values() if f in out_of_scope)
+    print(f"{'  out of scope stored':<34}" + "".join(
+        f"{sum(results[k]['by_family'].get(f, 0) for f in out_of_scope)} of {world_out} "
+        f"({sum(results[k]['by_family'].get(f, 0) for f in out_of_scope) / world_out:.1%})".rjust(w) for k in names))
     for fam in FAMILIES:
-        print(f"{'  stored ' + fam:<34}" + "".join(
+        scope = " (related)" if fam in RELATED_SCOPE else ""
+        print(f"{'  stored ' + fam + scope:<34}" + "".join(
             f"{results[k]['by_family'].get(fam, 0)} ({results[k]['core_by_family'].get(fam, 0)} core)".rjust(w)
             for k in names))
+        print(f"{'    by query / by expansion':<34}" + "".join(
+            f"{results[k]['by_family_route'].get((fam, 'query'), 0)} / "
+            f"{results[k]['by_family_route'].get((fam, 'expansion'), 0)}".rjust(w) for k in names))
     routes = sorted({r for k in names for r in results[k]["routes"]}, key=str)
     for route in routes:
         print(f"{'  found by ' + str(route):<34}" + "".join(f"{results[k]['routes'].get(route, 0):>{w}}" for k in names))
     print()
+    queries = default_queries()
+    reachable = {
+        p.paper_id for p in corpus if p.paper_id in core_ids and (p.year or 0) >= 2023
+        and any(query_matches(q.query, f"{p.title or ''} {p.abstract or ''}") for q in queries)
+    }
+    print(f"core-list papers a default query can match from what the search sees (title, abstract; year 2023-): "
+          f"{len(reachable)} of {len(core_ids)} ({len(reachable) / len(core_ids):.3f}); found by the default refresh "
+          f"beyond those: {results[names[0]]['found'] - len(core_ids & reachable & results[names[0]]['stored_ids'])}")
     for q in results[names[0]]["queries"]:
         print(f"query: {q['pages']} pages, {q['total']} hits, {q['kept']} kept, {q['core']} core: {q['query'][:70]}...")
     return 0
