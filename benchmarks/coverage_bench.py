@@ -195,7 +195,8 @@ SOMETIMES = 0.2  # share of a family's papers that add one of its "sometimes" se
 def _fill(template: str, rng: random.Random, i: int) -> str:
     out = template
     for key, values in SLOTS.items():
-        out = out.replace("{" + key + "}", rng.choice(values)).replace("{" + key.title() + "}", rng.choice(values).title())
+        out = out.replace("{" + key + "}", rng.choice(values))
+        out = out.replace("{" + key.title() + "}", rng.choice(values).title())
     return out.replace("{Name}", f"{rng.choice('ABCDEFGHKLMNPRSTVZ')}{rng.choice('aeiou')}{rng.choice('lmnrstx')}"
                        f"{rng.choice(['', 'Net', 'Former', 'Bench', 'Agent', '-2'])}").replace("{n}", str(2 + i % 40))
 
@@ -356,7 +357,8 @@ def main() -> int:
             f"{results[k]['by_family_route'].get((fam, 'expansion'), 0)}".rjust(w) for k in names))
     routes = sorted({r for k in names for r in results[k]["routes"]}, key=str)
     for route in routes:
-        print(f"{'  found by ' + str(route):<34}" + "".join(f"{results[k]['routes'].get(route, 0):>{w}}" for k in names))
+        counts = "".join(f"{results[k]['routes'].get(route, 0):>{w}}" for k in names)
+        print(f"{'  found by ' + str(route):<34}{counts}")
     print()
     queries = default_queries()
     reachable = {

@@ -290,7 +290,7 @@ class FakeS2:
             order = _search_order(q.get("sort"))
         except (QuerySyntaxError, ValueError) as exc:
             return 400, {}, {"error": str(exc)}
-        key = json.dumps([q["query"], {k: q.get(k) for k in ("year", "publicationDateOrYear", "fieldsOfStudy", "sort")}])
+        key = json.dumps([q["query"], [q.get(k) for k in ("year", "publicationDateOrYear", "fieldsOfStudy", "sort")]])
         tag = hashlib.sha1(key.encode()).hexdigest()[:12].upper()
         if key not in self._hits:
             hits = [p for p in self.papers.values() if keep(p) and matches(tree, self._doc(p))]
@@ -830,8 +830,7 @@ def _search_filters(q: dict[str, str]) -> Callable[[FakePaper], bool]:
     dates = q.get("publicationDateOrYear")
     if dates:
         lo, colon, hi = dates.partition(":")
-        ok = lambda d: not d or (len(d) in (4, 7, 10) and d[:4].isdigit() and all(x.isdigit() for x in d.split("-")))  # noqa: E731
-        if not (ok(lo) and ok(hi)) or not (lo or hi):
+        if not (_is_date(lo) and _is_date(hi)) or not (lo or hi):
             raise ValueError(f"Invalid publicationDateOrYear filter: {dates}")
         hi = hi if colon else lo
 
@@ -848,6 +847,11 @@ def _search_filters(q: dict[str, str]) -> Callable[[FakePaper], bool]:
             raise ValueError(f"Unrecognized fieldsOfStudy: [{', '.join(bad)}]")
         tests.append(lambda p: bool(wanted & set(p.fields_of_study)))
     return lambda p: all(t(p) for t in tests)
+
+
+def _is_date(d: str) -> bool:
+    """Empty, or YYYY, YYYY-MM or YYYY-MM-DD."""
+    return not d or (len(d) in (4, 7, 10) and all(x.isdigit() for x in d.split("-")))
 
 
 def _search_order(sort: str | None) -> Callable[[FakePaper], Any]:

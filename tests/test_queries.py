@@ -164,7 +164,9 @@ def test_search_pages_with_a_token_filters_and_sorts():
         recent = c.search_bulk("visual", fields=("paperId", "year"), year="2024-")
         assert recent.total == sum(p.year >= 2024 for p in papers[:23])
         assert {p["year"] for p in recent.papers} <= {2024, 2025}
-        spring = c.search_bulk("visual", fields=("paperId", "publicationDate"), publication_date_or_year="2023-03:2024-04")
+        spring = c.search_bulk(
+            "visual", fields=("paperId", "publicationDate"), publication_date_or_year="2023-03:2024-04"
+        )
         assert {p["publicationDate"] for p in spring.papers} == {
             p.publication_date for p in papers[:23] if "2023-03" <= p.publication_date[:7] <= "2024-04"
         }
@@ -465,8 +467,8 @@ def paging_world() -> list[FakePaper]:
 
 
 def _refresh(path: Path, url: str, env: dict, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "rlmllm_graph", "refresh", "--api-url", url, "--db", str(path), "--no-default-queries",
-            "--query", QUERY, *extra]
+    return [sys.executable, "-m", "rlmllm_graph", "refresh", "--api-url", url, "--db", str(path),
+            "--no-default-queries", "--query", QUERY, *extra]
 
 
 def test_a_refresh_killed_while_paging_a_query_resumes_from_the_stored_token(tmp_path):
@@ -490,7 +492,8 @@ def test_a_refresh_killed_while_paging_a_query_resumes_from_the_stored_token(tmp
             if plan.get("delay") is None:
                 os.kill(proc.pid, signal.SIGKILL)  # mid-request: this page's answer never arrives
             else:  # just after the answer: while the page is being classified and stored
-                threading.Timer(plan["delay"], lambda: proc.poll() is None and os.kill(proc.pid, signal.SIGKILL)).start()
+                kill = lambda: proc.poll() is None and os.kill(proc.pid, signal.SIGKILL)  # noqa: E731
+                threading.Timer(plan["delay"], kill).start()
 
     killed = 0
     with FakeS2(world, search_page=3, on_request=on_request) as fake:

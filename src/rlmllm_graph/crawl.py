@@ -542,7 +542,8 @@ class _Crawl:
     def _store_hits(self, position: int, fq: FieldQuery, page: SearchPage, done: int) -> None:
         """Classify a page of hits from title and abstract; store core and related ones, drop the rest."""
         papers = [self._paper(item, hop=0) for item in page.papers]
-        relevance = self._relevance([{"paper_id": p.paper_id, "title": p.title, "abstract": p.abstract} for p in papers])
+        records = [{"paper_id": p.paper_id, "title": p.title, "abstract": p.abstract} for p in papers]
+        relevance = self._relevance(records)
         core = [p for p in papers if relevance.get(p.paper_id) == "core"]
         related = [p for p in papers if relevance.get(p.paper_id) == "related"]
         for p in related:
@@ -689,7 +690,8 @@ class _Crawl:
         with store.transaction(db):
             store.upsert_citations(db, edges)
             if discover_hop is not None:
-                self._add(discover_hop, [(lk.paper_id, lk.reference_count) for lk in links], route)  # type: ignore[misc]
+                found = [(lk.paper_id, lk.reference_count) for lk in links]
+                self._add(discover_hop, found, route)  # type: ignore[arg-type]
             if kind == "citations":
                 cstore.update_frontier(db, [{"paper_id": pid, "cites_next": CITES_DONE if done else page.next}])
                 if done:

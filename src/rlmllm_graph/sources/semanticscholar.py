@@ -359,7 +359,8 @@ class S2Client:
         for item in data:
             if not isinstance(item, dict) or not (item.get("paperId") is None or isinstance(item["paperId"], str)):
                 raise MalformedResponse(
-                    f"the Semantic Scholar API answered GET {url} with an entry that is not a paper ({_describe(item)})",
+                    f"the Semantic Scholar API answered GET {url} with an entry that is not a paper "
+                    f"({_describe(item)})",
                     url=url,
                 )
             if item.get("paperId"):  # a hit without an id cannot be stored or linked

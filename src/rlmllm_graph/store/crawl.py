@@ -564,7 +564,8 @@ def remaining_work(db: sqlite_utils.Database, depth: int) -> dict[str, int]:
     """What is left of the current run, roughly: papers to fetch, citers to page, papers to expand."""
     meta = _exec(
         db,
-        f"SELECT count(*) FROM crawl_frontier WHERE meta = {Meta.TO_FETCH} OR refs IN ({Refs.BY_BATCH}, {Refs.BY_PAGES})",
+        f"SELECT count(*) FROM crawl_frontier WHERE meta = {Meta.TO_FETCH} "
+        f"OR refs IN ({Refs.BY_BATCH}, {Refs.BY_PAGES})",
     ).fetchone()[0]
     row = _exec(
         db,
@@ -577,7 +578,8 @@ def remaining_work(db: sqlite_utils.Database, depth: int) -> dict[str, int]:
         db,
         "SELECT coalesce(sum(coalesce(f.ref_hint, p.reference_count, 0)), 0) "
         "FROM crawl_frontier f LEFT JOIN papers p USING (paper_id) "
-        f"WHERE f.hop < ? AND coalesce(f.expand, 1) = 1 AND f.expanded = 0 AND f.refs NOT IN ({Refs.COMPLETE}, {Refs.KNOWN})",
+        "WHERE f.hop < ? AND coalesce(f.expand, 1) = 1 AND f.expanded = 0 "
+        f"AND f.refs NOT IN ({Refs.COMPLETE}, {Refs.KNOWN})",
         [depth],
     ).fetchone()[0]
     return {
