@@ -525,3 +525,25 @@ def test_a_refresh_killed_while_paging_a_query_resumes_from_the_stored_token(tmp
     assert db.execute(routes).fetchall() == db0.execute(routes).fetchall()
     q = "SELECT query, pages, total, hits, kept, core, done FROM crawl_queries"
     assert db.execute(q).fetchall() == db0.execute(q).fetchall()
+
+
+def test_a_second_refresh_keeps_routes_and_finds_what_is_new(tmp_path, invoke, db_path):
+    world = field_world()
+    with FakeS2(world) as fake:
+        db = store.open_db(db_path)
+        run_field_crawl(db, fake)
+        routes = "SELECT paper_id, found_by, found_via FROM papers ORDER BY paper_id"
+        before = db.execute(routes).fetchall()
+        world.append(_paper("K3", "Visual reinforcement with verifiable rewards [core]", ["X1"]))
+        world.append(_paper("Y6", "Building on K1 and K3", ["K1", "K3"]))
+        fake.set_papers(world)
+        fake.reset_log()
+        report = run_field_crawl(db, fake)
+        assert fake.count("references") == 1  # the seed's, listed afresh as ever; the hits' are known
+    after = dict((pid, (by, via)) for pid, by, via in db.execute(routes))
+    assert {pid: after[pid] for pid, _, _ in before} == {pid: (by, via) for pid, by, via in before}
+    assert after[_pid("K3")] == ("query", QUERY)
+    assert after[_pid("Y6")][0] == "expansion"
+    assert report.papers_added == 2 and report.status == "done"
+    r = invoke("refresh", "--show-queries", "--json", "--no-default-queries", "--query", QUERY, db=False)
+    assert json.loads(r.stdout) == [{"query": QUERY, "filters": {"year": DEFAULT_QUERY_YEAR}}]
