@@ -28,7 +28,6 @@ from .labels import (
     save_classifier_labels,
     save_manual_labels,
 )
-from .crawl import mark_found
 from .migrations import SCHEMA_VERSION
 from .sections import load_sections, pack_text, save_sections, unpack_text
 from .read import (
@@ -64,7 +63,6 @@ __all__ = [
     "load_manual_facets",
     "load_papers",
     "load_sections",
-    "mark_found",
     "now_iso",
     "pack_text",
     "open_db",
