@@ -547,3 +547,12 @@ def test_a_second_refresh_keeps_routes_and_finds_what_is_new(tmp_path, invoke, d
     assert report.papers_added == 2 and report.status == "done"
     r = invoke("refresh", "--show-queries", "--json", "--no-default-queries", "--query", QUERY, db=False)
     assert json.loads(r.stdout) == [{"query": QUERY, "filters": {"year": DEFAULT_QUERY_YEAR}}]
+
+
+def test_show_queries_prints_the_shipped_file_which_reads_back(invoke, tmp_path):
+    r = invoke("refresh", "--show-queries", db=False)
+    assert r.exit_code == 0 and r.stdout.startswith("# Field queries")
+    f = tmp_path / "mine.txt"
+    f.write_text(r.stdout + "@year 2024-\n(GRPO | RLVR) + audio\n")
+    assert query_set(file=f) == default_queries() + [FieldQuery("(GRPO | RLVR) + audio", {
+        "year": "2024-", "sort": "publicationDate:desc"})]

@@ -10,7 +10,14 @@ import click
 
 from ..config import DEFAULT_API_URL, DEFAULT_SEED, resolve_settings
 from ..crawl import DEFAULT_MAX_PAPERS, EXPAND_CHOICES, CrawlProgress, crawl
-from ..queries import DEFAULT_QUERY_PAGES, DEFAULT_QUERY_YEAR, format_queries, query_set
+from ..queries import (
+    DEFAULT_QUERY_PAGES,
+    DEFAULT_QUERY_YEAR,
+    default_queries,
+    default_queries_text,
+    format_queries,
+    query_set,
+)
 from ..records import normalise_paper_id
 from ..sources import S2Client
 from .common import cli, db_option, echo_json, json_option, open_database, progress_bar
@@ -114,6 +121,8 @@ def refresh(
     if show_queries:
         if as_json:
             echo_json([q.as_dict() for q in field_queries])
+        elif field_queries == default_queries():  # the shipped file, comments and all
+            click.echo(default_queries_text(), nl=False)
         else:
             click.echo(format_queries(field_queries), nl=False)
         return
