@@ -103,10 +103,13 @@ def test_a_facet_with_enough_papers_is_not_warned_about():
     assert scores["reward"].papers == 0 and not scores["reward"].scored
 
 
-def test_the_classifier_is_scored_the_same_way(invoke, tmp_path):
-    gold = write_jsonl(tmp_path / "gold.jsonl", GOLD)
-    r = invoke("classify", "--evaluate", str(gold), "--json", db=False)
-    data = json.loads(r.stdout)
+def test_the_classifier_is_scored_the_same_way():
+    from rlmllm_graph.classify import evaluate_gold, load_labelled
+
+    gold = read_gold([json.dumps(g) for g in GOLD], source="gold")
+    ev = evaluate_gold(gold, training=load_labelled()[:120])  # a small classifier: the scoring is what is tested
+    data = ev.as_dict()
     assert data["facets"]["algorithm"]["ours"]["papers"] == 2 and data["facets"]["modality"]["ours"]["papers"] == 0
+    assert data["facets"]["modality"]["baseline"]["papers"] == 0 and data["facets"]["relevance"]["ours"]["papers"] == 3
     assert all(e["facet"] in ("relevance", "algorithm", "reward") for e in data["errors"])
     assert not any(e["paper_id"] == "g2" and e["facet"] != "relevance" for e in data["errors"])

@@ -19,7 +19,7 @@ from _site_data import fill_db, pid
 def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("serve_numbers")
     db = store.open_db(tmp / "serve.db")
-    fill_db(db, tmp)
+    fill_db(db, tmp, n=12)
     db.conn.close()
     ro = store.open_db(tmp / "serve.db", readonly=True)
     srv = make_server(ro, port=0)
@@ -91,7 +91,7 @@ def test_local_names_with_the_right_port_pass(server, host):
     h = None if host is None else host.format(port=server.server_address[1])
     status, _, body = request(server, "GET", "/api/stats", host=h)
     assert status == 200
-    assert json.loads(body)["papers"] == 60
+    assert json.loads(body)["papers"] == 12
 
 
 def test_two_host_headers_are_refused(server):
@@ -103,7 +103,7 @@ def test_two_host_headers_are_refused(server):
 
 def test_a_wildcard_bind_accepts_ip_literals_but_not_names(tmp_path):
     db = store.open_db(tmp_path / "w.db")
-    fill_db(db, tmp_path)
+    fill_db(db, tmp_path, n=6)
     srv = make_server(db, host="0.0.0.0", port=0)
     try:
         port = srv.server_address[1]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sqlite3
 import time
 from pathlib import Path
@@ -105,6 +104,12 @@ def _foreign_files(tmp_path: Path) -> dict[str, Path]:
     conn.execute("INSERT INTO recipes VALUES ('soup')")
     conn.commit()
     conn.close()
+    files["versioned"] = tmp_path / "app.sqlite"  # another application that numbers its schema too
+    conn = sqlite3.connect(files["versioned"])
+    conn.execute("CREATE TABLE notes (body TEXT)")
+    conn.execute("PRAGMA user_version = 2")
+    conn.commit()
+    conn.close()
     files["empty-sqlite"] = tmp_path / "blank.sqlite"
     sqlite3.connect(files["empty-sqlite"]).close()  # SQLite creates nothing until asked: 0 bytes
     return files
@@ -122,7 +127,7 @@ READ_ONLY = [
 ]
 
 
-@pytest.mark.parametrize("kind", ["empty", "text", "sqlite", "empty-sqlite"])
+@pytest.mark.parametrize("kind", ["empty", "text", "sqlite", "versioned", "empty-sqlite"])
 def test_read_only_commands_refuse_a_foreign_file_and_leave_it_alone(runner, tmp_path, kind):
     from rlmllm_graph.cli import cli
 
@@ -144,6 +149,14 @@ def test_a_real_database_still_opens_for_reading(db, db_path):
     db.conn.close()
     assert store.open_db(db_path, create=False).execute("SELECT count(*) FROM papers").fetchone()[0] == 0
     assert store.open_db(db_path, readonly=True).execute("SELECT count(*) FROM papers").fetchone()[0] == 0
+
+
+def test_a_writing_command_refuses_another_applications_versioned_file(invoke, tmp_path):
+    path = _foreign_files(tmp_path)["versioned"]
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    r = invoke("import", str(write_jsonl(tmp_path / "in.jsonl", [_paper(0)])), "--db", str(path), db=False)
+    assert r.exit_code == 1 and "is an SQLite file but not an rlmllm-graph database" in r.stderr
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
 
 
 def test_a_writing_command_still_initialises_an_empty_file(invoke, db_path, tmp_path):

@@ -78,6 +78,10 @@ def test_the_cli_prints_x0_and_new_in_words(invoke, db_path):
     _store(db_path, papers, labels)
     out = invoke("trends", "--recent-months", "6").stdout
     assert re.search(r"algorithm=dpo: 0% → 100% \(new, 12 papers recent, q=", out), out
+    assert "algorithm: papers and share of all 52; recent (2025-01 to 2025-06): papers and share of the 12" in out
+    assert "  dpo                12   23%      12   100%" in out  # 12 of 52 papers; all 12 recent ones
+    yearly = invoke("trends", "--freq", "Y").stdout
+    assert "recent (2025): papers and share of the 12" in yearly
 
 
 def test_not_stated_is_a_share_of_its_own():
@@ -169,3 +173,18 @@ def test_every_chart_of_a_page_shares_one_date_axis(invoke, db_path, tmp_path):
         ranges[page.name] = found
     assert {"papers_per_period.html", "trends_algorithm.html", "share_modality.html", "timeline.html"} <= set(ranges)
     assert all(r == {shared} for r in ranges.values()), ranges
+
+
+def test_the_emerging_chart_draws_plain_ratios_and_says_new_and_x0():
+    from rlmllm_graph.plots import plot_emerging
+
+    papers, labels = _frames(BEFORE + RECENT)
+    em = compute_emerging(papers, labels, recent_months=6)
+    bars = plot_emerging(em).data[0]
+    shown = dict(zip(bars.y, bars.text))
+    assert shown == {"algorithm: dpo": "new", "algorithm: ppo": "×1", "algorithm: grpo": "×0"}
+    fold = dict(zip(bars.y, bars.x))
+    assert fold["algorithm: ppo"] == 0 and fold["algorithm: dpo"] == 6 and fold["algorithm: grpo"] == -6
+    only_recent = plot_emerging(compute_emerging(*_frames(RECENT), recent_months=6))
+    assert len(only_recent.data[0].y) == 0
+    assert "no papers before the recent window" in only_recent.layout.annotations[0].text

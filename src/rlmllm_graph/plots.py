@@ -484,7 +484,10 @@ def plot_emerging(df: pd.DataFrame, *, top: int = 15) -> go.Figure:
     )
     ticks = list(range(-_FOLD_CAP, _FOLD_CAP + 1))
     fig.update_xaxes(tickvals=ticks, ticktext=[f"×{2.0 ** t:g}" if t >= 0 else f"×1/{2 ** -t}" for t in ticks],
-                     zeroline=True, zerolinecolor="#888", range=[-_FOLD_CAP - 0.5, _FOLD_CAP + 0.5])
+                     zeroline=True, zerolinecolor="#888")
+    if fold:
+        reach = max(1.0, max(abs(f) for f in fold)) + 0.5  # as wide as the bars need, symmetric around ×1
+        fig.update_xaxes(range=[-reach, reach])
     if not len(d):
         why = ("no papers before the recent window to compare with: no growth and no test"
                if len(df) and not (df["before_total"] > 0).any() else "nothing to compare yet")

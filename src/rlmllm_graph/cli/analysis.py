@@ -177,7 +177,9 @@ def _render_trends(rep: trends_mod.TrendsReport) -> None:
     if not rep.facets or all(df.empty for df in rep.trends.values()):
         echo("No labels to chart yet: run `rlmllm-graph classify` first.")
         return
-    recent_periods = set(counts["period"].iloc[-_periods(rep.freq, rep.recent_months):])
+    recent_list = list(counts["period"].iloc[-_periods(rep.freq, rep.recent_months):])
+    recent_periods = set(recent_list)
+    window = recent_list[0] if len(recent_list) == 1 else f"{recent_list[0]} to {recent_list[-1]}"
     for facet in rep.facets:
         df = rep.trends[facet]
         echo("")
@@ -188,8 +190,7 @@ def _render_trends(rep: trends_mod.TrendsReport) -> None:
         per_value = recent.groupby("value", sort=False)["count"].sum()
         rtotal = int(recent.drop_duplicates("period")["total"].sum())
         ptotal = int(df.drop_duplicates("period")["total"].sum())
-        echo(f"{facet}: papers and share of all {ptotal}; last {rep.recent_months} months: papers and share of "
-             f"the {rtotal}")
+        echo(f"{facet}: papers and share of all {ptotal}; recent ({window}): papers and share of the {rtotal}")
         if not plots.stacks_papers(df):
             echo("  (a paper can have several values: the shares add up to more than 100%)")
         for value, total in df.groupby("value", sort=False)["count"].sum().items():

@@ -131,10 +131,11 @@ def open_db(
             conn.close()  # a connection that opened but cannot be used is not left to the garbage collector
         raise _translate(exc, spath) from None
     db = sqlite_utils.Database(conn)
-    if not create and version == 0 and "papers" not in db.table_names():
+    tables = db.table_names()
+    if "papers" not in tables and (tables or not create):  # another application's file: refused before any write
         conn.close()
-        raise NotOurDatabase(f"{spath} is an SQLite file but not an rlmllm-graph database (no papers table); "
-                             "left as it was")
+        error = NotOurDatabase if not create else NotADatabase
+        raise error(f"{spath} is an SQLite file but not an rlmllm-graph database (no papers table); left as it was")
     if version > SCHEMA_VERSION:
         conn.close()
         raise SchemaOutOfDate(
@@ -184,7 +185,7 @@ def _refuse_foreign_file(p: Path) -> None:
 
 
 def _migrate(db: sqlite_utils.Database, path: str, version: int) -> None:
-    if version == 0 and db.table_names() and "papers" not in db.table_names():
+    if db.table_names() and "papers" not in db.table_names():  # another application's file, whatever its version
         raise NotADatabase(f"{path} is an SQLite file but not an rlmllm-graph database")
     with transaction(db):
         # re-read under the lock: another process may have migrated meanwhile
