@@ -556,3 +556,10 @@ def test_show_queries_prints_the_shipped_file_which_reads_back(invoke, tmp_path)
     f.write_text(r.stdout + "@year 2024-\n(GRPO | RLVR) + audio\n")
     assert query_set(file=f) == default_queries() + [FieldQuery("(GRPO | RLVR) + audio", {
         "year": "2024-", "sort": "publicationDate:desc"})]
+
+
+def test_the_summary_line_says_what_the_queries_added(tmp_path):
+    with FakeS2(field_world()) as fake:
+        report = run_field_crawl(store.open_db(tmp_path / "s.db"), fake)
+    assert (" and 1 field query (5 hits, 4 kept, 2 core; 3 papers outside the seeds' neighbourhood, 6 more by "
+            "expansion) (+14 new, 14 stored)") in report.summary()

@@ -142,7 +142,13 @@ class CrawlReport:
             hits = sum(q["hits"] for q in self.queries)
             kept = sum(q["kept"] for q in self.queries)
             core = sum(q["core"] for q in self.queries)
-            queries = f" and {len(self.queries)} field queries ({hits} hits, {kept} kept, {core} core)"
+            outside = self.routes.get("query", 0)
+            n = len(self.queries)
+            queries = (
+                f" and {n} field {'query' if n == 1 else 'queries'} ({hits} hits, {kept} kept, {core} core; "
+                f"{outside} papers outside the seeds' neighbourhood, {self.routes.get('expansion', 0)} more "
+                "by expansion)"
+            )
         return (
             f"Crawl {self.run_id} {word}: {self.papers} papers to depth {self.depth} from "
             f"{len(self.seeds)} seed(s){queries} (+{self.papers_added} new, {self.papers_total} stored), "
