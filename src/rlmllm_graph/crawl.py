@@ -65,7 +65,14 @@ from .parse import ShapeError, paper_from_api
 from .queries import DEFAULT_QUERY_PAGES, FieldQuery, check_query
 from .records import INT64_MAX, Citation, Paper, normalise_paper_id
 from .sources import LINK_FIELDS, PAPER_FIELDS, LinkPage, SearchPage, Source
-from .sources.semanticscholar import MAX_BATCH, MAX_PAGE, MAX_REACHABLE, NESTED_BUDGET, NESTED_PER_PAPER
+from .sources.semanticscholar import (
+    MAX_BATCH,
+    MAX_PAGE,
+    MAX_REACHABLE,
+    NESTED_BUDGET,
+    NESTED_PER_PAPER,
+    SEARCH_PAGE,
+)
 from .store import crawl as cstore
 from .store.crawl import CITES_DONE, Meta, Refs
 
@@ -379,6 +386,9 @@ class _Crawl:
         left = cstore.remaining_work(self.db, self.depth)
         pages = math.ceil(left["refs_to_page"] / MAX_PAGE) + math.ceil(left["citers_to_page"] / MAX_PAGE)
         batches = math.ceil((left["to_fetch"] + left["refs_to_page"] + left["citers_to_page"]) / BATCH_ESTIMATE)
+        for q in cstore.pending_queries(self.db, self.run_id):  # its pages still to read (one if not started)
+            rest = math.ceil(max(0, (q["total"] or 0) - q["hits"]) / SEARCH_PAGE) if q["pages"] else 1
+            pages += min(rest, self.query_pages - q["pages"])
         requests = int(run["requests"] or 0)
         _, edges = cstore.count_papers_and_edges(self.db)
         self.progress(
