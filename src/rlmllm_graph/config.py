@@ -16,6 +16,7 @@ from .errors import BadInput
 
 __all__ = [
     "DEFAULT_API_URL",
+    "DEFAULT_ARXIV_URL",
     "DEFAULT_BACKOFF",
     "DEFAULT_BUSY_TIMEOUT_MS",
     "DEFAULT_DB",
@@ -87,6 +88,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("host", None, "127.0.0.1", "Interface `serve` listens on (0.0.0.0 exposes it to your network).",
             "--host"),
     Setting("port", None, 8765, "Port `serve` listens on (0 picks a free one).", "--port"),
+    Setting("relevance", None, "core,related",
+            "The papers that matter, by relevance label (comma-separated: core, related, other).", "--relevance"),
+    Setting("arxiv_url", "RLMLLM_ARXIV_URL", "https://export.arxiv.org",
+            "arXiv root for full text (/html/<id>, /e-print/<id>): arXiv's programmatic host, a mirror, a test server.",
+            "--arxiv-url"),
+    Setting("arxiv_pace", "RLMLLM_ARXIV_PACE", 3.0, "Seconds between two requests to arXiv (its rule: one every 3 s).",
+            "--pace"),
+    Setting("arxiv_timeout", "RLMLLM_ARXIV_TIMEOUT", 30.0,
+            "Seconds before a stalled arXiv request is given up (and retried).", "--timeout"),
+    Setting("arxiv_backoff", "RLMLLM_ARXIV_BACKOFF", 5.0,
+            "Seconds before the first retry of an arXiv request (doubling after each).", "--backoff"),
     Setting("debug", "RLMLLM_DEBUG", None, "Set to 1 to see a traceback with an error."),
 )
 
@@ -100,6 +112,7 @@ def setting(name: str) -> Setting:
 
 DEFAULT_DB: str = setting("db").default
 DEFAULT_API_URL: str = setting("api_url").default
+DEFAULT_ARXIV_URL: str = setting("arxiv_url").default
 DEFAULT_SEED: str = setting("seed").default
 DEFAULT_DEPTH: int = setting("depth").default
 DEFAULT_MAX_PAPERS: int = setting("max_papers").default

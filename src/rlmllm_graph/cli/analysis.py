@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..classify.vocabulary import FACET_ORDER, FACETS
-from ..config import MAX_RECENT_MONTHS
+from ..config import MAX_RECENT_MONTHS, setting
 from .common import (
     cli,
     database_file,
@@ -133,9 +133,8 @@ def _relevance_values(ctx: click.Context, param: click.Parameter, value: str) ->
 @click.option("--freq", type=click.Choice(["M", "Q", "Y"], case_sensitive=False), default="M", show_default=True,
               help="Period: month, quarter or year.")
 @setting_option("recent_months", type=click.IntRange(1, MAX_RECENT_MONTHS))
-@click.option("--relevance", default="core,related", show_default=True, callback=_relevance_values,
-              help="Papers to count, by relevance label (comma-separated: "
-                   + ", ".join(FACETS["relevance"]) + "), or 'all'.")
+@setting_option("relevance", callback=_relevance_values,
+                help=f"{setting('relevance').help.removesuffix('.')}, or 'all': the papers to count.")
 @json_option
 def trends_cmd(db_path: str, facets: tuple[str, ...], out_dir: Path | None, freq: str, recent_months: int,
                relevance: tuple[str, ...] | None, as_json: bool) -> None:
