@@ -10,6 +10,7 @@ import click
 
 from ..config import DEFAULT_API_URL, DEFAULT_SEED, resolve_settings
 from ..crawl import DEFAULT_MAX_PAPERS, EXPAND_CHOICES, CrawlProgress, crawl
+from ..errors import ApiUnreachable, BadInput
 from ..records import normalise_paper_id
 from ..sources import S2Client
 from .common import cli, db_option, echo_json, json_option, open_database, progress_bar
@@ -61,9 +62,14 @@ class _Seconds(click.ParamType):
               help="Seconds between requests (env RLMLLM_S2_PACE; default 1 with S2_API_KEY, 3 without).")
 @click.option("--backoff", type=_Seconds(0), envvar="RLMLLM_S2_BACKOFF", default=2.0, hidden=True)
 @click.option("--timeout", type=_Seconds(0, open=True), envvar="RLMLLM_S2_TIMEOUT", default=30.0, hidden=True)
+@click.option("--offline", is_flag=True,
+              help="Do not call the API: merge the snapshot bundled with rlmllm-graph into the database.")
+@click.option("--offline-fallback", is_flag=True,
+              help="Crawl, but if the API cannot be reached at all, say so and merge the bundled snapshot instead "
+                   "(other API errors still fail).")
 def refresh(
     seeds: tuple[str, ...], depth: int, db_path: str, api_url: str, max_papers: int, expand: str, as_json: bool,
-    pace: float | None, backoff: float, timeout: float,
+    pace: float | None, backoff: float, timeout: float, offline: bool, offline_fallback: bool,
 ) -> None:
     """Crawl the citation neighbourhood of the seeds from Semantic Scholar into the database.
 
@@ -84,7 +90,17 @@ def refresh(
       rlmllm-graph refresh --seed ARXIV:2503.06749 --seed ARXIV:2504.21277
       rlmllm-graph refresh --depth 2 --max-papers 5000 --expand core
       S2_API_KEY=... rlmllm-graph refresh --json | jq .requests
+      rlmllm-graph refresh --offline                        # no network: the bundled snapshot
+      rlmllm-graph refresh --offline-fallback               # the snapshot only if the API is unreachable
+
+    --offline loads the snapshot of the field bundled with rlmllm-graph (its date
+    and counts: `rlmllm-graph refresh --offline --json`); a later refresh from
+    the API merges into it (same paper, one row, matched by arXiv id or DOI).
     """
+    if offline:
+        _refuse_crawl_options_offline(offline_fallback)
+        _load_snapshot(db_path, as_json)
+        return
     seeds = tuple(normalise_paper_id(s) for s in seeds)  # a bad id is a usage error before anything opens
     # a bad --api-url, S2_API_URL, S2_API_KEY or --pace is a usage error before the database is touched
     settings = resolve_settings(db=db_path, api_url=api_url)
@@ -108,11 +124,52 @@ def refresh(
                 getattr(bar, "render_progress", lambda: None)()
             done[0] = ev.requests
 
-        report = crawl(
-            client, db, seeds=seeds, depth=depth, max_papers=max_papers, expand=expand,
-            api_url=settings.api_url, progress=show if sys.stderr.isatty() else None,
+        try:
+            report = crawl(
+                client, db, seeds=seeds, depth=depth, max_papers=max_papers, expand=expand,
+                api_url=settings.api_url, progress=show if sys.stderr.isatty() else None,
+            )
+        except ApiUnreachable as exc:
+            if not offline_fallback:
+                raise
+            unreachable = exc
+        else:
+            unreachable = None
+    if unreachable is not None:
+        from ..snapshot import snapshot_info
+
+        click.echo(
+            f"Cannot reach the Semantic Scholar API at {settings.api_url}: building the database from the bundled "
+            f"snapshot of {snapshot_info().get('date')} instead.",
+            err=True,
         )
+        _load_snapshot(db_path, as_json, db=db, fallback=str(unreachable))
+        return
     if as_json:
         echo_json(report.as_dict())
+        return
+    click.echo(report.summary())
+
+
+def _refuse_crawl_options_offline(fallback: bool) -> None:
+    """--offline takes no crawl option: one given on the command line is a usage error, not silently ignored."""
+    ctx = click.get_current_context()
+    if fallback:
+        raise BadInput("--offline and --offline-fallback: give one of them")
+    given = [
+        f"--{name.replace('_', '-')}" for name in ("seeds", "depth", "api_url", "max_papers", "expand", "pace")
+        if ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE
+    ]
+    if given:
+        names = ", ".join("--seed" if g == "--seeds" else g for g in given)
+        raise BadInput(f"--offline does not crawl, so it takes no {names}")
+
+
+def _load_snapshot(db_path: str, as_json: bool, db: Any = None, fallback: str | None = None) -> None:
+    from ..snapshot import load_snapshot
+
+    report = load_snapshot(db if db is not None else open_database(db_path))
+    if as_json:
+        echo_json({"offline": True, "unreachable": fallback, **report.as_dict()})
         return
     click.echo(report.summary())
