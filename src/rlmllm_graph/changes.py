@@ -30,7 +30,6 @@ from typing import Any
 
 import sqlite_utils
 
-from . import store
 from .errors import BadInput
 from .store import changes as cs
 from .store.merge import find_stand_ins, merge_papers
@@ -65,17 +64,11 @@ def begin_run(db: sqlite_utils.Database, run_id: int) -> int:
     Returns how many label changes were recorded. Call inside :func:`~rlmllm_graph.store.transaction`.
     """
     prev = cs.begin_change_run(db, run_id)
-    state = cs.label_state(db)
-    checkpoint = cs.load_checkpoint(db)
-    diff = _label_diff(checkpoint, state)
-    if prev is not None and diff:
-        cs.save_label_changes(db, prev, diff)
-    cs.update_checkpoint(
-        db,
-        remove=[k for k in checkpoint if k not in state],
-        put=[(p, f, v) for (p, f), v in state.items() if checkpoint.get((p, f)) != v],
-    )
-    return len(diff) if prev is not None else 0
+    diff = cs.label_diff(db) if prev is not None else []
+    if diff:
+        cs.save_label_changes(db, prev, diff)  # type: ignore[arg-type]
+    cs.update_checkpoint(db)
+    return len(diff)
 
 
 def finish_run(db: sqlite_utils.Database, run_id: int) -> dict[str, int]:
@@ -86,23 +79,9 @@ def finish_run(db: sqlite_utils.Database, run_id: int) -> dict[str, int]:
     """
     merged = merge_stand_ins(db)
     added = cs.mark_new_papers(db, run_id)
-    last = cs.latest_counts(db)
-    now = cs.in_corpus_counts(db)
-    changed = [(p, n) for p, n in now.items() if last.get(p) != n]
-    cs.save_counts(db, run_id, changed)
+    recorded = cs.record_citation_counts(db, run_id)
     cs.finish_change_run(db, run_id, papers_added=added, papers_merged=merged)
-    return {"papers_added": added, "papers_merged": merged, "counts_recorded": len(changed)}
-
-
-def _label_diff(before: dict[tuple[str, str], str], after: dict[tuple[str, str], str]) -> list[tuple[str, str, str, str]]:
-    """(paper_id, facet, before, after) where a paper that had labels before has other values now."""
-    had = {p for p, _ in before}
-    out = []
-    for key in sorted(set(before) | set(after)):
-        pid, facet = key
-        if pid in had and before.get(key, "") != after.get(key, ""):
-            out.append((pid, facet, before.get(key, ""), after.get(key, "")))
-    return out
+    return {"papers_added": added, "papers_merged": merged, "counts_recorded": recorded}
 
 
 # -- reading --------------------------------------------------------------------------------------
@@ -215,53 +194,29 @@ def compute_changes(
     out.new_papers = sorted(papers, key=_relevance_rank)  # core first; the newest first within each
     titles = {p["paper_id"]: p for p in papers}
     # in-corpus citation jumps of papers stored before the window
-    before = cs.latest_counts(db, before_run=ids[0])
-    after = cs.latest_counts(db)
-    jumps = []
-    for pid, n0 in before.items():
-        n1 = after.get(pid, n0)
-        if n1 - n0 >= min_jump and pid not in titles:
-            jumps.append((pid, n0, n1))
-    if jumps:
-        info = _paper_info(db, [j[0] for j in jumps])
-        out.citation_jumps = sorted(
-            (
-                {"paper_id": pid, "title": info.get(pid, {}).get("title"), "arxiv_id": info.get(pid, {}).get("arxiv_id"),
-                 "relevance": info.get(pid, {}).get("relevance"), "before": n0, "after": n1, "jump": n1 - n0}
-                for pid, n0, n1 in jumps if pid in info
-            ),
-            key=lambda j: (-j["jump"], -j["after"], str(j["title"] or "")),
-        )
+    jumps = cs.citation_jumps(db, ids[0], min_jump)
+    info = cs.paper_info(db, [p for p, _, _ in jumps])
+    out.citation_jumps = sorted(
+        (
+            {"paper_id": pid, "title": info[pid]["title"], "arxiv_id": info[pid]["arxiv_id"],
+             "relevance": info[pid]["relevance"], "before": n0, "after": n1, "jump": n1 - n0}
+            for pid, n0, n1 in jumps if pid in info and pid not in titles
+        ),
+        key=lambda j: (-j["jump"], -j["after"], str(j["title"] or "")),
+    )
     # label changes: recorded for earlier runs, live for the newest
     changes = cs.label_changes(db, ids)
     if ids[-1] == runs[-1]["run_id"]:
-        live = _label_diff(cs.load_checkpoint(db), cs.label_state(db))
-        info = _paper_info(db, [c[0] for c in live])
         changes += [
-            {"run_id": ids[-1], "paper_id": p, "facet": f, "before": b, "after": a,
-             "title": info.get(p, {}).get("title"), "arxiv_id": info.get(p, {}).get("arxiv_id")}
-            for p, f, b, a in live if p in info
+            {"run_id": ids[-1], "paper_id": p, "facet": f, "before": b, "after": a} for p, f, b, a in cs.label_diff(db)
         ]
+    info = cs.paper_info(db, [c["paper_id"] for c in changes])
+    changes = [c for c in changes if c["paper_id"] in info]
     for c in changes:
+        c["title"], c["arxiv_id"] = info[c["paper_id"]]["title"], info[c["paper_id"]]["arxiv_id"]
         c["before"], c["after"] = _split(c["before"]), _split(c["after"])
     facet_order = {"relevance": 0}
     out.label_changes = sorted(
         changes, key=lambda c: (facet_order.get(c["facet"], 1), str(c["title"] or "").lower(), c["paper_id"], c["facet"])
     )
-    return out
-
-
-def _paper_info(db: sqlite_utils.Database, ids: list[str]) -> dict[str, dict[str, Any]]:
-    """paper_id → title, arxiv_id, relevance (first value) for the stored ones among ``ids``."""
-    out: dict[str, dict[str, Any]] = {}
-    wanted = set(ids)
-    if not wanted:
-        return out
-    for p in store.iter_papers(db, columns=("paper_id", "title", "arxiv_id")):
-        if p["paper_id"] in wanted:
-            out[p["paper_id"]] = {"title": p["title"], "arxiv_id": p["arxiv_id"], "relevance": None}
-    rel = store.load_labels(db, facet="relevance")
-    for pid, value in zip(rel["paper_id"], rel["value"]):
-        if pid in out and out[pid]["relevance"] is None:
-            out[pid]["relevance"] = value
     return out

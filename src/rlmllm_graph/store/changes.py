@@ -19,16 +19,15 @@ from .core import _translate, db_path, now_iso
 __all__ = [
     "begin_change_run",
     "change_runs",
+    "citation_jumps",
     "claim_route",
     "finish_change_run",
-    "in_corpus_counts",
     "label_changes",
-    "label_state",
-    "latest_counts",
-    "load_checkpoint",
+    "label_diff",
     "mark_new_papers",
+    "paper_info",
     "papers_first_stored",
-    "save_counts",
+    "record_citation_counts",
     "save_label_changes",
     "start_snapshot_run",
     "update_checkpoint",
@@ -178,28 +177,65 @@ def papers_first_stored(db: sqlite_utils.Database, run_ids: Sequence[int]) -> li
 
 # -- labels -----------------------------------------------------------------------------------
 
-
-def label_state(db: sqlite_utils.Database) -> dict[tuple[str, str], str]:
-    """(paper_id, facet) → the facet's values, sorted and comma-joined, for every stored label."""
-    out: dict[tuple[str, str], list[str]] = {}
-    for pid, facet, value in _exec(db, "SELECT paper_id, facet, value FROM labels ORDER BY paper_id, facet, value"):
-        out.setdefault((pid, facet), []).append(value)
-    return {k: ",".join(v) for k, v in out.items()}
-
-
-def load_checkpoint(db: sqlite_utils.Database) -> dict[tuple[str, str], str]:
-    return {(p, f): v for p, f, v in _exec(db, "SELECT paper_id, facet, vals FROM label_checkpoint")}
+#: (paper_id, facet) whose values differ between the labels and the checkpoint
+_DIFF_KEYS = (
+    "SELECT paper_id, facet FROM (SELECT paper_id, facet, value FROM labels "
+    "EXCEPT SELECT paper_id, facet, value FROM label_checkpoint) "
+    "UNION SELECT paper_id, facet FROM (SELECT paper_id, facet, value FROM label_checkpoint "
+    "EXCEPT SELECT paper_id, facet, value FROM labels)"
+)
 
 
-def update_checkpoint(
-    db: sqlite_utils.Database, *, remove: Iterable[tuple[str, str]], put: Iterable[tuple[str, str, str]]
-) -> None:
-    _many(db, "DELETE FROM label_checkpoint WHERE paper_id = ? AND facet = ?", remove)
-    _many(db, "INSERT OR REPLACE INTO label_checkpoint (paper_id, facet, vals) VALUES (?, ?, ?)", put)
+def _values(db: sqlite_utils.Database, table: str, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    wanted = set(keys)
+    ids = sorted({p for p, _ in keys})
+    got: dict[tuple[str, str], list[str]] = {}
+    for i in range(0, len(ids), _CHUNK):
+        part = ids[i : i + _CHUNK]
+        for pid, facet, value in _exec(
+            db, f"SELECT paper_id, facet, value FROM {table} WHERE paper_id IN ({','.join('?' * len(part))}) "
+            "ORDER BY paper_id, facet, value", part,
+        ):
+            if (pid, facet) in wanted:
+                got.setdefault((pid, facet), []).append(value)
+    return {k: ",".join(v) for k, v in got.items()}
+
+
+def label_diff(db: sqlite_utils.Database) -> list[tuple[str, str, str, str]]:
+    """``(paper_id, facet, before, after)`` where a facet's values differ from the checkpoint, for papers that
+    had labels at the checkpoint (a paper labelled for the first time is not a change). Values comma-joined."""
+    keys = [
+        (p, f) for p, f in _exec(
+            db,
+            f"SELECT paper_id, facet FROM ({_DIFF_KEYS}) WHERE paper_id IN (SELECT paper_id FROM label_checkpoint) "
+            "ORDER BY paper_id, facet",
+        )
+    ]
+    if not keys:
+        return []
+    before, after = _values(db, "label_checkpoint", keys), _values(db, "labels", keys)
+    return [(p, f, before.get((p, f), ""), after.get((p, f), "")) for p, f in keys]
+
+
+def update_checkpoint(db: sqlite_utils.Database) -> None:
+    """Make the checkpoint the labels as they are now (only the facets that differ are rewritten)."""
+    conn = db.conn
+    try:
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS _label_diff (paper_id TEXT, facet TEXT, PRIMARY KEY (paper_id, facet))")
+        conn.execute("DELETE FROM _label_diff")
+        conn.execute(f"INSERT INTO _label_diff (paper_id, facet) {_DIFF_KEYS}")
+        conn.execute("DELETE FROM label_checkpoint WHERE (paper_id, facet) IN (SELECT paper_id, facet FROM _label_diff)")
+        conn.execute(
+            "INSERT INTO label_checkpoint (paper_id, facet, value) SELECT l.paper_id, l.facet, l.value "
+            "FROM labels l JOIN _label_diff d ON d.paper_id = l.paper_id AND d.facet = l.facet"
+        )
+        conn.execute("DELETE FROM _label_diff")
+    except sqlite3.Error as exc:
+        raise _translate(exc, db_path(db)) from None
 
 
 def save_label_changes(db: sqlite_utils.Database, run_id: int, rows: Sequence[tuple[str, str, str, str]]) -> None:
-    """``(paper_id, facet, before, after)`` rows for ``run_id``; the run's ``labels_changed`` grows by their count."""
+    """``(paper_id, facet, before, after)`` rows for ``run_id``; the run's ``labels_changed`` is their count."""
     _many(
         db,
         "INSERT OR REPLACE INTO label_changes (run_id, paper_id, facet, before, after) VALUES (?, ?, ?, ?, ?)",
@@ -213,50 +249,73 @@ def save_label_changes(db: sqlite_utils.Database, run_id: int, rows: Sequence[tu
 
 
 def label_changes(db: sqlite_utils.Database, run_ids: Sequence[int]) -> list[dict[str, Any]]:
-    """Recorded label changes of ``run_ids``: ``run_id, paper_id, facet, before, after, title, arxiv_id``."""
+    """Recorded label changes of ``run_ids``: ``run_id, paper_id, facet, before, after``."""
     if not run_ids:
         return []
     marks = ",".join("?" * len(run_ids))
     return _dicts(
         _exec(
             db,
-            "SELECT c.run_id, c.paper_id, c.facet, c.before, c.after, p.title, p.arxiv_id FROM label_changes c "
-            f"JOIN papers p USING (paper_id) WHERE c.run_id IN ({marks}) ORDER BY c.run_id, c.paper_id, c.facet",
+            "SELECT run_id, paper_id, facet, before, after FROM label_changes "
+            f"WHERE run_id IN ({marks}) ORDER BY run_id, paper_id, facet",
             list(run_ids),
         )
     )
 
 
+def paper_info(db: sqlite_utils.Database, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """paper_id → ``title``, ``arxiv_id``, ``relevance`` (its first value, or None) for the stored ones of ``ids``."""
+    out: dict[str, dict[str, Any]] = {}
+    ids = sorted(set(ids))
+    for i in range(0, len(ids), _CHUNK):
+        part = ids[i : i + _CHUNK]
+        for pid, title, arxiv, rel in _exec(
+            db,
+            "SELECT p.paper_id, p.title, p.arxiv_id, (SELECT min(value) FROM labels l WHERE l.paper_id = p.paper_id "
+            f"AND l.facet = 'relevance') FROM papers p WHERE p.paper_id IN ({','.join('?' * len(part))})",
+            part,
+        ):
+            out[pid] = {"title": title, "arxiv_id": arxiv, "relevance": rel}
+    return out
+
+
 # -- in-corpus citations ------------------------------------------------------------------------
 
+_LAST_COUNT = (
+    "SELECT x.in_corpus FROM citation_counts x WHERE x.paper_id = {pid} {cond} ORDER BY x.run_id DESC LIMIT 1"
+)
 
-def in_corpus_counts(db: sqlite_utils.Database) -> dict[str, int]:
-    """paper_id → stored papers citing it (itself excluded), for every stored paper (0 included)."""
-    out = {r[0]: 0 for r in _exec(db, "SELECT paper_id FROM papers")}
-    for pid, n in _exec(
+
+def record_citation_counts(db: sqlite_utils.Database, run_id: int) -> int:
+    """Record, for run ``run_id``, the in-corpus citations (stored papers citing it, itself excluded) of every
+    stored paper whose count differs from its last recorded one. Returns how many rows were written.
+
+    Counted in Python over one scan of ``citations``: a join with ``papers`` on both ends and a GROUP BY
+    took several times longer on a million edges.
+    """
+    stored = {r[0] for r in _exec(db, "SELECT paper_id FROM papers")}
+    now = dict.fromkeys(stored, 0)
+    for citing, cited in _exec(db, "SELECT citing_id, cited_id FROM citations"):
+        if citing != cited and citing in stored and cited in stored:
+            now[cited] += 1
+    last: dict[str, int] = {}
+    for pid, n in _exec(db, "SELECT paper_id, in_corpus FROM citation_counts WHERE run_id != ? ORDER BY paper_id, run_id",
+                        [run_id]):
+        last[pid] = n  # rows come oldest first for each paper: the last one wins
+    rows = [(p, run_id, n) for p, n in now.items() if last.get(p) != n]
+    _many(db, "INSERT OR REPLACE INTO citation_counts (paper_id, run_id, in_corpus) VALUES (?, ?, ?)", rows)
+    return len(rows)
+
+
+def citation_jumps(db: sqlite_utils.Database, first_run: int, min_jump: int) -> list[tuple[str, int, int]]:
+    """(paper_id, before, after): stored papers whose last recorded count before run ``first_run`` was at least
+    ``min_jump`` below their last recorded count."""
+    rows = _exec(
         db,
-        "SELECT c.cited_id, count(*) FROM citations c JOIN papers a ON a.paper_id = c.citing_id "
-        "JOIN papers b ON b.paper_id = c.cited_id WHERE c.citing_id != c.cited_id GROUP BY c.cited_id",
-    ):
-        out[pid] = int(n)
-    return out
-
-
-def latest_counts(db: sqlite_utils.Database, *, before_run: int | None = None) -> dict[str, int]:
-    """paper_id → its last recorded in-corpus citation count (only runs before ``before_run``, if given)."""
-    sql = "SELECT paper_id, in_corpus FROM citation_counts"
-    params: list[Any] = []
-    if before_run is not None:
-        sql += " WHERE run_id < ?"
-        params.append(before_run)
-    out: dict[str, int] = {}
-    for pid, n in _exec(db, sql + " ORDER BY run_id", params):
-        out[pid] = int(n)
-    return out
-
-
-def save_counts(db: sqlite_utils.Database, run_id: int, counts: Iterable[tuple[str, int]]) -> None:
-    _many(
-        db, "INSERT OR REPLACE INTO citation_counts (paper_id, run_id, in_corpus) VALUES (?, ?, ?)",
-        [(p, run_id, n) for p, n in counts],
-    )
+        "SELECT paper_id, before, after FROM (SELECT p.paper_id, "
+        f"({_LAST_COUNT.format(pid='p.paper_id', cond='AND x.run_id < ?')}) AS before, "
+        f"({_LAST_COUNT.format(pid='p.paper_id', cond='')}) AS after FROM papers p) "
+        "WHERE before IS NOT NULL AND after - before >= ?",
+        [first_run, min_jump],
+    ).fetchall()
+    return [(p, int(b), int(a)) for p, b, a in rows]

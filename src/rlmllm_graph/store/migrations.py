@@ -245,7 +245,7 @@ def m006_offline_changes(db: sqlite_utils.Database) -> None:
     - ``crawl_runs.kind``: NULL for a crawl, ``snapshot`` for a load of the bundled snapshot.
     - ``change_runs``: the runs whose changes were recorded (from this migration on).
     - ``paper_first_run``: the run that first stored each paper; 0 for papers stored before.
-    - ``label_checkpoint``: each paper's values per facet at the start of the last run;
+    - ``label_checkpoint``: every paper's label values at the start of the last run (as ``labels`` rows);
       ``label_changes``: what differed at the start of the next run (before/after, comma-joined values).
     - ``citation_counts``: in-corpus citations of a paper after a run, a row only when it changed.
     """
@@ -272,8 +272,8 @@ def m006_offline_changes(db: sqlite_utils.Database) -> None:
         CREATE TABLE label_checkpoint (
             paper_id TEXT NOT NULL,
             facet TEXT NOT NULL,
-            vals TEXT NOT NULL,          -- the facet's values, sorted and comma-joined (no row: none)
-            PRIMARY KEY (paper_id, facet)
+            value TEXT NOT NULL,
+            PRIMARY KEY (paper_id, facet, value)
         ) WITHOUT ROWID
         """
     )
