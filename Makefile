@@ -1,7 +1,8 @@
 # Two commands: `make run` (set up, crawl, classify, build the report) and `make test`.
 # Each creates .venv and installs what it needs, system packages included.
 # `make run` works without the network too: when the Semantic Scholar API cannot be reached,
-# `refresh --offline-fallback` says so and builds the database from the snapshot bundled with the package.
+# `refresh --offline-fallback` says so and builds the database from the snapshot bundled with the package;
+# with the network it crawls, classifies and reads the full text of core and related papers (--fulltext).
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -38,7 +39,7 @@ test-deps: $(VENV)/.installed-test
 	fi
 
 run: $(VENV)/.installed
-	$(BIN)/rlmllm-graph refresh --offline-fallback
+	$(BIN)/rlmllm-graph refresh --offline-fallback --fulltext
 	$(BIN)/rlmllm-graph classify
 	$(BIN)/rlmllm-graph report --out $(SITE)
 	@echo "The report is in $(abspath $(SITE))/: open $(abspath $(SITE))/index.html in a browser"

@@ -118,7 +118,7 @@ def test_a_manual_label_is_kept_when_the_snapshot_is_loaded(invoke, db_path):
     db.conn.close()
 
 
-@pytest.mark.parametrize("args", [["--seed", "ARXIV:2503.06749"], ["--depth", "2"], ["--offline-fallback"]])
+@pytest.mark.parametrize("args", [["--seed", "ARXIV:2503.06749"], ["--depth", "2"], ["--fulltext"], ["--offline-fallback"]])
 def test_offline_takes_no_crawl_option(invoke, db_path, args):
     r = invoke("refresh", "--offline", *args)
     assert r.exit_code == 2
@@ -226,4 +226,27 @@ def test_a_crawl_cut_off_by_the_network_falls_back_and_later_resumes(invoke, db_
     db = store.open_db(db_path)
     assert store.paper_count(db) == snapshot_info()["papers"] + len(crawled) - len(merged)
     assert db.execute("SELECT count(*) FROM papers WHERE arxiv_id = ?", [SURVEY]).fetchone()[0] == 1
+    db.conn.close()
+
+
+def test_fallback_with_fulltext_skips_the_text_when_arxiv_is_unreachable(invoke, db_path, monkeypatch):
+    """`make run` with the API up and arXiv down: the crawl is stored and classified, the full text waits."""
+    _fast_client(monkeypatch)
+    monkeypatch.setenv("RLMLLM_ARXIV_URL", _closed_port())
+    monkeypatch.setenv("RLMLLM_ARXIV_PACE", "0")
+    monkeypatch.setenv("RLMLLM_ARXIV_BACKOFF", "0")
+    graph = make_graph(4, 6)
+    with FakeS2(graph) as fake:
+        r = invoke("refresh", "--api-url", fake.url, "--offline-fallback", "--fulltext")
+        assert r.exit_code == 0, r.stderr
+        assert [line for line in r.stderr.splitlines() if line] == [
+            line for line in r.stderr.splitlines() if line.startswith("No full text this time: ")
+        ] and r.stderr.strip()
+        assert r.stdout.startswith("Crawl 1 finished")
+        strict = invoke("refresh", "--api-url", fake.url, "--fulltext")
+    assert strict.exit_code == 1 and strict.stderr.startswith("Error: ")
+    db = store.open_db(db_path)
+    crawled, _ = expected_crawl(fake, [f"ARXIV:{SURVEY}"])
+    assert {r[0] for r in db.execute("SELECT paper_id FROM papers")} == crawled
+    assert db.execute("SELECT count(*) FROM labels WHERE facet = 'relevance'").fetchone()[0] == len(crawled)
     db.conn.close()

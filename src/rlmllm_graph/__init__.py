@@ -33,6 +33,7 @@ from .errors import (
 )
 from .explore import compute_layout, graph_to_payload
 from .feed import render_feed
+from .fulltext import FulltextReport, fetch_fulltext
 from .export import (
     ExportReport,
     export_bibtex,
@@ -60,6 +61,7 @@ from .store import (
 from .site import build_site
 from .snapshot import SnapshotReport, load_snapshot, snapshot_info
 from .sources import S2Client
+from .sources.arxiv import ArxivClient
 from .table import build_taxonomy_table, render_table_html, render_table_markdown
 from .trends import (
     compute_cooccurrence,
@@ -76,6 +78,7 @@ __all__ = [
     "DEFAULT_DB",
     "DEFAULT_SEED",
     "FACETS",
+    "ArxivClient",
     "Author",
     "BadInput",
     "Changes",
@@ -83,6 +86,7 @@ __all__ = [
     "CrawlReport",
     "EmptyGraph",
     "ExportReport",
+    "FulltextReport",
     "ImportReport",
     "Paper",
     "PaperNotFound",
@@ -121,6 +125,7 @@ __all__ = [
     "export_gexf",
     "export_graphml",
     "export_jsonl",
+    "fetch_fulltext",
     "get_paper",
     "graph_to_payload",
     "import_files",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import sys
 from typing import Any
 
@@ -62,14 +63,16 @@ class _Seconds(click.ParamType):
               help="Seconds between requests (env RLMLLM_S2_PACE; default 1 with S2_API_KEY, 3 without).")
 @click.option("--backoff", type=_Seconds(0), envvar="RLMLLM_S2_BACKOFF", default=2.0, hidden=True)
 @click.option("--timeout", type=_Seconds(0, open=True), envvar="RLMLLM_S2_TIMEOUT", default=30.0, hidden=True)
+@click.option("--fulltext", "with_fulltext", is_flag=True,
+              help="Then classify, and fetch the text of core and related papers (see 'fulltext --help').")
 @click.option("--offline", is_flag=True,
               help="Do not call the API: merge the snapshot bundled with rlmllm-graph into the database.")
 @click.option("--offline-fallback", is_flag=True,
               help="Crawl, but if the API cannot be reached at all, say so and merge the bundled snapshot instead "
-                   "(other API errors still fail).")
+                   "(other API errors still fail); with --fulltext, an unreachable arXiv only skips the full text.")
 def refresh(
     seeds: tuple[str, ...], depth: int, db_path: str, api_url: str, max_papers: int, expand: str, as_json: bool,
-    pace: float | None, backoff: float, timeout: float, offline: bool, offline_fallback: bool,
+    pace: float | None, backoff: float, timeout: float, with_fulltext: bool, offline: bool, offline_fallback: bool,
 ) -> None:
     """Crawl the citation neighbourhood of the seeds from Semantic Scholar into the database.
 
@@ -90,6 +93,7 @@ def refresh(
       rlmllm-graph refresh --seed ARXIV:2503.06749 --seed ARXIV:2504.21277
       rlmllm-graph refresh --depth 2 --max-papers 5000 --expand core
       S2_API_KEY=... rlmllm-graph refresh --json | jq .requests
+      rlmllm-graph refresh --fulltext                       # then classify and read core/related papers
       rlmllm-graph refresh --offline                        # no network: the bundled snapshot
       rlmllm-graph refresh --offline-fallback               # the snapshot only if the API is unreachable
 
@@ -102,6 +106,12 @@ def refresh(
         _load_snapshot(db_path, as_json)
         return
     seeds = tuple(normalise_paper_id(s) for s in seeds)  # a bad id is a usage error before anything opens
+    if with_fulltext:  # a bad RLMLLM_ARXIV_URL or pace is a usage error before the crawl, not after it
+        from .fulltext import arxiv_env
+        from ..sources.arxiv import check_arxiv_url
+
+        arxiv_pace, arxiv_timeout, arxiv_backoff = arxiv_env()
+        arxiv_url = check_arxiv_url(os.environ.get("RLMLLM_ARXIV_URL") or None)
     # a bad --api-url, S2_API_URL, S2_API_KEY or --pace is a usage error before the database is touched
     settings = resolve_settings(db=db_path, api_url=api_url)
     client = S2Client(
@@ -140,10 +150,33 @@ def refresh(
 
         click.echo(
             f"Cannot reach the Semantic Scholar API at {settings.api_url}: building the database from the bundled "
-            f"snapshot of {snapshot_info().get('date')} instead.",
+            f"snapshot of {snapshot_info().get('date')} instead" + (" (no full text without the network)."
+                                                                     if with_fulltext else "."),
             err=True,
         )
         _load_snapshot(db_path, as_json, db=db, fallback=str(unreachable))
+        return
+    if with_fulltext:
+        from ..classify import classify_database
+        from .fulltext import render_report, run_fulltext
+
+        classified = classify_database(db)
+        try:
+            text = run_fulltext(db, relevance="core,related", max_papers=None, refetch=False, arxiv_url=arxiv_url,
+                                pace=arxiv_pace, timeout=arxiv_timeout, backoff=arxiv_backoff,
+                                api_url=settings.api_url)
+        except ApiUnreachable as exc:  # the crawl is stored; full text waits for the network
+            if not offline_fallback:
+                raise
+            click.echo(f"No full text this time: {exc}", err=True)
+            text = None
+        if as_json:
+            echo_json({**report.as_dict(), "classify": classified.as_dict(),
+                       "fulltext": text.as_dict() if text is not None else None})
+            return
+        click.echo(report.summary())
+        if text is not None:
+            render_report(text, False)
         return
     if as_json:
         echo_json(report.as_dict())
@@ -157,11 +190,12 @@ def _refuse_crawl_options_offline(fallback: bool) -> None:
     if fallback:
         raise BadInput("--offline and --offline-fallback: give one of them")
     given = [
-        f"--{name.replace('_', '-')}" for name in ("seeds", "depth", "api_url", "max_papers", "expand", "pace")
+        f"--{name.replace('_', '-')}"
+        for name in ("seeds", "depth", "api_url", "max_papers", "expand", "pace", "with_fulltext")
         if ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE
     ]
     if given:
-        names = ", ".join("--seed" if g == "--seeds" else g for g in given)
+        names = ", ".join({"--seeds": "--seed", "--with-fulltext": "--fulltext"}.get(g, g) for g in given)
         raise BadInput(f"--offline does not crawl, so it takes no {names}")
 
 
