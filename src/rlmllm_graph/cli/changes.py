@@ -13,8 +13,8 @@ from .common import cli, db_option, echo_json, json_option, open_database
 @cli.command()
 @db_option
 @click.option("--since", metavar="RUN_OR_DATE", default=None,
-              help="Every refresh from this run number (see the list of runs) or date (YYYY-MM-DD) on; "
-                   "default: the last refresh.")
+              help="Every refresh from this run number (as refresh prints it: 'Crawl 3 finished') or date "
+                   "(YYYY-MM-DD) on; default: the last refresh.")
 @click.option("--min-jump", type=click.IntRange(min=1), default=DEFAULT_MIN_JUMP, show_default=True,
               help="In-corpus citations a paper must have gained to be listed as a jump.")
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True,
