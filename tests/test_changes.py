@@ -108,7 +108,7 @@ def test_a_refresh_merges_over_the_snapshot(tmp_path, db, monkeypatch):
     _check_one_row_per_paper(db)
     assert report.papers_added == 2  # the survey and c3; the other five were the snapshot's
     found = dict(db.execute("SELECT paper_id, found_by FROM papers").fetchall())
-    assert found[_sha("real-r1")] == "snapshot" and found[_sha("real-c3")] is None
+    assert found[_sha("real-r1")] == "snapshot" and found[_sha("real-c3")] == "cites-seed"  # the first route wins
     c = compute_changes(db)
     assert {p["paper_id"] for p in c.new_papers} == {_sha("real-seed"), _sha("real-c3")}
     runs = db.execute("SELECT run_id, papers_added, papers_merged FROM change_runs ORDER BY run_id").fetchall()
@@ -148,7 +148,7 @@ def test_changes_after_two_refreshes(invoke, db_path, tmp_path, monkeypatch):
     graph = make_graph(6, 8, rng_seed=3, elided_citers=0, elided_refs=0)
     seed, target = graph[0], graph[1]  # the survey and its first reference
     with FakeS2(graph) as fake:
-        assert invoke("refresh", "--api-url", fake.url).exit_code == 0
+        assert invoke("refresh", "--no-default-queries", "--api-url", fake.url).exit_code == 0
         stored1, _ = expected_crawl(fake, [f"ARXIV:{SURVEY}"])
         before = {p: _in_corpus(fake, stored1, p) for p in (seed.paper_id, target.paper_id)}
         assert invoke("classify").exit_code == 0
@@ -166,7 +166,7 @@ def test_changes_after_two_refreshes(invoke, db_path, tmp_path, monkeypatch):
             ])
         ]
         fake.set_papers(graph + new)
-        r = invoke("refresh", "--api-url", fake.url)
+        r = invoke("refresh", "--no-default-queries", "--api-url", fake.url)
         assert r.exit_code == 0, r.stderr
         stored2, _ = expected_crawl(fake, [f"ARXIV:{SURVEY}"])
         after = {p: _in_corpus(fake, stored2, p) for p in (seed.paper_id, target.paper_id)}
@@ -174,7 +174,7 @@ def test_changes_after_two_refreshes(invoke, db_path, tmp_path, monkeypatch):
         # after refresh 2: a person relabels a paper of refresh 1 (shown live for run 2 until run 3 records it)
         assert invoke("label", citer1, "modality=video").exit_code == 0
         out, text = _changes(invoke)
-        assert invoke("refresh", "--api-url", fake.url).exit_code == 0  # run 3: the world did not change
+        assert invoke("refresh", "--no-default-queries", "--api-url", fake.url).exit_code == 0  # run 3: the world did not change
 
     third = json.loads(invoke("changes", "--json").stdout)
     assert [r["run_id"] for r in third["runs"]] == [3]

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import networkx as nx
 import pytest
-import sqlite_utils
 
 from rlmllm_graph import ingest, store
 from rlmllm_graph.analysis import compute_discovery, compute_graph_report
@@ -73,15 +72,17 @@ def test_a_self_citation_is_refused_and_every_count_agrees(invoke, db_path, tmp_
 
 
 def test_the_migration_drops_self_citations_already_stored(db_path):
+    import sqlite_utils
+
     from rlmllm_graph.store.migrations import MIGRATIONS, m006_numbers_no_self_citations
 
-    before = MIGRATIONS.index(m006_numbers_no_self_citations)  # a database from before it (later ones may follow)
-    conn = sqlite3.connect(db_path, isolation_level=None)
-    old = sqlite_utils.Database(conn)
+    before = MIGRATIONS.index(m006_numbers_no_self_citations)  # a database of the schema before it (later
+    conn = sqlite3.connect(db_path)  # migrations need not run twice)
     for step in MIGRATIONS[:before]:
-        step(old)
+        step(sqlite_utils.Database(conn))
     conn.execute(f"PRAGMA user_version = {before}")
     conn.execute("INSERT INTO citations (citing_id, cited_id) VALUES ('a', 'a'), ('a', 'b')")
+    conn.commit()
     conn.close()
     db = store.open_db(db_path)
     assert db.execute("SELECT citing_id, cited_id FROM citations").fetchall() == [("a", "b")]

@@ -170,7 +170,7 @@ def test_fallback_is_for_an_unreachable_api_only(invoke, db_path, monkeypatch, f
     """A refused key or a rejected request is an error to fix, not a reason to go offline."""
     _fast_client(monkeypatch)
     with FakeS2(make_graph(3, 3), faults=lambda i, req: fault) as fake:
-        r = invoke("refresh", "--api-url", fake.url, "--offline-fallback")
+        r = invoke("refresh", "--no-default-queries", "--api-url", fake.url, "--offline-fallback")
     assert r.exit_code == code
     assert r.stderr.startswith("Error: the Semantic Scholar API re") and "snapshot" not in r.stderr
     db = store.open_db(db_path)
@@ -207,7 +207,7 @@ def test_a_crawl_cut_off_by_the_network_falls_back_and_later_resumes(invoke, db_
     _fast_client(monkeypatch)
     graph = make_graph(30, 40)
     with FakeS2(graph, faults=lambda i, req: "reset" if i > 2 else None) as fake:
-        r = invoke("refresh", "--api-url", fake.url, "--offline-fallback", "--json")
+        r = invoke("refresh", "--no-default-queries", "--api-url", fake.url, "--offline-fallback", "--json")
     assert r.exit_code == 0, r.stderr
     assert "dropped the connection" in json.loads(r.stdout)["unreachable"]
     db = store.open_db(db_path)
@@ -215,7 +215,7 @@ def test_a_crawl_cut_off_by_the_network_falls_back_and_later_resumes(invoke, db_
     assert runs == [(1, "crawl", "failed"), (2, "snapshot", "done")]
     db.conn.close()
     with FakeS2(graph) as fake:
-        again = invoke("refresh", "--api-url", fake.url, "--json")
+        again = invoke("refresh", "--no-default-queries", "--api-url", fake.url, "--json")
     assert again.exit_code == 0, again.stderr
     report = json.loads(again.stdout)
     assert report["resumed"] is True and report["run_id"] == 1
@@ -237,13 +237,13 @@ def test_fallback_with_fulltext_skips_the_text_when_arxiv_is_unreachable(invoke,
     monkeypatch.setenv("RLMLLM_ARXIV_BACKOFF", "0")
     graph = make_graph(4, 6)
     with FakeS2(graph) as fake:
-        r = invoke("refresh", "--api-url", fake.url, "--offline-fallback", "--fulltext")
+        r = invoke("refresh", "--no-default-queries", "--api-url", fake.url, "--offline-fallback", "--fulltext")
         assert r.exit_code == 0, r.stderr
         assert [line for line in r.stderr.splitlines() if line] == [
             line for line in r.stderr.splitlines() if line.startswith("No full text this time: ")
         ] and r.stderr.strip()
         assert r.stdout.startswith("Crawl 1 finished")
-        strict = invoke("refresh", "--api-url", fake.url, "--fulltext")
+        strict = invoke("refresh", "--no-default-queries", "--api-url", fake.url, "--fulltext")
     assert strict.exit_code == 1 and strict.stderr.startswith("Error: ")
     db = store.open_db(db_path)
     crawled, _ = expected_crawl(fake, [f"ARXIV:{SURVEY}"])

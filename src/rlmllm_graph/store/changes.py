@@ -2,7 +2,7 @@
 
 The policy (when to checkpoint, how to read a window of runs) is in
 :mod:`rlmllm_graph.changes`; the tables are described in
-:func:`~rlmllm_graph.store.migrations.m007_offline_changes`.
+:func:`~rlmllm_graph.store.migrations.m008_offline_changes`.
 """
 
 from __future__ import annotations
