@@ -118,7 +118,7 @@ def test_a_manual_label_is_kept_when_the_snapshot_is_loaded(invoke, db_path):
     db.conn.close()
 
 
-@pytest.mark.parametrize("args", [["--seed", "ARXIV:2503.06749"], ["--depth", "2"], ["--fulltext"], ["--offline-fallback"]])
+@pytest.mark.parametrize("args", [["--seed", "ARXIV:2503.06749"], ["--depth", "2"], ["--fulltext"], ["--query", "GRPO"], ["--offline-fallback"]])
 def test_offline_takes_no_crawl_option(invoke, db_path, args):
     r = invoke("refresh", "--offline", *args)
     assert r.exit_code == 2
