@@ -12,7 +12,8 @@ from typing import Any
 
 from .lexicon import Lexicon, load_lexicon
 from .model import MODEL_VERSION, EvidenceRequest, LabelledPaper, LearnedModel, labels_fingerprint, load_labelled, train_model
-from .predict import Prediction, combine, paper_text
+from .predict import TITLE_ONLY_FACTOR, Prediction, combine, paper_text
+from .relevance import gate_predictions
 
 __all__ = ["Classifier", "build_classifier", "get_classifier", "predict_labels", "reset_classifier"]
 
@@ -107,6 +108,8 @@ class Classifier:
             for i, ((pid, t, a), s) in enumerate(zip(batch, scans))
         ]
         self.model.fill_evidence(X, wanted)
+        # core needs RL applied to a (multimodal) language model in the text: see relevance.py
+        gate_predictions(out, batch, R, self.model.rel_classes, title_only_factor=TITLE_ONLY_FACTOR)
         return out
 
 
