@@ -73,6 +73,13 @@ def test_negation_stays_in_its_clause() -> None:
     assert allowed("T", "Not SFT but RL: we train a vision-language model on photos with rewards.") == ALL
 
 
+def test_training_free_negates_its_sentence_and_a_title_the_whole_paper() -> None:
+    rl_then_free = ("We train an omni-modal LLM with reinforcement learning on video dialogues. A prompt distilled "
+                    "from its answers also helps other models in a training-free way.")
+    assert allowed("Empathy in video chats", rl_then_free) == ALL
+    assert allowed("A training-free recipe for video chats", rl_then_free) == NOT_CORE
+
+
 @pytest.mark.parametrize("abstract", [
     "Cracks in reinforced concrete slabs are found in drone images by a vision-language model.",
     "We assess fibre-reinforced polymer panels from photographs with a multimodal LLM.",

@@ -8,7 +8,8 @@ only among the values that evidence allows. It looks for:
 
 - **RL**: a reinforcement-learning or preference-optimisation term (reinforcement learning, RL, PPO, reward,
   policy optimisation, self-play…), not negated in its sentence ("without RL", "we do not use reinforcement
-  learning", "instead of RL", "RL-free"), not in a paper that calls itself training-free, and not a non-ML
+  learning", "instead of RL", "RL-free", "training-free"), not in a paper whose title says training-free, and
+  not a non-ML
   "reinforced" (reinforced concrete, fibre-reinforced polymer).
 - **A language model**: a term naming one (LLM, MLLM, VLM, LVLM, LMM, language model, multimodal model,
   vision-language model, VLA, a family such as Qwen-VL, LLaVA, InternVL, GPT, Gemini) or a size in billions of
@@ -144,7 +145,7 @@ class _Found:
     first: dict[str, _Place]
     negated_rl: _Place | None  # the first negated RL mention
     both: _Place | None  # the first sentence holding both RL and a language model (the abstract's first)
-    no_training: bool
+    no_training: bool  # the title calls the paper training-free
 
 
 class RelevanceGate:
@@ -212,22 +213,30 @@ class RelevanceGate:
             ends: list[int] | None = None  # where each sentence ends (its last word + 1), when needed
             rl_at: list[int] = []  # un-negated RL mentions, and language-model mentions, by first word
             lm_at: list[int] = []
+            # "training-free": in the title, the paper applies no RL; in the abstract, the sentence says so
+            free = {i for i in positions if any(c == "no_training" and tuple(toks[i:i + len(p)]) == p
+                                               for c, p in self.terms.starting(toks[i]))}
+            if free and field == "title":
+                no_training = True
+            elif free:
+                ends = _sentence_ends(text)
+                free = {bisect_right(ends, i) for i in free}
             for i in positions:
                 for c, phrase in self.terms.starting(toks[i]):
                     k = len(phrase)
-                    if (k > 1 and tuple(toks[i:i + k]) != phrase) or (c == "rl" and self._non_ml(toks, i)):
+                    if (c == "no_training" or (k > 1 and tuple(toks[i:i + k]) != phrase)
+                            or (c == "rl" and self._non_ml(toks, i))):
                         continue
                     place = (field, i, i + k)
-                    if self._negated(toks, i, i + k, 0):  # a cue in the window: is it in this sentence?
+                    negated = self._negated(toks, i, i + k, 0)
+                    if negated or (free and c in ("rl", "llm_rl")):  # is the cue in this sentence?
                         if ends is None:
                             ends = _sentence_ends(text)
                         si = bisect_right(ends, i)
-                        if self._negated(toks, i, i + k, ends[si - 1] if si else 0):
-                            if c in ("rl", "llm_rl") and negated_rl is None:
-                                negated_rl = place
-                            continue
-                    if c == "no_training":
-                        no_training = True
+                        negated = (negated and self._negated(toks, i, i + k, ends[si - 1] if si else 0)) or si in free
+                    if negated:
+                        if c in ("rl", "llm_rl") and negated_rl is None:
+                            negated_rl = place
                         continue
                     for name in _IMPLIES.get(c, (c,)):
                         first.setdefault(name, place)
@@ -265,8 +274,8 @@ class RelevanceGate:
         rl = "rl" in f.first and not f.no_training
         lm = "language_model" in f.first
         if not rl:
-            if f.no_training and "rl" in f.first:
-                return Allowed(("related", "other"), "training-free", shown(f.first["rl"]))
+            if f.no_training:
+                return Allowed(("related", "other"), "training-free", f"title: {(title or '').strip()}")
             if f.negated_rl:
                 return Allowed(("related", "other"), "RL negated", shown(f.negated_rl))
             return Allowed(("related", "other"), "no RL or preference-optimisation term", "")
