@@ -52,10 +52,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import compress
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import BadInput
 from .lexicon import _sentence_ends, _token_offset, load_lexicon, normalise_token, sentence_around, words_of
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from .predict import Prediction
 
 __all__ = ["Allowed", "RelevanceGate", "gate_predictions", "load_gate"]
 
@@ -301,8 +306,8 @@ def load_gate() -> RelevanceGate:
     return RelevanceGate(spec)
 
 
-def gate_predictions(predictions: Sequence[Any], papers: Sequence[tuple[str, str | None, str | None]],
-                     R: Any, classes: Sequence[str], *, title_only_factor: float) -> None:
+def gate_predictions(predictions: Sequence[Prediction], papers: Sequence[tuple[str, str | None, str | None]],
+                     R: np.ndarray, classes: Sequence[str], *, title_only_factor: float) -> None:
     """Apply the gate in place to the ``relevance`` of each prediction, whose learned probabilities over
     ``classes`` are the rows of ``R``. A relevance given by a rule (a survey) is left alone."""
     gate = load_gate()
