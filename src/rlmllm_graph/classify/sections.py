@@ -1,0 +1,535 @@
+"""Reading a paper's sections: what it *used* against what it only *mentions*.
+
+A paper's introduction, related work and baselines name many algorithms; its
+method section names the one it trains with. Two layers of evidence decide:
+
+- **The section's role**, from its title (:func:`section_role`): a method,
+  approach, training, implementation or set-up section (also in an appendix)
+  says what the paper *used*; an introduction, related work, background,
+  preliminaries, baselines, comparison or discussion only *mentions*; results,
+  experiments, analysis and titles that name no role are *weaker*. A section
+  with an unknown title (``3 Seg-Zero``) that comes before the experiments is
+  read as the method: papers often title their method after themselves.
+- **The sentence**, which can flip the role of its section: a first-person use
+  ("we optimise the policy with RLOO", "we adopt GRPO", "our GRPO-trained
+  model") is a use wherever it stands; a contrast ("unlike GRPO", "in contrast
+  to PPO", "compared with a PPO baseline", "outperforms DPO"), an attribution
+  to others ("DeepSeek-R1's GRPO inspired …", "prior work trains with PPO",
+  "they use …") is a mention wherever it stands. "We do not use a value model",
+  "without a critic" and their kin say the paper is value-free; "a cold-start
+  SFT stage before RL" says ``sft+rl``; "RL directly on the base model without
+  any SFT" says ``rl``.
+
+:func:`section_evidence` turns sections into :class:`Evidence` (one per
+facet value and sentence); :func:`refine` folds it into a :class:`Prediction`
+made from title and abstract, for the facets a method section decides:
+``algorithm``, ``reward``, ``strategy`` and ``paradigm`` (derived from what is
+used: GRPO, RLOO, REINFORCE, DPO, OPMD are value-free; PPO with its learned critic
+is value-based). The order of evidence is: a use stated in the full text, then
+the title and abstract (minus what the abstract only mentions), then weaker
+full-text evidence (results, experiments); the learned model's guesses from the
+abstract are dropped for a paper with full text unless ``keep_model`` (where no
+text states a facet, the label is absent). Relevance, modality and application
+stay with the title and abstract classifier.
+
+>>> section_role("3.2 Group Relative Policy Optimization")
+'used'
+>>> section_role("2 Related Work"), section_role("B Implementation Details"), section_role("5 Results")
+('mentions', 'used', 'results')
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .lexicon import Lexicon
+from .predict import Prediction
+from .vocabulary import FACETS, VALUE_FREE_ALGORITHMS
+
+__all__ = [
+    "Evidence",
+    "best_by_value",
+    "SECTION_FACETS",
+    "clean_sections",
+    "derive_paradigm",
+    "refine",
+    "section_evidence",
+    "section_role",
+    "sentence_status",
+    "split_sentences",
+    "text_evidence",
+]
+
+#: the facets decided from full text
+SECTION_FACETS = ("algorithm", "paradigm", "reward", "strategy")
+
+# roles of a section
+USED, MENTIONS, RESULTS, UNKNOWN = "used", "mentions", "results", "unknown"
+
+#: evidence strengths (higher wins): a stated use; a method section; a results or unknown section; a mention
+CUE, ROLE, WEAK, MENTION = 3, 2, 1, 0
+CONFIDENCE = {CUE: 0.95, ROLE: 0.9, WEAK: 0.6}
+
+_NUMBERING = re.compile(r"^\s*(?:(?:appendix|app\.?)\s*)?(?:(?:[A-Z]|[IVX]+|\d+)(?:\.\d+)*[.:)]?\s+|(?:[A-Z]|\d+)(?:\.\d+)+\s*)")
+_APPENDIX = re.compile(r"^\s*(?:appendix|supplementary|app\.)\b|^\s*[A-Z](?:\.\d+)*[.:]?\s+[A-Z]", re.I)
+_MENTION_TITLE = re.compile(
+    r"\b(introduction|related\s+works?|related\s+literature|literature|background|preliminar\w*|prior\s+works?|"
+    r"previous\s+works?|baselines?|comparisons?|compared\s+methods|discussions?|conclusions?|limitations?|"
+    r"future\s+works?|broader\s+impacts?|acknowledg\w*|references|bibliography|motivation|survey|overview\s+of)\b",
+    re.I,
+)
+_USED_TITLE = re.compile(
+    r"\b(methods?|methodology|approach(es)?|proposed|training|train|implementation|set-?ups?|settings?|"
+    r"rewards?|reward\s+design|optimi[sz]ation|policy|reinforcement|rl|grpo|ppo|dpo|rloo|algorithms?|recipe|"
+    r"pipeline|framework|cold[- ]start|stages?|architecture|objectives?|fine-?tuning|our\s+model|model\s+design|"
+    r"hyper-?parameters?)\b",
+    re.I,
+)
+_RESULTS_TITLE = re.compile(
+    r"\b(experiments?|experimental\s+results|results?|evaluations?|analys[ie]s|ablations?|case\s+stud(y|ies)|"
+    r"benchmarks?|performance|findings|qualitative|quantitative|main\s+results|appendix|supplementary|"
+    r"additional|more|examples?|visuali[sz]ations?|prompts?|datasets?|data)\b",
+    re.I,
+)
+
+
+def section_role(title: str | None) -> str:
+    """``used``, ``mentions``, ``results`` or ``unknown`` from a section's title (numbering and "Appendix" ignored).
+
+    Mentioning titles win over using ones ("Comparison with RL baselines" mentions); a title with a
+    using word ("B Training Details", "3.2 Reward Design") is ``used`` even in an appendix.
+    """
+    if not title or not title.strip():
+        return UNKNOWN
+    rest = _NUMBERING.sub("", title, count=1)
+    if _MENTION_TITLE.search(rest):
+        return MENTIONS
+    if _USED_TITLE.search(rest):
+        return USED
+    if _RESULTS_TITLE.search(rest) or _APPENDIX.match(title):
+        return RESULTS
+    return UNKNOWN
+
+
+# -- sentences -------------------------------------------------------------------------------------------------
+
+_ABBREVIATIONS = frozenset({"e.g", "i.e", "al", "vs", "cf", "fig", "figs", "eq", "eqs", "sec", "secs", "tab", "etc",
+                            "approx", "resp", "no", "ref", "refs", "appx", "app"})
+_SENTENCE_BREAK = re.compile(r"[.!?](?=\s+[\"'(\[A-Z0-9])|\n\s*\n|\n(?=\s*[-*•\d])")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of a section's text (not split after "e.g.", "et al.", "vs." and the like)."""
+    out: list[str] = []
+    start = 0
+    for m in _SENTENCE_BREAK.finditer(text):
+        end = m.end()
+        if text[m.start()] == ".":
+            j = m.start()
+            i = j
+            while i > start and (text[i - 1].isalnum() or text[i - 1] == "."):
+                i -= 1
+            word = text[i:j].lower()
+            if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
+                continue
+        piece = text[start:end].strip()
+        if piece:
+            out.append(piece)
+        start = end
+    piece = text[start:].strip()
+    if piece:
+        out.append(piece)
+    return out
+
+
+#: a contrast that makes what follows it (to the end of its clause) a mention
+_CONTRAST = re.compile(
+    r"\b(?:unlike|in\s+contrast\s+(?:to|with)|contrary\s+to|compared\s+(?:with|to|against)|comparing\s+(?:with|to|against)|"
+    r"in\s+comparison\s+(?:with|to)|comparisons?\s+(?:with|to|against)|compare\w*\s+(?:\w+\s+){0,4}?(?:with|to|against)|"
+    r"as\s+opposed\s+to|instead\s+of|rather\s+than|versus|vs\.?|than|against|"
+    r"(?:improvements?|gains?|advantages?)\s+over|outperform\w*|surpass\w*|beats?|beating|"
+    r"differs?\s+from|different\s+from|departs?\s+from|departing\s+from|alternatives?\s+to|"
+    r"baselines?\s+(?:such\s+as|like|including)|such\s+baselines)\b",
+    re.I,
+)
+#: where a contrast's clause ends
+_CLAUSE_END = re.compile(r"[,;:]|\b(?:while|whereas|but|however|we)\b", re.I)
+_RELATIVE = re.compile(r"\s*(?:which|that|who|where)\b", re.I)
+#: a mention followed by "baseline(s)", or "as a baseline"
+_BASELINE_AFTER = re.compile(
+    r"(?:[\s,/-]+(?!with\b|using\b|via\b|group\b|the\b|a\b|an\b|of\b|for\b|as\b)\w+){0,3}?[\s-]+baselines?\b|"
+    r"\s*(?:\(\w+\)\s*)?(?:as|is|are|serves?\s+as|acts?\s+as|used\s+as)\s+(?:a|the|our|an|two|strong)?\s*\w*\s*baselines?\b",
+    re.I,
+)
+#: credit to others: the sentence is about other work unless a first-person use governs the mention
+_OTHERS = re.compile(
+    r"\b(?:inspired|motivated|success(?:es)?\s+of|popularized|popularised|pioneered|introduced\s+(?:by|in)|"
+    r"proposed\s+(?:by|in)|recent\s+(?:works?|advances|methods|studies|approaches|efforts)|"
+    r"(?:prior|previous|existing|earlier|concurrent|related)\s+(?:works?|methods|studies|approaches|efforts|models)|"
+    r"has\s+(?:shown|demonstrated|been\s+shown)|have\s+(?:shown|demonstrated|been\s+shown)|"
+    r"they|their|these\s+(?:methods|works|approaches|models)|et\s+al)\b",
+    re.I,
+)
+_POSSESSIVE = re.compile(r"['’]s\s+(?:\w+[\s-]+){0,2}$")
+#: a first-person use before the mention: "we adopt", "we then optimise the policy with", "our ... is trained with"
+_USE_VERBS = (
+    r"(?:adopt|use|using|employ|apply|appl(?:y|ies|ied)|utili[sz]e|leverage|optimi[sz]e|train|fine-?tune|finetune|"
+    r"follow|implement|choose|chose|select|rel(?:y|ies)\s+on|build\s+(?:up)?on|perform|conduct|run|update|"
+    r"instantiate|design|propose|introduce|present|extend|modify|develop|incorporate|combine|integrate|opt\s+for|"
+    r"compute|define|assign|calculate|estimate|reward|learn|initiali[sz]e|start|begin|further|then|first|finally|"
+    r"also|proceed|continue|switch|perform|explore|exploit|take|obtain|enhance|improve|refine|align|"
+    r"replace\s+\w+\s+with|formulate|cast|treat|model|give|provide|supervise)"
+)
+_FIRST_PERSON_USE = re.compile(
+    r"\b(?:we|our\s+(?:method|approach|model|framework|policy|training|pipeline|agent|system|recipe|setting|setup|"
+    r"experiments?|implementation|design))\b(?:\s+\w+){0,2}?\s+" + _USE_VERBS + r"\w*\b",
+    re.I,
+)
+_PASSIVE_BEFORE = re.compile(
+    r"\b(?:is|are|was|were|be|been)\s+(?:then\s+|further\s+|first\s+|subsequently\s+|jointly\s+)?"
+    r"(?:trained|optimi[sz]ed|fine-?tuned|finetuned|updated|learned|aligned|reinforced|rewarded)\s+"
+    r"(?:\w+\s+){0,3}?(?:with|using|via|by|through|under)\b",
+    re.I,
+)
+_PASSIVE_AFTER = re.compile(
+    r"[\w\s\-+()]{0,30}?\b(?:is|are|was|were)\s+(?:then\s+)?(?:used|adopted|employed|applied|chosen|utili[sz]ed|"
+    r"implemented|selected|leveraged)\b",
+    re.I,
+)
+_OUR_BEFORE = re.compile(r"\bour\s+(?:\w+[\s-]+){0,1}$", re.I)
+
+
+def _contrast_scopes(sentence: str) -> list[tuple[int, int]]:
+    """Character spans of the sentence that a contrast governs: from the cue to the end of its clause
+    (a relative clause after a comma, "unlike PPO, which needs a critic, ...", belongs to it)."""
+    scopes = []
+    for m in _CONTRAST.finditer(sentence):
+        end = len(sentence)
+        c = _CLAUSE_END.search(sentence, m.end())
+        if c is not None:
+            end = c.start()
+            if c.group(0) == "," and _RELATIVE.match(sentence, c.end()):
+                nxt = _CLAUSE_END.search(sentence, c.end())
+                end = nxt.start() if nxt is not None else len(sentence)
+        scopes.append((m.start(), end))
+    return scopes
+
+
+def _first_person_use(sentence: str, start: int) -> bool:
+    """Is the mention at ``start`` the object of a first-person use, with no contrast in between?"""
+    head = sentence[:start]
+    if _OUR_BEFORE.search(head):
+        return True
+    last = None
+    for m in _FIRST_PERSON_USE.finditer(head):
+        last = m
+    if last is None:
+        p = None
+        for m in _PASSIVE_BEFORE.finditer(head):
+            p = m
+        if p is None or len(head) - p.end() > 60:
+            return False
+        between = head[p.end():]
+    else:
+        between = head[last.end():]
+        if len(between) > 120:
+            return False
+    return not (_CONTRAST.search(between) or re.search(r"[;:]|\bwhile\b|\bwhereas\b", between))
+
+
+def sentence_status(sentence: str, start: int, end: int, role: str) -> int:
+    """How strongly the mention at ``sentence[start:end]`` says the paper used it, given its section's role:
+    :data:`CUE` (a stated use), :data:`ROLE` (a method section), :data:`WEAK` or :data:`MENTION`.
+
+    >>> sentence_status("Unlike GRPO, we optimise the policy with RLOO.", 7, 11, "used")
+    0
+    >>> sentence_status("Unlike GRPO, we optimise the policy with RLOO.", 41, 45, "mentions")
+    3
+    """
+    if any(a <= start < b for a, b in _contrast_scopes(sentence)):
+        return MENTION
+    if _BASELINE_AFTER.match(sentence, end):
+        return MENTION
+    if _POSSESSIVE.search(sentence[:start]):
+        return MENTION
+    if _first_person_use(sentence, start) or _PASSIVE_AFTER.match(sentence, end) and role != MENTIONS:
+        return CUE
+    if _OTHERS.search(sentence):
+        return MENTION
+    return {USED: ROLE, RESULTS: WEAK, UNKNOWN: WEAK, "abstract": ROLE}.get(role, MENTION)
+
+
+# -- sentence cues beyond the lexicon --------------------------------------------------------------------------
+
+_NO_CRITIC = re.compile(
+    r"\b(?:without|no|not\s+(?:\w+\s+){0,2}?(?:require|need|use|rely\s+on|train|maintain|learn|involve)\w*|no\s+longer|"
+    r"eliminat\w+|remov\w+|forgo\w*|forego\w*|dispens\w+\s+with|obviat\w+|avoid\w*|drop\w*|discard\w*|free\s+of|"
+    r"get\s+rid\s+of|bypass\w*|need\s+for)\b(?:\s+[\w-]+){0,5}?\s+(?:critic|value\s+(?:model|function|network|head|"
+    r"estimator)s?)\b|\b(?:critic|value[- ]model|value[- ]function)[- ]free\b",
+    re.I,
+)
+_NEGATED = re.compile(r"\b(?:without|no|not|never|skip\w*|bypass\w*|eliminat\w+|avoid\w*|instead\s+of|rather\s+than)\b", re.I)
+_SFT_FIRST = re.compile(
+    r"\b(?:cold[- ]start\w*|warm[- ]?up\s+(?:stage|phase)|"
+    r"(?:sft|supervised\s+fine-?tuning|supervised\s+finetuning|instruction\s+tuning)\b[^.;]{0,80}?"
+    r"\b(?:before|prior\s+to|followed\s+by|then|precedes|preceding|initiali[sz]\w*)\b|"
+    r"(?:first|initial|stage[- ]?(?:1|i|one)|phase[- ]?(?:1|i|one))\b[^.;]{0,60}?\b(?:sft|supervised)\b|"
+    r"(?:initiali[sz]\w*|start\w*)\s+(?:\w+\s+){0,4}?from\s+(?:the|an|our)?\s*(?:sft|supervised)|"
+    r"(?:sft|supervised)[- ](?:initiali[sz]ed|model|checkpoint|warm)\b[^.;]{0,60}?\b(?:rl|reinforcement|grpo|ppo|rloo|dpo)\b)",
+    re.I,
+)
+_RL_ONLY = re.compile(
+    r"\b(?:without\s+(?:any\s+)?(?:\w+\s+)?(?:sft|supervised\s+fine-?tuning|cold[- ]start)|no\s+(?:sft|cold[- ]start|"
+    r"supervised\s+fine-?tuning)|directly\s+(?:appl\w+|train\w*|start\w*|optimi[sz]\w*)[^.;]{0,60}?\b(?:base|pretrained|"
+    r"pre-trained|instruct\w*|original)\s+model|r1-zero|zero[- ]rl|pure(?:ly)?\s+(?:rl|reinforcement)|rl\s+alone|"
+    r"only\s+(?:rl|reinforcement\s+learning)|solely\s+(?:through|with|via|by)\s+(?:rl|reinforcement))",
+    re.I,
+)
+_REWARD_WORDS = re.compile(r"\b(?:reward\w*|verif\w+|judge\w*|rlvr|feedback|scor\w+|preference\w*|supervis\w+)\b", re.I)
+_NEW_ALGORITHM = re.compile(
+    r"\b(?:we|this\s+paper|this\s+work)\s+(?:\w+\s+){0,2}?(?:propose|introduce|present|develop|design)\w*\b"
+    r"[^.;]{0,80}?\b(?:policy\s+optimi[sz]ation|policy\s+gradient|rl\s+algorithm|reinforcement\s+learning\s+algorithm)",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One facet value that a sentence of the paper supports, and how strongly (see :func:`sentence_status`)."""
+
+    facet: str
+    value: str
+    strength: int
+    where: str  # the section title, "abstract" or "title"
+    sentence: str
+    order: int  # position in the paper (sentence count), first evidence first
+
+
+def clean_sections(sections: Any) -> list[dict[str, str]]:
+    """The usable ``{"title", "text"}`` sections of a record (non-mappings and empty texts left out)."""
+    if not sections:
+        return []
+    out = []
+    for i, s in enumerate(sections):
+        if not isinstance(s, Mapping):
+            continue
+        text = s.get("text")
+        if not isinstance(text, str) or not text.strip():
+            continue
+        title = s.get("title")
+        out.append({"title": title.strip() if isinstance(title, str) and title.strip() else f"section {i + 1}",
+                    "text": text})
+    return out
+
+
+def _roles(sections: Sequence[Mapping[str, str]]) -> list[str]:
+    """Each section's role; an untitled-role section before the first results section (and after the
+    introduction) is read as the method."""
+    roles = [section_role(s["title"]) for s in sections]
+    first_results = next((i for i, r in enumerate(roles) if r == RESULTS), len(roles))
+    first_mention = next((i for i, r in enumerate(roles) if r == MENTIONS), -1)
+    return [USED if r == UNKNOWN and first_mention < i < first_results else r for i, r in enumerate(roles)]
+
+
+def _trim(sentence: str, limit: int = 240) -> str:
+    s = " ".join(sentence.split())
+    return s if len(s) <= limit else s[: limit - 1].rstrip() + "…"
+
+
+def text_evidence(lexicon: Lexicon, text: str, where: str, role: str, order: int = 0) -> list[Evidence]:
+    """Evidence from one text (a section's, or the abstract with ``role="abstract"``)."""
+    whole = lexicon.scan(None, text)
+    relevant = any(f in SECTION_FACETS for f, _ in whole.decisive)
+    if not relevant and not _NO_CRITIC.search(text) and not _SFT_FIRST.search(text) and not _RL_ONLY.search(text):
+        return []
+    out: list[Evidence] = []
+    for k, sentence in enumerate(split_sentences(text)):
+        n = order + k
+        scan = lexicon.scan(None, sentence)
+        for (facet, value), hit in scan.decisive.items():
+            if facet not in SECTION_FACETS:
+                continue
+            if facet == "reward" and not _REWARD_WORDS.search(sentence):
+                continue
+            s = sentence_status(sentence, hit.start, hit.end, role)
+            out.append(Evidence(facet, value, s, where, sentence, n))
+        for m in _NO_CRITIC.finditer(sentence):
+            s = sentence_status(sentence, m.start(), m.end(), role)
+            out.append(Evidence("paradigm", "value-free", s, where, sentence, n))
+            break
+        m = _RL_ONLY.search(sentence)
+        if m is not None:
+            s = sentence_status(sentence, m.start(), m.end(), role)
+            out.append(Evidence("strategy", "rl", s, where, sentence, n))
+        else:
+            m = _SFT_FIRST.search(sentence)
+            if m is not None and not _NEGATED.search(sentence[max(0, m.start() - 60):m.start()]):
+                s = sentence_status(sentence, m.start(), m.end(), role)
+                out.append(Evidence("strategy", "sft+rl", s, where, sentence, n))
+        if ("algorithm", "other") not in scan.decisive:
+            m = _NEW_ALGORITHM.search(sentence)
+            if m is not None and not any(f == "algorithm" for f, _ in scan.decisive):
+                out.append(Evidence("algorithm", "other", sentence_status(sentence, m.start(), m.start(), role),
+                                    where, sentence, n))
+    return out
+
+
+def section_evidence(lexicon: Lexicon, sections: Sequence[Mapping[str, str]]) -> list[Evidence]:
+    """Evidence from every section of a paper (cleaned with :func:`clean_sections`), in reading order."""
+    out: list[Evidence] = []
+    order = 0
+    for sec, role in zip(sections, _roles(sections)):
+        ev = text_evidence(lexicon, sec["text"], sec["title"], role, order)
+        out += ev
+        order += 10_000
+    return out
+
+
+def best_by_value(evidence: Iterable[Evidence], facet: str, minimum: int) -> dict[str, Evidence]:
+    """value -> its strongest evidence (the first of equals) of at least ``minimum`` strength."""
+    best: dict[str, Evidence] = {}
+    for e in evidence:
+        if e.facet != facet or e.strength < minimum:
+            continue
+        cur = best.get(e.value)
+        if cur is None or e.strength > cur.strength:
+            best[e.value] = e
+    return best
+
+
+def derive_paradigm(algorithms: Iterable[str]) -> list[str]:
+    """Paradigms that the algorithms used imply: value-free for GRPO, RLOO, REINFORCE, DPO, OPMD; value-based
+    for PPO (with its learned critic)."""
+    algs = set(algorithms)
+    out = []
+    if algs & VALUE_FREE_ALGORITHMS:
+        out.append("value-free")
+    if "ppo" in algs:
+        out.append("value-based")
+    return [v for v in FACETS["paradigm"] if v in out]
+
+
+# -- folding full-text evidence into a prediction --------------------------------------------------------------
+
+def _is_survey(pred: Prediction) -> bool:
+    return pred.labels["relevance"] == ["related"] and pred.source["relevance"].get("related") == "rules"
+
+
+def refine(pred: Prediction, lexicon: Lexicon, abstract: str | None, sections: Sequence[Mapping[str, str]], *,
+           keep_model: bool = False) -> Prediction:
+    """Decide ``algorithm``, ``reward``, ``strategy`` and ``paradigm`` of a paper with full text (``sections``
+    cleaned by :func:`clean_sections`), in place; ``pred`` is the title-and-abstract prediction.
+
+    For each facet: the values the full text says the paper used; else the title's and the abstract's (those the
+    abstract only mentions are dropped); else the values of results or unknown sections (weaker); else, with
+    ``keep_model``, the learned model's guesses; else nothing ("not stated").
+    """
+    if not sections or _is_survey(pred):
+        return pred
+    ev = section_evidence(lexicon, sections)
+    abstract_ev = text_evidence(lexicon, abstract, "abstract", "abstract") if abstract else []
+    abstract_said = {(e.facet, e.value) for e in abstract_ev if e.strength >= ROLE}
+    labels, conf, evid, src, where = pred.labels, pred.confidence, pred.evidence, pred.source, pred.where
+    old = {f: (list(labels[f]), dict(conf[f]), dict(evid[f]), dict(src[f]), dict(where[f])) for f in SECTION_FACETS}
+    for f in SECTION_FACETS:
+        labels[f], conf[f], evid[f], src[f], where[f] = [], {}, {}, {}, {}
+
+    def put(facet: str, value: str, c: float, source: str, evidence: str, at: str) -> None:
+        if value in labels[facet]:
+            return
+        labels[facet].append(value)
+        conf[facet][value] = round(float(c), 3)
+        src[facet][value] = source
+        evid[facet][value] = evidence
+        where[facet][value] = at
+
+    def from_text(facet: str, found: Mapping[str, Evidence]) -> None:
+        for value, e in sorted(found.items(), key=lambda kv: kv[1].order):
+            put(facet, value, CONFIDENCE[e.strength], "rules", _trim(e.sentence), e.where)
+
+    def kept_from_abstract(facet: str) -> list[str]:
+        """The old rule values of a facet that the title states, or the abstract states as used."""
+        vals, _, _, sources, at = old[facet]
+        return [v for v in vals if sources[v] == "rules"
+                and (at[v] == "title" or (at[v] == "abstract" and (facet, v) in abstract_said))]
+
+    def restore(facet: str, values: Iterable[str]) -> None:
+        _, c, e, s, at = old[facet]
+        for v in values:
+            put(facet, v, c[v], s[v], e[v], at[v])
+
+    def model_values(facet: str) -> list[str]:
+        vals, _, _, sources, _ = old[facet]
+        return [v for v in vals if sources[v] == "model"]
+
+    for facet in ("algorithm", "reward"):
+        strong = best_by_value(ev, facet, ROLE)
+        if strong:
+            from_text(facet, strong)
+            restore(facet, [v for v in kept_from_abstract(facet) if old[facet][4][v] == "title"])
+        elif kept_from_abstract(facet):
+            restore(facet, kept_from_abstract(facet))
+        elif (weak := best_by_value(ev, facet, WEAK)):
+            from_text(facet, weak)
+        elif keep_model:
+            restore(facet, model_values(facet))
+        if facet == "algorithm" and "other" in labels[facet] and len(labels[facet]) > 1:
+            labels[facet].remove("other")
+    _paradigm(ev, old, put, restore, labels, where, keep_model, abstract_said)
+    _strategy(ev, old, put, restore, labels, conf, where, keep_model, abstract_said)
+    for f in SECTION_FACETS:
+        labels[f].sort(key=FACETS[f].index)
+        for d in (conf[f], evid[f], src[f], where[f]):
+            for v in [v for v in d if v not in labels[f]]:
+                del d[v]
+    return pred
+
+
+def _paradigm(ev: Sequence[Evidence], old: Mapping[str, Any], put: Any, restore: Any, labels: Mapping[str, list[str]],
+              where: Mapping[str, dict[str, str]], keep_model: bool, abstract_said: set[tuple[str, str]]) -> None:
+    strong = best_by_value(ev, "paradigm", ROLE)
+    algs = labels["algorithm"]
+    for value in derive_paradigm(algs):
+        used = [a for a in algs if (a in VALUE_FREE_ALGORITHMS) == (value == "value-free")]
+        put("paradigm", value, 0.9, "rules", f"derived from algorithm={', '.join(used)}", where["algorithm"][used[0]])
+    if strong:
+        for value, e in sorted(strong.items(), key=lambda kv: kv[1].order):
+            put("paradigm", value, CONFIDENCE[e.strength], "rules", _trim(e.sentence), e.where)
+    elif not algs:
+        vals, _, evid, sources, at = old["paradigm"]
+        restore("paradigm", [v for v in vals if sources[v] == "rules" and not evid[v].startswith("derived from")
+                             and (at[v] == "title" or ("paradigm", v) in abstract_said)])
+        if not labels["paradigm"]:
+            weak = best_by_value(ev, "paradigm", WEAK)
+            for value, e in weak.items():
+                put("paradigm", value, CONFIDENCE[e.strength], "rules", _trim(e.sentence), e.where)
+
+
+def _strategy(ev: Sequence[Evidence], old: Mapping[str, Any], put: Any, restore: Any,
+              labels: Mapping[str, list[str]], conf: Mapping[str, dict[str, float]],
+              where: Mapping[str, dict[str, str]], keep_model: bool, abstract_said: set[tuple[str, str]]) -> None:
+    strong = best_by_value(ev, "strategy", ROLE)
+    if strong:
+        e = max(strong.values(), key=lambda e: (e.strength, e.value == "sft+rl"))
+        put("strategy", e.value, CONFIDENCE[e.strength], "rules", _trim(e.sentence), e.where)
+        return
+    vals, _, evid, sources, at = old["strategy"]
+    stated = [v for v in vals if sources[v] == "rules" and v == "sft+rl"
+              and (at[v] == "title" or ("strategy", v) in abstract_said)]
+    if stated:
+        restore("strategy", stated)
+        return
+    algs = labels["algorithm"]
+    if algs:
+        put("strategy", "rl", min(0.9, max(conf["algorithm"].values())), "rules",
+            f"trains with {', '.join(algs)}", where["algorithm"][algs[0]])
+        return
+    weak = best_by_value(ev, "strategy", WEAK)
+    if weak:
+        e = max(weak.values(), key=lambda e: (e.strength, e.value == "sft+rl"))
+        put("strategy", e.value, CONFIDENCE[e.strength], "rules", _trim(e.sentence), e.where)
+    elif keep_model:
+        restore("strategy", [v for v in vals if sources[v] == "model"])
