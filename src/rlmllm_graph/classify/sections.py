@@ -179,9 +179,8 @@ _USE_VERBS = (
     r"(?:adopt|use|using|employ|apply|appl(?:y|ies|ied)|utili[sz]e|leverage|optimi[sz]e|train|fine-?tune|finetune|"
     r"follow|implement|choose|chose|select|rel(?:y|ies)\s+on|build\s+(?:up)?on|perform|conduct|run|update|"
     r"instantiate|design|propose|introduce|present|extend|modify|develop|incorporate|combine|integrate|opt\s+for|"
-    r"compute|define|assign|calculate|estimate|reward|learn|initiali[sz]e|start|begin|further|then|first|finally|"
-    r"also|proceed|continue|switch|perform|explore|exploit|take|obtain|enhance|improve|refine|align|"
-    r"replace\s+\w+\s+with|formulate|cast|treat|model|give|provide|supervise)"
+    r"compute|define|assign|calculate|estimate|reward|learn|initiali[sz]e|start|begin|proceed|continue|switch|"
+    r"obtain|enhance|improve|refine|align|replace\s+\w+\s+with)"
 )
 _FIRST_PERSON_USE = re.compile(
     r"\b(?:we|our\s+(?:method|approach|model|framework|policy|training|pipeline|agent|system|recipe|setting|setup|"
@@ -199,6 +198,8 @@ _PASSIVE_AFTER = re.compile(
     r"implemented|selected|leveraged)\b",
     re.I,
 )
+#: a part borrowed from an algorithm is not that algorithm ("we add the PPO clipped surrogate", "PPO-clip")
+_BORROWED = re.compile(r"[\s-]*(?:clip\w*|surrogate|ratio|trick|loss\s+term|style|like)\b", re.I)
 _OUR_BEFORE = re.compile(r"\bour\s+(?:\w+[\s-]+){0,1}$", re.I)
 
 
@@ -218,8 +219,9 @@ def _contrast_scopes(sentence: str) -> list[tuple[int, int]]:
     return scopes
 
 
-def _first_person_use(sentence: str, start: int) -> bool:
-    """Is the mention at ``start`` the object of a first-person use, with no contrast in between?"""
+def _first_person_use(sentence: str, start: int, passive: bool = True) -> bool:
+    """Is the mention at ``start`` the object of a first-person use (or, with ``passive``, of "is trained
+    with"), with no contrast in between?"""
     head = sentence[:start]
     if _OUR_BEFORE.search(head):
         return True
@@ -227,6 +229,8 @@ def _first_person_use(sentence: str, start: int) -> bool:
     for m in _FIRST_PERSON_USE.finditer(head):
         last = m
     if last is None:
+        if not passive:
+            return False
         p = None
         for m in _PASSIVE_BEFORE.finditer(head):
             p = m
@@ -255,7 +259,10 @@ def sentence_status(sentence: str, start: int, end: int, role: str) -> int:
         return MENTION
     if _POSSESSIVE.search(sentence[:start]):
         return MENTION
-    if _first_person_use(sentence, start) or _PASSIVE_AFTER.match(sentence, end) and role != MENTIONS:
+    if _BORROWED.match(sentence, end):
+        return MENTION
+    others = role == MENTIONS  # in related work, "X has been trained with PPO" is about others
+    if _first_person_use(sentence, start, passive=not others) or (not others and _PASSIVE_AFTER.match(sentence, end)):
         return CUE
     if _OTHERS.search(sentence):
         return MENTION
@@ -274,8 +281,9 @@ _NO_CRITIC = re.compile(
 _NEGATED = re.compile(r"\b(?:without|no|not|never|skip\w*|bypass\w*|eliminat\w+|avoid\w*|instead\s+of|rather\s+than)\b", re.I)
 _SFT_FIRST = re.compile(
     r"\b(?:cold[- ]start\w*|warm[- ]?up\s+(?:stage|phase)|"
-    r"(?:sft|supervised\s+fine-?tuning|supervised\s+finetuning|instruction\s+tuning)\b[^.;]{0,80}?"
-    r"\b(?:before|prior\s+to|followed\s+by|then|precedes|preceding|initiali[sz]\w*)\b|"
+    r"(?:sft|supervised\s+fine-?tuning|supervised\s+finetuning|supervised\s+(?:stage|phase|training)|"
+    r"instruction\s+tuning)\b[^.;]{0,80}?"
+    r"\b(?:before|prior\s+to|followed\s+by|then|precedes|preceding|initiali[sz]\w*|comes\s+first)\b|"
     r"(?:first|initial|stage[- ]?(?:1|i|one)|phase[- ]?(?:1|i|one))\b[^.;]{0,60}?\b(?:sft|supervised)\b|"
     r"(?:initiali[sz]\w*|start\w*)\s+(?:\w+\s+){0,4}?from\s+(?:the|an|our)?\s*(?:sft|supervised)|"
     r"(?:sft|supervised)[- ](?:initiali[sz]ed|model|checkpoint|warm)\b[^.;]{0,60}?\b(?:rl|reinforcement|grpo|ppo|rloo|dpo)\b)",
@@ -289,6 +297,12 @@ _RL_ONLY = re.compile(
     re.I,
 )
 _REWARD_WORDS = re.compile(r"\b(?:reward\w*|verif\w+|judge\w*|rlvr|feedback|scor\w+|preference\w*|supervis\w+)\b", re.I)
+#: a reward described as checking the answer against the ground truth (a rule, whatever its name)
+_RULE_REWARD = re.compile(
+    r"\breward\w*\b[^.;]{0,100}?\b(?:ground[- ]truth|exact(?:ly)?\s+match\w*|match(?:es)?\s+the\s+(?:reference|"
+    r"ground|correct|gold)|is\s+correct|verif(?:ied|ier|y)|iou|edit\s+distance|unit\s+tests?|test\s+cases?)\b",
+    re.I,
+)
 _NEW_ALGORITHM = re.compile(
     r"\b(?:we|this\s+paper|this\s+work)\s+(?:\w+\s+){0,2}?(?:propose|introduce|present|develop|design)\w*\b"
     r"[^.;]{0,80}?\b(?:policy\s+optimi[sz]ation|policy\s+gradient|rl\s+algorithm|reinforcement\s+learning\s+algorithm)",
@@ -343,7 +357,7 @@ def text_evidence(lexicon: Lexicon, text: str, where: str, role: str, order: int
     """Evidence from one text (a section's, or the abstract with ``role="abstract"``)."""
     whole = lexicon.scan(None, text)
     relevant = any(f in SECTION_FACETS for f, _ in whole.decisive)
-    if not relevant and not _NO_CRITIC.search(text) and not _SFT_FIRST.search(text) and not _RL_ONLY.search(text):
+    if not relevant and not any(r.search(text) for r in (_NO_CRITIC, _SFT_FIRST, _RL_ONLY, _RULE_REWARD)):
         return []
     out: list[Evidence] = []
     for k, sentence in enumerate(split_sentences(text)):
@@ -356,6 +370,11 @@ def text_evidence(lexicon: Lexicon, text: str, where: str, role: str, order: int
                 continue
             s = sentence_status(sentence, hit.start, hit.end, role)
             out.append(Evidence(facet, value, s, where, sentence, n))
+        if ("reward", "rule") not in scan.decisive and ("reward", "model") not in scan.decisive:
+            m = _RULE_REWARD.search(sentence)
+            if m is not None:
+                out.append(Evidence("reward", "rule", sentence_status(sentence, m.start(), m.end(), role),
+                                    where, sentence, n))
         for m in _NO_CRITIC.finditer(sentence):
             s = sentence_status(sentence, m.start(), m.end(), role)
             out.append(Evidence("paradigm", "value-free", s, where, sentence, n))
