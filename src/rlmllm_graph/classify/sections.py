@@ -200,6 +200,8 @@ _PASSIVE_AFTER = re.compile(
 )
 #: a part borrowed from an algorithm is not that algorithm ("we add the PPO clipped surrogate", "PPO-clip")
 _BORROWED = re.compile(r"[\s-]*(?:clip\w*|surrogate|ratio|trick|loss\s+term|style|like)\b", re.I)
+#: a mention that opens a definition: "PPO is an actor-critic algorithm", "GRPO (Shao et al.) requires ..."
+_DEFINITION = re.compile(r"\s*(?:\([^)]*\)\s*)?(?:(?:is|was|are)\s+(?:a|an|the)\b|requires|needs|relies|suffers)", re.I)
 _OUR_BEFORE = re.compile(r"\bour\s+(?:\w+[\s-]+){0,1}$", re.I)
 
 
@@ -266,7 +268,18 @@ def sentence_status(sentence: str, start: int, end: int, role: str) -> int:
         return CUE
     if _OTHERS.search(sentence):
         return MENTION
-    return {USED: ROLE, RESULTS: WEAK, UNKNOWN: WEAK, "abstract": ROLE}.get(role, MENTION)
+    status = {USED: ROLE, RESULTS: WEAK, UNKNOWN: WEAK, "abstract": ROLE}.get(role, MENTION)
+    if status == ROLE and start < 30 and _DEFINITION.match(sentence, end):
+        return WEAK  # "PPO is an actor-critic algorithm that ...": a description, perhaps of what is not used
+    return status
+
+
+def _cue_status(sentence: str, start: int, end: int, role: str) -> int:
+    """:func:`sentence_status` of a phrase cue ("we first fine-tune ... with SFT"), which may hold its own verb."""
+    s = sentence_status(sentence, start, end, role)
+    if MENTION < s < CUE and _FIRST_PERSON_USE.search(sentence[:end]) and not _CONTRAST.search(sentence[:start]):
+        return CUE
+    return s
 
 
 # -- sentence cues beyond the lexicon --------------------------------------------------------------------------
@@ -282,16 +295,16 @@ _NEGATED = re.compile(r"\b(?:without|no|not|never|skip\w*|bypass\w*|eliminat\w+|
 _SFT_FIRST = re.compile(
     r"\b(?:cold[- ]start\w*|warm[- ]?up\s+(?:stage|phase)|"
     r"(?:sft|supervised\s+fine-?tuning|supervised\s+finetuning|supervised\s+(?:stage|phase|training)|"
-    r"instruction\s+tuning)\b[^.;]{0,80}?"
+    r"instruction\s+tuning)\b(?:[^.;]|\.(?=\S)){0,80}?"
     r"\b(?:before|prior\s+to|followed\s+by|then|precedes|preceding|initiali[sz]\w*|comes\s+first)\b|"
-    r"(?:first|initial|stage[- ]?(?:1|i|one)|phase[- ]?(?:1|i|one))\b[^.;]{0,60}?\b(?:sft|supervised)\b|"
+    r"(?:first|initial|stage[- ]?(?:1|i|one)|phase[- ]?(?:1|i|one))\b(?:[^.;]|\.(?=\S)){0,60}?\b(?:sft|supervised)\b|"
     r"(?:initiali[sz]\w*|start\w*)\s+(?:\w+\s+){0,4}?from\s+(?:the|an|our)?\s*(?:sft|supervised)|"
-    r"(?:sft|supervised)[- ](?:initiali[sz]ed|model|checkpoint|warm)\b[^.;]{0,60}?\b(?:rl|reinforcement|grpo|ppo|rloo|dpo)\b)",
+    r"(?:sft|supervised)[- ](?:initiali[sz]ed|model|checkpoint|warm)\b(?:[^.;]|\.(?=\S)){0,60}?\b(?:rl|reinforcement|grpo|ppo|rloo|dpo)\b)",
     re.I,
 )
 _RL_ONLY = re.compile(
     r"\b(?:without\s+(?:any\s+)?(?:\w+\s+)?(?:sft|supervised\s+fine-?tuning|cold[- ]start)|no\s+(?:sft|cold[- ]start|"
-    r"supervised\s+fine-?tuning)|directly\s+(?:appl\w+|train\w*|start\w*|optimi[sz]\w*)[^.;]{0,60}?\b(?:base|pretrained|"
+    r"supervised\s+fine-?tuning)|directly\s+(?:appl\w+|train\w*|start\w*|optimi[sz]\w*)(?:[^.;]|\.(?=\S)){0,60}?\b(?:base|pretrained|"
     r"pre-trained|instruct\w*|original)\s+model|r1-zero|zero[- ]rl|pure(?:ly)?\s+(?:rl|reinforcement)|rl\s+alone|"
     r"only\s+(?:rl|reinforcement\s+learning)|solely\s+(?:through|with|via|by)\s+(?:rl|reinforcement))",
     re.I,
@@ -299,13 +312,14 @@ _RL_ONLY = re.compile(
 _REWARD_WORDS = re.compile(r"\b(?:reward\w*|verif\w+|judge\w*|rlvr|feedback|scor\w+|preference\w*|supervis\w+)\b", re.I)
 #: a reward described as checking the answer against the ground truth (a rule, whatever its name)
 _RULE_REWARD = re.compile(
-    r"\breward\w*\b[^.;]{0,100}?\b(?:ground[- ]truth|exact(?:ly)?\s+match\w*|match(?:es)?\s+the\s+(?:reference|"
-    r"ground|correct|gold)|is\s+correct|verif(?:ied|ier|y)|iou|edit\s+distance|unit\s+tests?|test\s+cases?)\b",
+    r"\breward\w*\b(?:[^.;]|\.(?=\S)){0,160}?\b(?:ground[- ]truth|exact(?:ly)?\s+match\w*|match(?:es)?\s+the\s+(?:reference|"
+    r"ground|correct|gold)|is\s+correct|correct\s+(?:final\s+)?answers?|verif(?:ied|ier|y)|iou|edit\s+distance|"
+    r"unit\s+tests?|test\s+cases?)\b",
     re.I,
 )
 _NEW_ALGORITHM = re.compile(
     r"\b(?:we|this\s+paper|this\s+work)\s+(?:\w+\s+){0,2}?(?:propose|introduce|present|develop|design)\w*\b"
-    r"[^.;]{0,80}?\b(?:policy\s+optimi[sz]ation|policy\s+gradient|rl\s+algorithm|reinforcement\s+learning\s+algorithm)",
+    r"(?:[^.;]|\.(?=\S)){0,80}?\b(?:policy\s+optimi[sz]ation|policy\s+gradient|rl\s+algorithm|reinforcement\s+learning\s+algorithm)",
     re.I,
 )
 
@@ -363,8 +377,9 @@ def text_evidence(lexicon: Lexicon, text: str, where: str, role: str, order: int
     for k, sentence in enumerate(split_sentences(text)):
         n = order + k
         scan = lexicon.scan(None, sentence)
+        no_critic = _NO_CRITIC.search(sentence)
         for (facet, value), hit in scan.decisive.items():
-            if facet not in SECTION_FACETS:
+            if facet not in SECTION_FACETS or (no_critic and (facet, value) == ("paradigm", "value-based")):
                 continue
             if facet == "reward" and not _REWARD_WORDS.search(sentence):
                 continue
@@ -373,20 +388,20 @@ def text_evidence(lexicon: Lexicon, text: str, where: str, role: str, order: int
         if ("reward", "rule") not in scan.decisive and ("reward", "model") not in scan.decisive:
             m = _RULE_REWARD.search(sentence)
             if m is not None:
-                out.append(Evidence("reward", "rule", sentence_status(sentence, m.start(), m.end(), role),
+                out.append(Evidence("reward", "rule", _cue_status(sentence, m.start(), m.end(), role),
                                     where, sentence, n))
         for m in _NO_CRITIC.finditer(sentence):
-            s = sentence_status(sentence, m.start(), m.end(), role)
+            s = _cue_status(sentence, m.start(), m.end(), role)
             out.append(Evidence("paradigm", "value-free", s, where, sentence, n))
             break
         m = _RL_ONLY.search(sentence)
         if m is not None:
-            s = sentence_status(sentence, m.start(), m.end(), role)
+            s = _cue_status(sentence, m.start(), m.end(), role)
             out.append(Evidence("strategy", "rl", s, where, sentence, n))
         else:
             m = _SFT_FIRST.search(sentence)
             if m is not None and not _NEGATED.search(sentence[max(0, m.start() - 60):m.start()]):
-                s = sentence_status(sentence, m.start(), m.end(), role)
+                s = _cue_status(sentence, m.start(), m.end(), role)
                 out.append(Evidence("strategy", "sft+rl", s, where, sentence, n))
         if ("algorithm", "other") not in scan.decisive:
             m = _NEW_ALGORITHM.search(sentence)
@@ -511,7 +526,10 @@ def _paradigm(ev: Sequence[Evidence], old: Mapping[str, Any], put: Any, restore:
               where: Mapping[str, dict[str, str]], keep_model: bool, abstract_said: set[tuple[str, str]]) -> None:
     strong = best_by_value(ev, "paradigm", ROLE)
     algs = labels["algorithm"]
-    for value in derive_paradigm(algs):
+    derived = derive_paradigm(algs)
+    if "value-free" in strong and "value-based" not in strong and "value-based" in derived:
+        derived.remove("value-based")  # PPO whose critic the text says is not learned (e.g. Monte Carlo values)
+    for value in derived:
         used = [a for a in algs if (a in VALUE_FREE_ALGORITHMS) == (value == "value-free")]
         put("paradigm", value, 0.9, "rules", f"derived from algorithm={', '.join(used)}", where["algorithm"][used[0]])
     if strong:
