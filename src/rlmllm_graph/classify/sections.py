@@ -170,7 +170,8 @@ _OTHERS = re.compile(
     r"proposed\s+(?:by|in)|recent\s+(?:works?|advances|methods|studies|approaches|efforts)|"
     r"(?:prior|previous|existing|earlier|concurrent|related)\s+(?:works?|methods|studies|approaches|efforts|models)|"
     r"has\s+(?:shown|demonstrated|been\s+shown)|have\s+(?:shown|demonstrated|been\s+shown)|"
-    r"they|their|these\s+(?:methods|works|approaches|models)|et\s+al)\b",
+    r"they|their\s+(?:methods?|works?|approach(?:es)?|models?|frameworks?|papers?|pipelines?)|"
+    r"these\s+(?:methods|works|approaches|models)|et\s+al)\b",
     re.I,
 )
 _POSSESSIVE = re.compile(r"['’]s\s+(?:\w+[\s-]+){0,2}$")
