@@ -20,6 +20,10 @@ __all__ = ["Classifier", "build_classifier", "get_classifier", "predict_labels",
 BATCH = 4096
 #: from this many papers on, ``predict(..., workers=None)`` uses one process per core (fork)
 PARALLEL_FROM = 20_000
+#: ... or from this many papers with full text (reading sections costs about a hundred times an abstract)
+FULLTEXT_PARALLEL_FROM = 200
+#: papers a batch (and a forked worker's chunk) holds when they have full text
+FULLTEXT_BATCH = 100
 
 _worker_classifier: Classifier | None = None
 
@@ -75,10 +79,15 @@ class Classifier:
     def predict(self, records: Iterable[Mapping[str, Any]], *, batch_size: int = BATCH,
                 progress: Callable[[int], Any] | None = None, workers: int | None = 1) -> list[Prediction]:
         """Labels for each record, in order. ``workers=None`` uses every core for large inputs
-        (at least :data:`PARALLEL_FROM` papers, on systems that fork); the result is the same either way."""
+        (at least :data:`PARALLEL_FROM` papers, or :data:`FULLTEXT_PARALLEL_FROM` with full text, on systems
+        that fork); the result is the same either way."""
         papers = [paper_input(r) for r in records]
+        full = sum(1 for p in papers if p[3])
+        if full and batch_size == BATCH:
+            batch_size = FULLTEXT_BATCH
         if workers is None:
-            workers = (os.cpu_count() or 1) if len(papers) >= PARALLEL_FROM else 1
+            large = len(papers) >= PARALLEL_FROM or full >= FULLTEXT_PARALLEL_FROM
+            workers = (os.cpu_count() or 1) if large else 1
         if workers > 1 and len(papers) >= 2 * batch_size and "fork" in multiprocessing.get_all_start_methods():
             return self._predict_parallel(papers, workers, batch_size, progress)
         return self._predict_all(papers, batch_size=batch_size, progress=progress)

@@ -41,11 +41,13 @@ stay with the title and abstract classifier.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from functools import lru_cache
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .lexicon import Lexicon
+from .lexicon import Hit, Lexicon
 from .predict import Prediction
 from .vocabulary import FACETS, VALUE_FREE_ALGORITHMS
 
@@ -59,6 +61,7 @@ __all__ = [
     "section_evidence",
     "section_role",
     "sentence_status",
+    "sentence_spans",
     "split_sentences",
     "text_evidence",
 ]
@@ -116,33 +119,27 @@ def section_role(title: str | None) -> str:
 
 # -- sentences -------------------------------------------------------------------------------------------------
 
-_ABBREVIATIONS = frozenset({"e.g", "i.e", "al", "vs", "cf", "fig", "figs", "eq", "eqs", "sec", "secs", "tab", "etc",
-                            "approx", "resp", "no", "ref", "refs", "appx", "app"})
-_SENTENCE_BREAK = re.compile(r"[.!?](?=\s+[\"'(\[A-Z0-9])|\n\s*\n|\n(?=\s*[-*•\d])")
+_ABBREVIATIONS = ("e.g", "i.e", "al", "vs", "cf", "fig", "figs", "eq", "eqs", "sec", "secs", "tab", "etc", "approx",
+                  "resp", "no", "ref", "refs", "appx", "app")
+#: a sentence ends at . ! ? before white space and a capital, digit or opening mark (not after an abbreviation or
+#: an initial), or at a blank line or a line that starts a list item
+_SENTENCE_BREAK = re.compile(
+    r"[.!?]" + "".join(rf"(?<!\b{re.escape(a)}\.)" for a in _ABBREVIATIONS) + r"(?<!\b[A-Za-z]\.)"
+    + r"\s+(?=[\"'(\[A-Z0-9])|\n\s*\n|\n(?=\s*[-*•\d])",
+    re.I,
+)
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of a section's text (from its first character after the previous
+    sentence's end; not split after "e.g.", "et al.", "vs." and the like)."""
+    cuts = [0] + [m.end() for m in _SENTENCE_BREAK.finditer(text)] + [len(text)]
+    return [(a, b) for a, b in zip(cuts, cuts[1:]) if a < b]
 
 
 def split_sentences(text: str) -> list[str]:
     """Sentences of a section's text (not split after "e.g.", "et al.", "vs." and the like)."""
-    out: list[str] = []
-    start = 0
-    for m in _SENTENCE_BREAK.finditer(text):
-        end = m.end()
-        if text[m.start()] == ".":
-            j = m.start()
-            i = j
-            while i > start and (text[i - 1].isalnum() or text[i - 1] == "."):
-                i -= 1
-            word = text[i:j].lower()
-            if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
-                continue
-        piece = text[start:end].strip()
-        if piece:
-            out.append(piece)
-        start = end
-    piece = text[start:].strip()
-    if piece:
-        out.append(piece)
-    return out
+    return [piece for piece in (text[a:b].strip() for a, b in sentence_spans(text)) if piece]
 
 
 #: a contrast that makes what follows it (to the end of its clause) a mention
@@ -155,6 +152,11 @@ _CONTRAST = re.compile(
     r"baselines?\s+(?:such\s+as|like|including)|such\s+baselines)\b",
     re.I,
 )
+#: words one of which every contrast holds (checked before the regular expression, which is slower)
+_CONTRAST_WORDS = ("unlike", "contrast", "contrary", "compar", "opposed", "instead", "rather", "versus", "vs",
+                   "than", "against", "over", "outperform", "surpass", "beat", "differ", "depart", "alternative",
+                   "baseline")
+_CONTRAST_HINT = re.compile("|".join(_CONTRAST_WORDS), re.I)
 #: where a contrast's clause ends
 _CLAUSE_END = re.compile(r"[,;:]|\b(?:while|whereas|but|however|we)\b", re.I)
 _RELATIVE = re.compile(r"\s*(?:which|that|who|where)\b", re.I)
@@ -209,7 +211,9 @@ _OUR_BEFORE = re.compile(r"\bour\s+(?:\w+[\s-]+){0,1}$", re.I)
 def _contrast_scopes(sentence: str) -> list[tuple[int, int]]:
     """Character spans of the sentence that a contrast governs: from the cue to the end of its clause
     (a relative clause after a comma, "unlike PPO, which needs a critic, ...", belongs to it)."""
-    scopes = []
+    scopes: list[tuple[int, int]] = []
+    if not _CONTRAST_HINT.search(sentence):
+        return scopes
     for m in _CONTRAST.finditer(sentence):
         end = len(sentence)
         c = _CLAUSE_END.search(sentence, m.end())
@@ -225,29 +229,34 @@ def _contrast_scopes(sentence: str) -> list[tuple[int, int]]:
 def _first_person_use(sentence: str, start: int, passive: bool = True) -> bool:
     """Is the mention at ``start`` the object of a first-person use (or, with ``passive``, of "is trained
     with"), with no contrast in between?"""
-    head = sentence[:start]
-    if _OUR_BEFORE.search(head):
+    if _OUR_BEFORE.search(sentence, max(0, start - 40), start):
         return True
     last = None
-    for m in _FIRST_PERSON_USE.finditer(head):
+    for m in _FIRST_PERSON_USE.finditer(sentence, max(0, start - 200), start):
         last = m
     if last is None:
         if not passive:
             return False
         p = None
-        for m in _PASSIVE_BEFORE.finditer(head):
+        for m in _PASSIVE_BEFORE.finditer(sentence, max(0, start - 120), start):
             p = m
-        if p is None or len(head) - p.end() > 60:
+        if p is None or start - p.end() > 60:
             return False
-        between = head[p.end():]
+        between = sentence[p.end():start]
     else:
-        between = head[last.end():]
+        between = sentence[last.end():start]
         if len(between) > 120:
             return False
     return not (_CONTRAST.search(between) or re.search(r"[;:]|\bwhile\b|\bwhereas\b", between))
 
 
-def sentence_status(sentence: str, start: int, end: int, role: str) -> int:
+@lru_cache(maxsize=4096)
+def _about_others(sentence: str) -> bool:
+    return _OTHERS.search(sentence) is not None
+
+
+def sentence_status(sentence: str, start: int, end: int, role: str,
+                    scopes: Sequence[tuple[int, int]] | None = None) -> int:
     """How strongly the mention at ``sentence[start:end]`` says the paper used it, given its section's role:
     :data:`CUE` (a stated use), :data:`ROLE` (a method section), :data:`WEAK` or :data:`MENTION`.
 
@@ -256,18 +265,20 @@ def sentence_status(sentence: str, start: int, end: int, role: str) -> int:
     >>> sentence_status("Unlike GRPO, we optimise the policy with RLOO.", 41, 45, "mentions")
     3
     """
-    if any(a <= start < b for a, b in _contrast_scopes(sentence)):
+    if scopes is None:
+        scopes = _contrast_scopes(sentence)
+    if any(a <= start < b for a, b in scopes):
         return MENTION
-    if _BASELINE_AFTER.match(sentence, end):
+    if "aseline" in sentence and _BASELINE_AFTER.match(sentence, end):
         return MENTION
-    if _POSSESSIVE.search(sentence[:start]):
+    if _POSSESSIVE.search(sentence, max(0, start - 40), start):
         return MENTION
     if _BORROWED.match(sentence, end):
         return MENTION
     others = role == MENTIONS  # in related work, "X has been trained with PPO" is about others
     if _first_person_use(sentence, start, passive=not others) or (not others and _PASSIVE_AFTER.match(sentence, end)):
         return CUE
-    if _OTHERS.search(sentence):
+    if _about_others(sentence):
         return MENTION
     status = {USED: ROLE, RESULTS: WEAK, UNKNOWN: WEAK, "abstract": ROLE}.get(role, MENTION)
     if status == ROLE and start < 30 and _DEFINITION.match(sentence, end):
@@ -275,9 +286,10 @@ def sentence_status(sentence: str, start: int, end: int, role: str) -> int:
     return status
 
 
-def _cue_status(sentence: str, start: int, end: int, role: str) -> int:
+def _cue_status(sentence: str, start: int, end: int, role: str,
+                scopes: Sequence[tuple[int, int]] | None = None) -> int:
     """:func:`sentence_status` of a phrase cue ("we first fine-tune ... with SFT"), which may hold its own verb."""
-    s = sentence_status(sentence, start, end, role)
+    s = sentence_status(sentence, start, end, role, scopes)
     if MENTION < s < CUE and _FIRST_PERSON_USE.search(sentence[:end]) and not _CONTRAST.search(sentence[:start]):
         return CUE
     return s
@@ -368,47 +380,104 @@ def _trim(sentence: str, limit: int = 240) -> str:
     return s if len(s) <= limit else s[: limit - 1].rstrip() + "…"
 
 
-def text_evidence(lexicon: Lexicon, text: str, where: str, role: str, order: int = 0) -> list[Evidence]:
-    """Evidence from one text (a section's, or the abstract with ``role="abstract"``)."""
-    whole = lexicon.scan(None, text)
-    relevant = any(f in SECTION_FACETS for f, _ in whole.decisive)
-    if not relevant and not any(r.search(text) for r in (_NO_CRITIC, _SFT_FIRST, _RL_ONLY, _RULE_REWARD)):
+#: each phrase cue beyond the lexicon, and the words (lower case) one of which it needs: a regular expression
+#: runs on a sentence only when one of its words is there
+_CUES = (
+    (_NO_CRITIC, ("critic", "value")),
+    (_SFT_FIRST, ("cold", "warm", "sft", "supervis", "instruction")),
+    (_RL_ONLY, ("sft", "cold", "supervis", "directly", "zero", "pure", "alone", "only", "solely")),
+    (_RULE_REWARD, ("reward",)),
+    (_NEW_ALGORITHM, ("policy optimi", "policy gradient", "algorithm")),
+)
+_ANY_CUE = re.compile("|".join(sorted({re.escape(w) for _, words in _CUES for w in words})))
+
+
+_CUE_HINTS = {words: re.compile("|".join(map(re.escape, words))) for _, words in _CUES}
+
+
+def _wants(low: str, words: tuple[str, ...]) -> bool:
+    return _CUE_HINTS[words].search(low) is not None
+
+
+def text_evidence(lexicon: Lexicon, text: str, where: str, role: str, order: int = 0,
+                  settled: set[tuple[str, str]] | None = None) -> list[Evidence]:
+    """Evidence from one text (a section's, or the abstract with ``role="abstract"``).
+
+    The lexicon and the phrase cues each read the whole text once; only the sentences where they found
+    something are then read one by one. ``settled``: the values that already have a stated use (:data:`CUE`),
+    whose further mentions cannot change anything and are not read (updated as uses are found).
+    """
+    hits = lexicon.all_hits(text, SECTION_FACETS)
+    if settled:
+        hits = [h for h in hits if (h.facet, h.value) not in settled]
+    low = text.lower()
+    cues = _ANY_CUE.search(low) is not None
+    if not hits and not cues:
         return []
+    spans = sentence_spans(text)
+    starts = [a for a, _ in spans]
+    by_sentence: dict[int, dict[tuple[str, str], Hit]] = {}
+    for h in hits:
+        k = max(0, bisect_right(starts, h.start) - 1)
+        by_sentence.setdefault(k, {}).setdefault((h.facet, h.value), h)
+    if cues:  # sentences that may hold a phrase cue (a word each cue needs), though no lexicon phrase
+        for k, (a, b) in enumerate(spans):
+            if k not in by_sentence and _ANY_CUE.search(low, a, b):
+                by_sentence[k] = {}
     out: list[Evidence] = []
-    for k, sentence in enumerate(split_sentences(text)):
-        n = order + k
-        scan = lexicon.scan(None, sentence)
-        no_critic = _NO_CRITIC.search(sentence)
-        for (facet, value), hit in scan.decisive.items():
-            if facet not in SECTION_FACETS or (no_critic and (facet, value) == ("paradigm", "value-based")):
-                continue
-            if facet == "reward" and not _REWARD_WORDS.search(sentence):
-                continue
-            s = sentence_status(sentence, hit.start, hit.end, role)
-            out.append(Evidence(facet, value, s, where, sentence, n))
-        if ("reward", "rule") not in scan.decisive and ("reward", "model") not in scan.decisive:
-            m = _RULE_REWARD.search(sentence)
-            if m is not None:
-                out.append(Evidence("reward", "rule", _cue_status(sentence, m.start(), m.end(), role),
-                                    where, sentence, n))
-        for m in _NO_CRITIC.finditer(sentence):
-            s = _cue_status(sentence, m.start(), m.end(), role)
-            out.append(Evidence("paradigm", "value-free", s, where, sentence, n))
-            break
-        m = _RL_ONLY.search(sentence)
+    for k in sorted(by_sentence):
+        a, b = spans[k]
+        found = {key: Hit(h.facet, h.value, h.kind, h.field, h.start - a, h.end - a)
+                 for key, h in by_sentence[k].items() if h.end <= b}
+        ev = _sentence_evidence(text[a:b].strip(), found, where, role, order + k)
+        if settled is not None:
+            settled.update((e.facet, e.value) for e in ev if e.strength == CUE)
+        out += ev
+    return out
+
+
+def _sentence_evidence(sentence: str, found: Mapping[tuple[str, str], Hit], where: str, role: str,
+                       n: int) -> list[Evidence]:
+    out: list[Evidence] = []
+    scopes = None
+    low = sentence.lower()
+    no_critic = _NO_CRITIC.search(sentence) if _wants(low, _CUES[0][1]) else None
+    for (facet, value), hit in found.items():
+        if no_critic and (facet, value) == ("paradigm", "value-based"):
+            continue
+        if facet == "reward" and not _REWARD_WORDS.search(sentence):
+            continue
+        if scopes is None:
+            scopes = _contrast_scopes(sentence)
+        out.append(Evidence(facet, value, sentence_status(sentence, hit.start, hit.end, role, scopes), where,
+                            sentence, n))
+
+    def cue(facet: str, value: str, m: re.Match[str]) -> None:
+        nonlocal scopes
+        if scopes is None:
+            scopes = _contrast_scopes(sentence)
+        out.append(Evidence(facet, value, _cue_status(sentence, m.start(), m.end(), role, scopes), where, sentence, n))
+
+    if ("reward", "rule") not in found and ("reward", "model") not in found and _wants(low, _CUES[3][1]):
+        m = _RULE_REWARD.search(sentence)
         if m is not None:
-            s = _cue_status(sentence, m.start(), m.end(), role)
-            out.append(Evidence("strategy", "rl", s, where, sentence, n))
-        else:
-            m = _SFT_FIRST.search(sentence)
-            if m is not None and not _NEGATED.search(sentence[max(0, m.start() - 60):m.start()]):
-                s = _cue_status(sentence, m.start(), m.end(), role)
-                out.append(Evidence("strategy", "sft+rl", s, where, sentence, n))
-        if ("algorithm", "other") not in scan.decisive:
-            m = _NEW_ALGORITHM.search(sentence)
-            if m is not None and not any(f == "algorithm" for f, _ in scan.decisive):
-                out.append(Evidence("algorithm", "other", sentence_status(sentence, m.start(), m.start(), role),
-                                    where, sentence, n))
+            cue("reward", "rule", m)
+    if no_critic is not None:
+        cue("paradigm", "value-free", no_critic)
+    m = _RL_ONLY.search(sentence) if _wants(low, _CUES[2][1]) else None
+    if m is not None:
+        cue("strategy", "rl", m)
+    elif _wants(low, _CUES[1][1]):
+        m = _SFT_FIRST.search(sentence)
+        if m is not None and not _NEGATED.search(sentence[max(0, m.start() - 60):m.start()]):
+            cue("strategy", "sft+rl", m)
+    if not any(f == "algorithm" for f, _ in found) and _wants(low, _CUES[4][1]):
+        m = _NEW_ALGORITHM.search(sentence)
+        if m is not None:
+            if scopes is None:
+                scopes = _contrast_scopes(sentence)
+            out.append(Evidence("algorithm", "other", sentence_status(sentence, m.start(), m.start(), role, scopes),
+                                where, sentence, n))
     return out
 
 
@@ -416,8 +485,9 @@ def section_evidence(lexicon: Lexicon, sections: Sequence[Mapping[str, str]]) ->
     """Evidence from every section of a paper (cleaned with :func:`clean_sections`), in reading order."""
     out: list[Evidence] = []
     order = 0
+    settled: set[tuple[str, str]] = set()
     for sec, role in zip(sections, _roles(sections)):
-        ev = text_evidence(lexicon, sec["text"], sec["title"], role, order)
+        ev = text_evidence(lexicon, sec["text"], sec["title"], role, order, settled)
         out += ev
         order += 10_000
     return out
