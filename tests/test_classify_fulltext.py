@@ -275,3 +275,31 @@ def test_gold_set_section_aware_beats_pasted_on_algorithm() -> None:
     assert ours > naive and ours > alone
     for facet in ("paradigm", "strategy"):
         assert scores["sections"][facet].micro["f1"] > scores["pasted"][facet].micro["f1"], facet
+
+
+def test_all_hits_agrees_with_the_scanner() -> None:
+    """The whole-text reader finds, for each value, the same first deciding mention as the abstract scanner."""
+    lexicon = load_lexicon()
+    facets = ("algorithm", "paradigm", "reward", "strategy")
+    records, _ = read_fulltext_gold(GOLD.read_text().splitlines(), source=str(GOLD))
+    checked = 0
+    for rec in records:
+        for sec in rec["sections"]:
+            text = sec["text"]
+            first: dict = {}
+            for h in lexicon.all_hits(text, facets):
+                assert text[h.start:h.end].strip()
+                first.setdefault((h.facet, h.value), (h.start, h.end))
+            scan = lexicon.scan(None, text)
+            expected = {k: (h.start, h.end) for k, h in scan.decisive.items() if k[0] in facets}
+            assert first == expected, (rec["paper_id"], sec["title"])
+            checked += len(expected)
+    assert checked > 100
+
+
+def test_every_core_gives_the_same_labels() -> None:
+    records, _ = read_fulltext_gold(GOLD.read_text().splitlines(), source=str(GOLD))
+    papers = [dict(r, paper_id=f"{r['paper_id']}-{i}") for i in range(4) for r in records][:220]
+    clf = get_classifier()
+    one = [p.as_dict() for p in clf.predict(papers)]
+    assert [p.as_dict() for p in clf.predict(papers, workers=2)] == one
