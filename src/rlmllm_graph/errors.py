@@ -14,6 +14,7 @@ failure at run time, 2 for a usage error or bad input)::
     │   └── MalformedResponse    a response that is not the documented shape
     ├── StoreError               (exit 1) the SQLite database
     │   ├── NotADatabase         the file exists but is not SQLite (or is corrupt)
+    │   │   └── NotOurDatabase   (exit 2) a read command given an empty or foreign file
     │   ├── DatabaseLocked       another process is writing
     │   ├── DatabaseMissing      a read command on a database that does not exist
     │   ├── BadDatabasePath      (exit 2) a folder, or a file in a folder that does not exist
@@ -35,6 +36,7 @@ __all__ = [
     "MalformedResponse",
     "ModelNotTrained",
     "NotADatabase",
+    "NotOurDatabase",
     "PaperNotFound",
     "RateLimited",
     "RlmGraphError",
@@ -102,6 +104,13 @@ class StoreError(RlmGraphError):
 
 class NotADatabase(StoreError):
     """The file exists but is not an SQLite database, or is corrupt."""
+
+
+class NotOurDatabase(NotADatabase):
+    """A read-only command was given a file that is not an rlmllm-graph database (empty, text, another
+    application's SQLite file): a usage error, exit code 2; the file is left as it was."""
+
+    exit_code = 2
 
 
 class DatabaseLocked(StoreError):
