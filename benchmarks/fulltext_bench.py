@@ -3,7 +3,8 @@
 (a) Throughput: 5,000 papers of full text, each built from the labelled full-text papers in
     tests/fixtures/fulltext/gold.jsonl: every section of a synthetic paper joins the sentences of several
     sections of the same kind (introduction, related work, method, experiments, appendix) drawn at random,
-    shuffled, so a paper runs to a few thousand words like a real one. Target: at least 50 papers/s.
+    shuffled, to about 1,000 words a section: some 5,000 words a paper, like a real one (but denser in mentions
+    of algorithms and rewards, so a pessimistic load). Target: at least 50 papers/s.
     Beside it: the same papers read as title and abstract only, and with the sections pasted into the abstract.
 (b) Accuracy on the labelled set: per-facet micro-F1 of the section-aware classifier, of the same classifier
     reading the sections pasted into the abstract, and of title and abstract alone (classify.evaluate's scores);
@@ -47,7 +48,7 @@ def _kind(title: str) -> str:
     return "method" if role in ("used", "unknown") else "experiments"
 
 
-def synthetic(records: list[dict], n: int, *, seed: int = 0, per_section: int = 24) -> list[dict]:
+def synthetic(records: list[dict], n: int, *, seed: int = 0, words_per_section: int = 1000) -> list[dict]:
     """``n`` papers of full text sampled and perturbed from ``records`` (see the module docstring)."""
     rng = random.Random(seed)
     pool: dict[str, list[tuple[str, list[str]]]] = {k: [] for k in KINDS}
@@ -61,10 +62,14 @@ def synthetic(records: list[dict], n: int, *, seed: int = 0, per_section: int = 
         for kind in KINDS:
             if not pool[kind]:
                 continue
-            picks = [rng.choice(pool[kind]) for _ in range(per_section)]
-            sentences = [s for _, ss in picks for s in ss]
+            title, sentences, words = None, [], 0
+            while words < words_per_section:
+                t, ss = rng.choice(pool[kind])
+                title = title or t
+                sentences += ss
+                words += sum(len(x.split()) for x in ss)
             rng.shuffle(sentences)
-            sections.append({"title": picks[0][0], "text": " ".join(sentences)})
+            sections.append({"title": title, "text": " ".join(sentences)})
         out.append({"paper_id": f"bench{i}", "title": base["title"], "abstract": base["abstract"],
                     "sections": sections})
     return out

@@ -60,6 +60,8 @@ def facets_of(record: dict) -> dict:
     ("DeepSeek-R1's GRPO inspired our reward design.", "GRPO", MENTION),
     ("We adopt GRPO.", "GRPO", CUE),
     ("Prior work trains such models with PPO.", "PPO", MENTION),
+    ("For a controlled comparison we also train the same model with DPO.", "DPO", MENTION),
+    ("We use the mean reward of the other samples as the baseline and optimise with RLOO.", "RLOO", CUE),
 ])
 def test_the_issue_phrases(sentence: str, mention: str, expected: int) -> None:
     start = sentence.index(mention)
@@ -74,8 +76,10 @@ def test_a_plain_mention_takes_the_role_of_its_section() -> None:
     assert sentence_status(s, 0, 4, "mentions") == MENTION
 
 
-def test_we_do_not_use_a_value_model_is_value_free() -> None:
-    ev = text_evidence(load_lexicon(), "We do not use a value model.", "3 Method", "used")
+@pytest.mark.parametrize("sentence", ["We do not use a value model.",
+                                      "The method keeps the objective but replaces the learned critic with rollouts."])
+def test_no_learned_critic_is_value_free(sentence: str) -> None:
+    ev = text_evidence(load_lexicon(), sentence, "3 Method", "used")
     assert [(e.facet, e.value) for e in ev] == [("paradigm", "value-free")]
 
 

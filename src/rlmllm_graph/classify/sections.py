@@ -201,6 +201,11 @@ _PASSIVE_AFTER = re.compile(
     r"implemented|selected|leveraged)\b",
     re.I,
 )
+#: a sentence about a comparison: what "we" train in it is a baseline ("for a controlled comparison we also
+#: train the same model with DPO", "to compare, we run PPO"); not "as the baseline", which in RLOO and GRPO is
+#: the advantage baseline
+_COMPARISON = re.compile(r"\bfor\s+(?:a|an|the)?\s*(?:\w+\s+)?comparison\b|\bto\s+compare\b|\bcomparison\s+purposes?\b",
+                         re.I)
 #: a part borrowed from an algorithm is not that algorithm ("we add the PPO clipped surrogate", "PPO-clip")
 _BORROWED = re.compile(r"[\s-]*(?:clip\w*|surrogate|ratio|trick|loss\s+term|style|like)\b", re.I)
 #: a mention that opens a definition: "PPO is an actor-critic algorithm", "GRPO (Shao et al.) requires ..."
@@ -251,6 +256,11 @@ def _first_person_use(sentence: str, start: int, passive: bool = True) -> bool:
 
 
 @lru_cache(maxsize=4096)
+def _is_comparison(sentence: str) -> bool:
+    return _COMPARISON.search(sentence) is not None
+
+
+@lru_cache(maxsize=4096)
 def _about_others(sentence: str) -> bool:
     return _OTHERS.search(sentence) is not None
 
@@ -277,7 +287,7 @@ def sentence_status(sentence: str, start: int, end: int, role: str,
         return MENTION
     others = role == MENTIONS  # in related work, "X has been trained with PPO" is about others
     if _first_person_use(sentence, start, passive=not others) or (not others and _PASSIVE_AFTER.match(sentence, end)):
-        return CUE
+        return MENTION if _is_comparison(sentence) else CUE
     if _about_others(sentence):
         return MENTION
     status = {USED: ROLE, RESULTS: WEAK, UNKNOWN: WEAK, "abstract": ROLE}.get(role, MENTION)
@@ -299,7 +309,7 @@ def _cue_status(sentence: str, start: int, end: int, role: str,
 
 _NO_CRITIC = re.compile(
     r"\b(?:without|no|not\s+(?:\w+\s+){0,2}?(?:require|need|use|rely\s+on|train|maintain|learn|involve)\w*|no\s+longer|"
-    r"eliminat\w+|remov\w+|forgo\w*|forego\w*|dispens\w+\s+with|obviat\w+|avoid\w*|drop\w*|discard\w*|free\s+of|"
+    r"eliminat\w+|remov\w+|replac\w+|forgo\w*|forego\w*|dispens\w+\s+with|obviat\w+|avoid\w*|drop\w*|discard\w*|free\s+of|"
     r"get\s+rid\s+of|bypass\w*|need\s+for)\b(?:\s+[\w-]+){0,5}?\s+(?:critic|value\s+(?:model|function|network|head|"
     r"estimator)s?)\b|\b(?:critic|value[- ]model|value[- ]function)[- ]free\b",
     re.I,
