@@ -200,16 +200,11 @@ class Lexicon:
         n = len(raws)
         if not n:
             return []
-        norm, triggers = self._words
-        toks = list(map(norm.get, raws))
-        if None in toks:
-            if len(norm) > _MEMO_LIMIT:
-                self._words = norm, triggers = {}, {}
-            for r in set(raws).difference(norm):
-                self._lookup(r, norm, triggers)
-            toks = list(map(norm.__getitem__, raws))
+        toks, triggers = self._normalised(raws)
         key = frozenset(facets)
         seen, table = self._facet_words.setdefault(key, (set(), {}))
+        if len(seen) > _MEMO_LIMIT:
+            seen.clear()  # the table stays right (it depends on the lexicon only); only the memory is bounded
         new = set(raws).difference(seen)
         if new:
             for r in new:  # the deciding entries of these facets that each new word starts
@@ -255,6 +250,18 @@ class Lexicon:
         at = _word_offsets(text, raws, sorted({i for i, _, _ in found} | {j - 1 for _, j, _ in found}))
         return [Hit(e.facet, e.value, e.kind, "abstract", at[i][0], at[j - 1][1]) for i, j, e in found]
 
+    def _normalised(self, raws: list[str]) -> tuple[list[str], dict[str, _Trigger]]:
+        """The normalised words of ``raws``, and the memo of the words that start entries (filled for new words)."""
+        norm, triggers = self._words
+        toks = list(map(norm.get, raws))
+        if None in toks:
+            if len(norm) > _MEMO_LIMIT:
+                self._words = norm, triggers = {}, {}
+            for r in set(raws).difference(norm):
+                self._lookup(r, norm, triggers)
+            toks = list(map(norm.__getitem__, raws))
+        return toks, triggers
+
     def _lookup(self, raw: str, norm: dict[str, str], triggers: dict[str, _Trigger]) -> None:
         """Memoise a raw token's normalised form, and the lexicon entries that start with it if any:
         the one-word entries, and the longer ones by their second word (the entries first: a word
@@ -283,14 +290,7 @@ class Lexicon:
         n = len(raws)
         if not n:
             return
-        norm, triggers = self._words
-        toks = list(map(norm.get, raws))
-        if None in toks:
-            if len(norm) > _MEMO_LIMIT:
-                self._words = norm, triggers = {}, {}
-            for r in set(raws).difference(norm):
-                self._lookup(r, norm, triggers)
-            toks = list(map(norm.__getitem__, raws))
+        toks, triggers = self._normalised(raws)
         positions = list(compress(range(n), map(triggers.__contains__, raws)))
         if not positions:
             return
