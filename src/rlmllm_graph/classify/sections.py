@@ -402,11 +402,12 @@ _CUES = (
 _ANY_CUE = re.compile("|".join(sorted({re.escape(w) for _, words in _CUES for w in words})))
 
 
-_CUE_HINTS = {words: re.compile("|".join(map(re.escape, words))) for _, words in _CUES}
 
 
-def _wants(low: str, words: tuple[str, ...]) -> bool:
-    return _CUE_HINTS[words].search(low) is not None
+def _wanted_cues(low: str) -> list[bool]:
+    """For each phrase cue of :data:`_CUES`, whether the (lower-cased) sentence holds one of its words."""
+    present = set(_ANY_CUE.findall(low))
+    return [not present.isdisjoint(words) for _, words in _CUES]
 
 
 def text_evidence(lexicon: Lexicon, text: str, where: str, role: str, order: int = 0,
@@ -451,7 +452,8 @@ def _sentence_evidence(sentence: str, found: Mapping[tuple[str, str], Hit], wher
     out: list[Evidence] = []
     scopes = None
     low = sentence.lower()
-    no_critic = _NO_CRITIC.search(sentence) if _wants(low, _CUES[0][1]) else None
+    wants = _wanted_cues(low)
+    no_critic = _NO_CRITIC.search(sentence) if wants[0] else None
     for (facet, value), hit in found.items():
         if no_critic and (facet, value) == ("paradigm", "value-based"):
             continue
@@ -468,20 +470,20 @@ def _sentence_evidence(sentence: str, found: Mapping[tuple[str, str], Hit], wher
             scopes = _contrast_scopes(sentence)
         out.append(Evidence(facet, value, _cue_status(sentence, m.start(), m.end(), role, scopes), where, sentence, n))
 
-    if ("reward", "rule") not in found and ("reward", "model") not in found and _wants(low, _CUES[3][1]):
+    if ("reward", "rule") not in found and ("reward", "model") not in found and wants[3]:
         m = _RULE_REWARD.search(sentence)
         if m is not None:
             cue("reward", "rule", m)
     if no_critic is not None:
         cue("paradigm", "value-free", no_critic)
-    m = _RL_ONLY.search(sentence) if _wants(low, _CUES[2][1]) else None
+    m = _RL_ONLY.search(sentence) if wants[2] else None
     if m is not None:
         cue("strategy", "rl", m)
-    elif _wants(low, _CUES[1][1]):
+    elif wants[1]:
         m = _SFT_FIRST.search(sentence)
         if m is not None and not _NEGATED.search(sentence[max(0, m.start() - 60):m.start()]):
             cue("strategy", "sft+rl", m)
-    if not any(f == "algorithm" for f, _ in found) and _wants(low, _CUES[4][1]):
+    if wants[4] and not any(f == "algorithm" for f, _ in found):
         m = _NEW_ALGORITHM.search(sentence)
         if m is not None:
             if scopes is None:
