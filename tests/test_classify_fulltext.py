@@ -22,7 +22,6 @@ from rlmllm_graph.classify.sections import (
     text_evidence,
 )
 from rlmllm_graph.ingest import import_files
-from rlmllm_graph.records import Paper
 from rlmllm_graph.table import NOT_STATED, build_taxonomy_table, render_table_markdown
 
 from conftest import FIXTURES, write_jsonl

@@ -15,7 +15,8 @@ method section names the one it trains with. Two layers of evidence decide:
   model") is a use wherever it stands; a contrast ("unlike GRPO", "in contrast
   to PPO", "compared with a PPO baseline", "outperforms DPO"), an attribution
   to others ("DeepSeek-R1's GRPO inspired …", "prior work trains with PPO",
-  "they use …") is a mention wherever it stands. "We do not use a value model",
+  "they use …") or a baseline trained "for a controlled comparison" is a
+  mention wherever it stands. "We do not use a value model",
   "without a critic" and their kin say the paper is value-free; "a cold-start
   SFT stage before RL" says ``sft+rl``; "RL directly on the base model without
   any SFT" says ``rl``.
@@ -25,8 +26,8 @@ facet value and sentence); :func:`refine` folds it into a :class:`Prediction`
 made from title and abstract, for the facets a method section decides:
 ``algorithm``, ``reward``, ``strategy`` and ``paradigm`` (derived from what is
 used: GRPO, RLOO, REINFORCE, DPO, OPMD are value-free; PPO with its learned critic
-is value-based). The order of evidence is: a use stated in the full text, then
-the title and abstract (minus what the abstract only mentions), then weaker
+is value-based). The order of evidence is: what the full text says was used (a
+stated use anywhere, or a plain mention in a method section), then the title and abstract (minus what the abstract only mentions), then weaker
 full-text evidence (results, experiments); the learned model's guesses from the
 abstract are dropped for a paper with full text unless ``keep_model`` (where no
 text states a facet, the label is absent). Relevance, modality and application
@@ -42,9 +43,9 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from functools import lru_cache
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from .lexicon import Hit, Lexicon
