@@ -193,7 +193,8 @@ class Lexicon:
         """Every deciding mention (an ``explicit`` phrase) of a value of ``facets`` in a long text, in order,
         with the same negation and ignore rules as :meth:`scan` (``field`` is ``"abstract"``; offsets are
         character offsets in ``text``). :meth:`scan` keeps the first mention of each value only; this is for
-        full text, read sentence by sentence afterwards."""
+        full text, read sentence by sentence afterwards. Where phrases overlap, the longest wins ("REINFORCE
+        leave-one-out" is RLOO, not also REINFORCE)."""
         if "++" in text:
             text = text.replace("++", "pp")
         raws = words_of(text)
@@ -221,13 +222,19 @@ class Lexicon:
         found: list[tuple[int, int, _Entry]] = []
         ends: list[int] | None = None
         negation, window, ignore_after = self.negation, self.window, self.ignore_after
+        covered = 0  # a word inside a phrase already found starts nothing ("REINFORCE leave-one-out" is RLOO only)
         for i in positions:
+            if i < covered:
+                continue
             singles, longer = table[raws[i]]
             cands = list(singles)
             if longer and i + 1 < n:
                 cands += [e for e in longer.get(toks[i + 1], ()) if tuple(toks[i + 2:i + len(e.tokens)]) == e.tokens[2:]]
             if not cands:
                 continue
+            longest = max(len(e.tokens) for e in cands)
+            if longest > 1:
+                cands = [e for e in cands if len(e.tokens) == longest]
             if not negation.isdisjoint(toks[max(0, i - window):i]):
                 if ends is None:
                     ends = _sentence_ends(text)
@@ -245,6 +252,7 @@ class Lexicon:
                     if j < ends[bisect_right(ends, i)]:
                         continue
                 found.append((i, j, e))
+                covered = max(covered, j)
         if not found:
             return []
         at = _word_offsets(text, raws, sorted({i for i, _, _ in found} | {j - 1 for _, j, _ in found}))
