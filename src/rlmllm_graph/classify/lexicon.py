@@ -413,26 +413,8 @@ def _word_offsets(text: str, raws: list[str], indices: list[int]) -> dict[int, t
 
 
 def _token_offset(text: str, raws: list[str], i: int) -> tuple[int, int]:
-    """Character span of the ``i``-th word (``\\w+`` run) of ``text``, whose words are ``raws``.
-
-    The word is the (m+1)-th whole-word occurrence of ``raws[i]``, m being how often it occurs before ``i``.
-    """
-    raw = raws[i]
-    m = raws[:i].count(raw)
-    pos = 0
-    size = len(raw)
-    while True:
-        p = text.find(raw, pos)
-        if p < 0:  # cannot happen: raws are the words of text
-            raise ValueError(f"word {raw!r} not found")
-        q = p + size
-        if (p == 0 or not _is_word_char(text[p - 1])) and (q == len(text) or not _is_word_char(text[q])):
-            if m == 0:
-                return p, q
-            m -= 1
-            pos = q
-        else:
-            pos = p + 1
+    """Character span of the ``i``-th word (``\\w+`` run) of ``text``, whose words are ``raws``."""
+    return _word_offsets(text, raws, [i])[i]
 
 
 def sentence_around(text: str, start: int, end: int, *, limit: int = 220) -> str:
