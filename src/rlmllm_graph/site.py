@@ -155,13 +155,16 @@ def _page(name: str, data: SiteData, body: str, *, scripts: Sequence[str] = (), 
     base = Template(read_template("base.html"))
     return base.substitute(
         title=esc(PAGES[name][1]),
-        head="",
+        head=_FEED_LINK if name == "index.html" else "",
         nav=_nav(name),
         generated=esc(data.generated),
         body_class=esc(body_class),
         body=body,
         scripts="".join(f'<script src="assets/{esc(s)}"></script>\n' for s in scripts),
     )
+
+
+_FEED_LINK = '<link rel="alternate" type="application/atom+xml" title="New core papers" href="feed.xml">'
 
 
 def _json_block(block_id: str, obj: Any) -> str:
@@ -226,6 +229,8 @@ def _index(data: SiteData) -> str:
         '<a href="trends.html">trends</a>, the <a href="papers.html">paper list</a> or the '
         '<a href="table.html">taxonomy table</a>.</p>'
     )
+    out.append('<p class="muted"><a href="feed.xml" type="application/atom+xml">Atom feed of new core papers</a> '
+               "(feed.xml, for any feed reader)</p>")
     out.append('<div class="cards">')
     out += [f'<div class="card"><div class="n">{_num(int(n))}</div><div class="k">{esc(k)}</div></div>' for n, k in cards]
     out.append("</div>")
@@ -518,12 +523,16 @@ def build_site(db: sqlite_utils.Database, out_dir: str | Path, *, seed: int = 42
         assets = site_asset_names()
         for name in assets:
             (out / "assets" / name).write_bytes(read_site_asset(name))
+        from .feed import write_feed
+
+        feed = write_feed(db, out).name  # feed.xml: new core papers, linked from index.html
     except OSError as exc:
         raise StoreError(f"cannot write the site into {out}: {exc.strerror or exc}") from None
     return {
         "out": str(out),
         "pages": written,
         "assets": assets,
+        "feed": feed,
         "papers": data.G.number_of_nodes(),
         "edges": data.G.number_of_edges(),
         "seconds": round(time.perf_counter() - t0, 3),
