@@ -9,6 +9,8 @@
 (b) Accuracy on the labelled set: per-facet micro-F1 of the section-aware classifier, of the same classifier
     reading the sections pasted into the abstract, and of title and abstract alone (classify.evaluate's scores);
     for all papers and for the "fresh" ones (written after the sentence cues were fixed, never tuned on).
+(d) The same comparison on benchmarks/data/fulltext_blind.jsonl: 49 papers written and labelled by a
+    team member who never saw the classifier (a held-out check; never tuned on).
 (c) The fetch figures of benchmarks/fulltext_fetch.py (requests per paper, bytes stored per paper), when present.
 
     .venv/bin/python benchmarks/fulltext_bench.py            # 5,000 papers
@@ -32,6 +34,7 @@ from rlmllm_graph.classify.vocabulary import FACETS
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLD = ROOT / "tests" / "fixtures" / "fulltext" / "gold.jsonl"
+BLIND = ROOT / "benchmarks" / "data" / "fulltext_blind.jsonl"
 TARGET = 50.0
 KINDS = ("introduction", "related", "method", "experiments", "appendix")
 
@@ -124,6 +127,17 @@ def accuracy() -> None:
             print(f"    {facet:<12}" + "".join(f"{scores[name][facet].micro['f1']:>16.3f}" for name in READINGS))
 
 
+def blind_accuracy() -> None:
+    """The same comparison on a set written and labelled by someone who never saw the classifier."""
+    records, gold = read_fulltext_gold(BLIND.read_text().splitlines(), source=str(BLIND))
+    scores = compare_readings(records, gold)  # trained without any paper of the set
+    print(f"\n(d) per-facet micro-F1 on the blind full-text set ({len(records)} papers, written and labelled blind "
+          "to the classifier, scored without tuning; see benchmarks/data/README.md)")
+    print(f"    {'facet':<12}" + "".join(f"{name:>16}" for name in READINGS))
+    for facet in FACETS:
+        print(f"    {facet:<12}" + "".join(f"{scores[name][facet].micro['f1']:>16.3f}" for name in READINGS))
+
+
 def fetch_figures() -> None:
     print("\n(c) fetching full text (benchmarks/fulltext_fetch.py)")
     sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -144,6 +158,7 @@ def main() -> None:
     args = ap.parse_args()
     throughput(args.papers or (500 if args.quick else 5000))
     accuracy()
+    blind_accuracy()
     fetch_figures()
 
 
