@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import logging
 import math
-import random
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -40,6 +39,7 @@ import httpx
 
 from ..config import DEFAULT_ARXIV_URL, check_api_url, setting
 from ..errors import ApiUnreachable, BadInput, RateLimited, ResponseTooLarge, SourceError
+from .paced import PacedClient
 from .semanticscholar import _retry_after
 
 __all__ = [
@@ -117,7 +117,7 @@ class Fetched:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class ArxivClient:
+class ArxivClient(PacedClient):
     """A polite arXiv client over an (injectable) ``httpx.Client``.
 
     Parameters
@@ -182,23 +182,7 @@ class ArxivClient:
             headers={"user-agent": user_agent()},
             follow_redirects=True,
         )
-        self._sleep = sleep
-        self._rng = random.Random(seed)
-        self._next_at = 0.0
-        self.requests = 0  # HTTP requests sent, retries included
-        self.retries = 0
-
-    # -- lifecycle ----------------------------------------------------------------------------
-
-    def close(self) -> None:
-        if self._own_http:
-            self.http.close()
-
-    def __enter__(self) -> ArxivClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+        self._start_pacing(sleep, seed)
 
     def __repr__(self) -> str:
         return f"ArxivClient({self.root!r}, pace={self.pace})"
@@ -314,20 +298,10 @@ class ArxivClient:
                 chunks.append(chunk)
             return resp.status_code, final, headers, b"".join(chunks)
 
-    def _wait_for_pace(self) -> None:
-        if self.pace <= 0:
-            return
-        now = time.monotonic()
-        if now < self._next_at:
-            self._sleep(self._next_at - now)
-            now = time.monotonic()
-        self._next_at = now + self.pace
-
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
             return min(retry_after, self.retry_after_max)
-        d = min(self.backoff_max, self.backoff * 2 ** (attempt - 1))
-        return d / 2 + self._rng.uniform(0, d / 2)
+        return self._backoff_delay(attempt)
 
     def _give_up(self, problem: str, url: str, attempts: int, detail: str) -> SourceError:
         if problem == "connect":

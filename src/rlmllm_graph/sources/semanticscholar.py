@@ -41,7 +41,6 @@ import email.utils
 import functools
 import logging
 import math
-import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -69,6 +68,7 @@ from ..errors import (
     SourceError,
 )
 from ..records import INT64_MAX
+from .paced import PacedClient
 
 __all__ = [
     "LINK_FIELDS",
@@ -176,7 +176,7 @@ def _key_redacted(method: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-class S2Client:
+class S2Client(PacedClient):
     """A client for the Semantic Scholar Graph API v1 over an (injectable) ``httpx.Client``.
 
     Parameters
@@ -244,23 +244,7 @@ class S2Client:
         self.backoff = max(0.0, backoff)
         self.backoff_max = backoff_max
         self.retry_after_max = retry_after_max
-        self._sleep = sleep
-        self._rng = random.Random(seed)
-        self._next_at = 0.0
-        self.requests = 0  # HTTP requests sent, retries included
-        self.retries = 0
-
-    # -- lifecycle ----------------------------------------------------------------------------
-
-    def close(self) -> None:
-        if self._own_http:
-            self.http.close()
-
-    def __enter__(self) -> S2Client:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+        self._start_pacing(sleep, seed)
 
     def __repr__(self) -> str:  # never shows the key
         return f"S2Client({self.api_url!r}, key={'yes' if self._headers else 'no'}, pace={self.pace})"
@@ -451,20 +435,10 @@ class S2Client:
             nxt = None
         return LinkPage(offset=offset, next=nxt, links=links)
 
-    def _wait_for_pace(self) -> None:
-        if self.pace <= 0:
-            return
-        now = time.monotonic()
-        if now < self._next_at:
-            self._sleep(self._next_at - now)
-            now = time.monotonic()
-        self._next_at = now + self.pace
-
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
             return min(retry_after, self.retry_after_max) + self._rng.uniform(0, self.backoff / 4)
-        d = min(self.backoff_max, self.backoff * 2 ** (attempt - 1))
-        return d / 2 + self._rng.uniform(0, d / 2)  # "equal jitter": never zero, never in lockstep
+        return self._backoff_delay(attempt)
 
     def _request(
         self,
