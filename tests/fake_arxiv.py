@@ -32,10 +32,12 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from local_server import LocalServer
 
 FIXTURES = Path(__file__).parent / "fixtures" / "arxiv"
 
@@ -200,7 +202,7 @@ def make_papers(n: int, *, seed: int = 0, old_share: float = 0.06, html_share: f
 # -- the server ---------------------------------------------------------------------------------
 
 
-class FakeArxiv:
+class FakeArxiv(LocalServer):
     """The fake arXiv over a list of :class:`ArxivPaper`. Use as a context manager, or start()/stop()."""
 
     def __init__(
@@ -217,34 +219,9 @@ class FakeArxiv:
         self.on_request = on_request
         self.log: list[dict[str, Any]] = []
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
 
-    @property
-    def url(self) -> str:
-        assert self._server is not None, "start() the server first"
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def start(self) -> FakeArxiv:
-        fake = self
-
-        class Handler(_Handler):
-            server_fake = fake
-
-        self._server = _Server(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeArxiv:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return _Handler
 
     def count(self, kind: str | None = None) -> int:
         """Requests received: all, or to ``html`` or ``e-print``."""
@@ -302,14 +279,6 @@ class FakeArxiv:
                                                                             "application/x-eprint-tar")
         name = f"arXiv-{base}{paper.version}{paper.eprint_suffix}"
         return 200, {"Content-Type": ctype, "Content-Disposition": f'attachment; filename="{name}"'}, paper.eprint
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass
 
 
 class _Handler(BaseHTTPRequestHandler):

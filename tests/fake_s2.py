@@ -39,10 +39,12 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from local_server import LocalServer
 
 MAX_BATCH = 500
 MAX_PAGE = 1000
@@ -107,7 +109,7 @@ def every(n: int, kinds: Sequence[str], *, start: int = 0) -> Callable[[int, dic
 ALL_FAULTS = ("500", "429", "timeout", "429-retry-after:0", "malformed", "503", "reset", "502")
 
 
-class FakeS2:
+class FakeS2(LocalServer):
     """The fake API over a dict of :class:`FakePaper`. Use as a context manager, or start()/stop()."""
 
     def __init__(
@@ -131,8 +133,6 @@ class FakeS2:
         self.log: list[dict[str, Any]] = []
         self.snippets: dict[str, list[dict[str, Any]]] = {}  # paper id -> /snippet/search data items
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
         self.set_papers(papers)
 
     # -- the corpus ---------------------------------------------------------------------------
@@ -201,33 +201,8 @@ class FakeS2:
 
     # -- the server ---------------------------------------------------------------------------
 
-    @property
-    def url(self) -> str:
-        assert self._server is not None, "start() the server first"
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def start(self) -> FakeS2:
-        fake = self
-
-        class Handler(_Handler):
-            server_fake = fake
-
-        self._server = _Server(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeS2:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return _Handler
 
     # -- counting -----------------------------------------------------------------------------
 
@@ -421,14 +396,6 @@ class FakeS2:
         if end < len(others) and end < MAX_REACHABLE:
             page["next"] = end
         return 200, {}, page
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:  # clients that gave up: not our business
-        pass
 
 
 class _Handler(BaseHTTPRequestHandler):
