@@ -239,11 +239,24 @@ def m005_fulltext_and_routes(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE papers ADD COLUMN found_via TEXT")
 
 
+def m006_site_layout_cache(db: sqlite_utils.Database) -> None:
+    """The report's graph layout, cached until the graph changes (``store.site``).
+
+    - ``site_layout``: one position per paper of the last layout;
+    - ``site_layout_meta``: what it was computed for (a signature of the papers
+      and their links, the seed, the layout version, how many papers the last
+      full computation placed), as key/value text.
+    """
+    db.execute("CREATE TABLE site_layout (paper_id TEXT PRIMARY KEY, x REAL NOT NULL, y REAL NOT NULL) WITHOUT ROWID")
+    db.execute("CREATE TABLE site_layout_meta (key TEXT PRIMARY KEY, value TEXT)")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     m001_initial,
     m002_crawl_state,
     m003_citations_without_rowid,
     m004_manual_none,
     m005_fulltext_and_routes,
+    m006_site_layout_cache,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
