@@ -37,6 +37,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 import sqlite_utils
 
 from . import store
@@ -126,7 +127,7 @@ def load_site_data(
         raise BadInput(f"the seed must be 0 or more, not {seed}")
     from .analysis import compute_node_metrics
     from .explore.cache import cached_layout
-    from .graph import build_citation_graph, citation_matrix
+    from .graph import build_citation_graph
     from .table import build_taxonomy_table
     from .trends import compute_trends_report
 
@@ -134,23 +135,29 @@ def load_site_data(
     t = time.perf_counter()
     papers = store.load_papers(db)
     labels = store.load_labels(db)
-    G = build_citation_graph(db, papers=papers, labels=labels)
+    # nodes in networkx (titles, authors, labels), a million citations as index arrays
+    G = build_citation_graph(db, papers=papers, labels=labels, edges=False)
     if G.number_of_nodes() == 0:
         raise EmptyGraph(
             "nothing to report: the database holds no papers yet "
             "(fill it with `rlmllm-graph refresh` or `rlmllm-graph import`)"
         )
+    order = list(G.nodes)
+    n = len(order)
+    src, dst = store.load_citation_index(db, pd.Index(order))
+    A = sp.csr_array((np.ones(len(src)), (src, dst)), shape=(n, n))
+    A.sum_duplicates()
+    A.data[:] = 1.0
+    coo = A.tocoo()
+    src, dst = coo.row.astype(np.int64), coo.col.astype(np.int64)
     timings["graph"] = time.perf_counter() - t
     t = time.perf_counter()
-    metrics = compute_node_metrics(G, seed=seed)
+    metrics = compute_node_metrics(G, seed=seed, matrix=(order, A))
     timings["metrics"] = time.perf_counter() - t
     t = time.perf_counter()
     trends = compute_trends_report(db, papers=papers, labels=labels)
     timings["trends"] = time.perf_counter() - t
     t = time.perf_counter()
-    order, A = citation_matrix(G)
-    coo = A.tocoo()
-    src, dst = coo.row.astype(np.int64), coo.col.astype(np.int64)
     years = pd.to_numeric(papers.set_index("paper_id")["year"].reindex(order), errors="coerce").to_numpy(float)
     positions, layout = cached_layout(db, [str(v) for v in order], src, dst, years=years, seed=seed,
                                       save=cache_layout)
@@ -583,7 +590,7 @@ def build_site(db: sqlite_utils.Database, out_dir: str | Path, *, seed: int = 42
         "assets": assets,
         "data": list(DATA_FILES),
         "papers": data.G.number_of_nodes(),
-        "edges": data.G.number_of_edges(),
+        "edges": int(len(data.src)),
         "isolated": int(np.sum(np.bincount(np.concatenate([data.src, data.dst]),
                                            minlength=data.G.number_of_nodes()) == 0)),
         "written": changed,

@@ -15,37 +15,45 @@ from .common import cli, db_option, echo_json, json_option, open_database, refus
     "--out",
     "out_dir",
     required=True,
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     help="Folder to write the site into (created if needed).",
 )
+@click.option("--force", is_flag=True,
+              help="Write into a folder that holds files an earlier report did not write (they are left alone).")
 @click.option("--seed", default=42, show_default=True, type=click.IntRange(min=0),
               help="Seed of the graph layout and communities (0 or more).")
 @json_option
-def report(db_path: str, out_dir: Path, seed: int, as_json: bool) -> None:
+def report(db_path: str, out_dir: Path, force: bool, seed: int, as_json: bool) -> None:
     """Build the static report site: overview, trends, graph explorer, papers, taxonomy table.
 
     Writes index.html, trends.html, graph.html, papers.html and table.html
-    into OUT, with every script they need in OUT/assets (plotly.js, sigma.js):
-    the site opens from file:// with no network, and can be copied anywhere.
+    into OUT, the papers and the graph as packed data in OUT/data, and every
+    script the pages need in OUT/assets: the site opens from file:// with no
+    network, and can be copied anywhere. The explorer's layout is cached in
+    the database until the graph changes, so a rebuild after a small refresh
+    is quick. OUT must be empty or hold an earlier report (its list of files
+    is OUT/.rlmllm-site.json); --force writes beside other files.
 
     \b
     Examples:
       rlmllm-graph report --out site/
       xdg-open site/index.html            # or: open site/index.html (macOS)
       rlmllm-graph report --db data/rlmllm.db --out /tmp/site --json
+      rlmllm-graph report --out ~/public_html/rl --force   # a folder with other files in it
     """
-    from ..site import PAGES, build_site, site_asset_names
+    from ..site import build_site, site_files
 
-    for target in [out_dir / name for name in PAGES] + [out_dir / "assets" / name for name in site_asset_names()]:
+    for target in [out_dir / name for name in site_files()]:
         refuse_database_path(target, db_path, option="--out")
     db = open_database(db_path, create=False, readonly=True)
-    result = build_site(db, out_dir, seed=seed)
+    result = build_site(db, out_dir, seed=seed, force=force)
     if as_json:
         echo_json(result)
         return
     click.echo(
-        f"Wrote {len(result['pages'])} pages and {len(result['assets'])} assets to {result['out']} "
-        f"({result['papers']} papers, {result['edges']} citations) in {result['seconds']:.1f} s"
+        f"Wrote {len(result['pages'])} pages, {len(result['data'])} data files and {len(result['assets'])} assets "
+        f"to {result['out']} ({result['papers']:,} papers, {result['edges']:,} citations, "
+        f"{result['bytes'] / 1e6:.1f} MB; layout {result['layout']}) in {result['seconds']:.1f} s"
     )
     click.echo(f"Open {Path(result['out']) / 'index.html'} in a browser.")
 

@@ -30,7 +30,7 @@ from .labels import (
 )
 from .migrations import SCHEMA_VERSION
 from .sections import load_sections, pack_text, save_sections, unpack_text
-from .site import load_layout, load_site_labels, page_papers, paper_neighbours, save_layout
+from .site import load_citation_index, load_layout, load_site_labels, page_papers, paper_neighbours, save_layout
 from .read import (
     compute_stats,
     get_paper,
@@ -64,6 +64,7 @@ __all__ = [
     "load_manual_facets",
     "load_papers",
     "load_sections",
+    "load_citation_index",
     "load_layout",
     "load_site_labels",
     "page_papers",

@@ -22,6 +22,7 @@ from .read import SEARCH_MAX_CHARS, SEARCH_MAX_WORDS
 
 __all__ = [
     "PAGE_SORTS",
+    "load_citation_index",
     "load_layout",
     "load_site_labels",
     "page_papers",
@@ -38,6 +39,25 @@ def load_site_labels(db: sqlite_utils.Database) -> pd.DataFrame:
         "ORDER BY paper_id, facet, value",
         db.conn,
     )
+
+
+def load_citation_index(db: sqlite_utils.Database, ids: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+    """Citations between the papers ``ids`` as index arrays ``(citing, cited)`` into ``ids``, self-citations left out.
+
+    Reads the two id columns only (no join: ids outside ``ids`` are dropped here),
+    so a million citations cost a second, not a networkx graph.
+    """
+    try:
+        frame = pd.read_sql_query("SELECT citing_id, cited_id FROM citations", db.conn)
+    except (sqlite3.Error, pd.errors.DatabaseError) as exc:
+        err = exc if isinstance(exc, sqlite3.Error) else exc.__cause__
+        if isinstance(err, sqlite3.Error):
+            raise _translate(err, db_path(db)) from None
+        raise
+    src = ids.get_indexer(frame["citing_id"])
+    dst = ids.get_indexer(frame["cited_id"])
+    keep = (src >= 0) & (dst >= 0) & (src != dst)
+    return src[keep].astype(np.int64), dst[keep].astype(np.int64)
 
 
 # --------------------------------------------------------------------------- layout cache
