@@ -345,7 +345,10 @@ def test_labels_carry_their_evidence_source(site_db, tmp_path):
     labels = _labels(tmp_path / "src")[pid(0)]
     assert labels[("algorithm", "grpo")] == (95, "model", "with GRPO", "abstract")
     assert labels[("modality", "image")][3] == "3.2 Training <i>recipe</i>"  # verbatim; the page sets textContent
-    assert labels[("relevance", "core")][3] == ""  # not recorded
+    assert labels[("relevance", "core")][3] == "abstract"
+    site_db.conn.execute("UPDATE labels SET evidence_source = NULL WHERE paper_id = ?", [pid(0)])
+    build_site(site_db, tmp_path / "src")
+    assert _labels(tmp_path / "src")[pid(0)][("relevance", "core")][3] == ""  # not recorded
 
 
 def test_report_never_writes_over_the_database(site_db, db_path, runner, tmp_path):

@@ -160,7 +160,7 @@
         // numbers and dates start with the biggest/newest; a second click flips
         if (state.sort === k) state.descending = !state.descending;
         else { state.sort = k; state.descending = k !== "title" && k !== "venue"; }
-        markSort(); sortAll(); filter();
+        markSort(); sortAll(); list.scrollTop = 0; filter();
       });
     });
     box.addEventListener("input", function () { list.scrollTop = 0; filter(); });
@@ -175,6 +175,8 @@
       state: state,
       shown: function () { return shown; },
       rowOrder: function () { return Array.prototype.slice.call(rows, 0, shown).map(function (i) { return c.id[i]; }); },
+      // the sort key of every shown row, in order (for tests)
+      values: function (key) { var out = []; for (var k = 0; k < shown; k++) out.push(KEYS[key](rows[k])); return out; },
       domRows: function () { return list.querySelectorAll(".vrow").length; },
       scrollToEnd: function () { list.scrollTop = list.scrollHeight; render(true); },
       rowHeight: ROW

@@ -1,4 +1,4 @@
-"""A big synthetic citation database for the site benchmark and the large browser test.
+"""A big synthetic citation database for the large browser tests and benchmarks/site_bench.py.
 
 ``fill_big_db(db, n, edges)`` writes ``n`` papers in topical clusters (titles and
 abstracts drawn from a word list, 1 to 4 authors, a year and month), ``edges``
