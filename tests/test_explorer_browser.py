@@ -299,10 +299,26 @@ def test_served_site_in_the_browser(tab, site, tmp_path):
         host, port = srv.server_address[:2]
         tab.open(f"http://{host}:{port}/trends.html")
         tab.assert_clean()
+        # served, the pages hold ids and titles only: rows and details come from the database as they are shown
+        page = tab.page
         tab.open(f"http://{host}:{port}/papers.html")
-        assert tab.page.evaluate("paperList.shown()") == 60
-        tab.open(f"http://{host}:{port}/graph.html")
+        assert page.evaluate("paperList.live") is True and page.evaluate("paperList.shown()") == 60
+        assert page.evaluate("paperList.domRows()") < 60 + 1
+        page.click("#papers-head [data-sort=citations]")
+        page.wait_for_selector(f"#papers .vrow[data-id='{pid(0)}']", timeout=5_000)
+        assert page.locator("#papers .vrow").first.get_attribute("data-id") == pid(0)  # the most cited
+        page.fill("#paper-search", "xss")
+        page.wait_for_selector("#paper-count:has-text('1 papers match')", timeout=5_000)
+        page.click("#papers .vrow .c-date")
+        page.wait_for_selector("#details:not([hidden])", timeout=5_000)
+        assert page.text_content("#details .paper-title") == XSS_TITLE
+        assert XSS_WHERE in page.text_content("#details") and "paradigm: not stated" in page.text_content("#details")
+        assert page.locator("#details img, #details script, #papers img").count() == 0
+        tab.assert_clean()
+        tab.open(f"http://{host}:{port}/graph.html#paper={pid(3)}")
         assert tab.page.evaluate("explorer.renderedNodeCount()") == 60
+        page.wait_for_selector("#details ul.labels", timeout=5_000)
+        assert XSS_EVIDENCE in page.text_content("#details ul.labels") and XSS_AUTHOR in page.text_content("#details")
         # served live, the search also finds words of the abstracts (full-text index, bound parameters)
         tab.page.fill("#search", "train model 7")
         item = tab.page.locator("#search-results li", has_text="in abstract").first

@@ -152,11 +152,13 @@ class SiteServer(ThreadingHTTPServer):
             if self._pages is None or sig != self._signature:
                 try:
                     if self._path is None:
-                        pages = render_site(self.db, seed=self.seed, generated="live from the database", cache_layout=False)
+                        pages = render_site(self.db, seed=self.seed, generated="live from the database",
+                                         cache_layout=False, text=False)
                     else:
                         db = self._open()
                         try:
-                            pages = render_site(db, seed=self.seed, generated="live from the database", cache_layout=False)
+                            pages = render_site(db, seed=self.seed, generated="live from the database",
+                                         cache_layout=False, text=False)
                         finally:
                             db.conn.close()
                 except Exception as exc:

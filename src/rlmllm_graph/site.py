@@ -397,8 +397,12 @@ def _papers(data: SiteData) -> str:
     return read_template("papers.html").replace("$UNSURE", f"{UNSURE:.1f}")
 
 
-def data_files(data: SiteData) -> dict[str, bytes]:
-    """The packed data files (:data:`DATA_FILES`) for ``data``: the papers table and the explorer's graph."""
+def data_files(data: SiteData, *, text: bool = True) -> dict[str, bytes]:
+    """The packed data files (:data:`DATA_FILES`) for ``data``: the papers table and the explorer's graph.
+
+    With ``text=False`` the papers table carries ids, titles, years and numbers
+    only (``serve``: the pages ask the database for the rest as they show it).
+    """
     from .explore.data import graph_data, papers_data
 
     order = [str(v) for v in data.G.nodes]
@@ -406,7 +410,7 @@ def data_files(data: SiteData) -> dict[str, bytes]:
     papers["paper_id"] = order
     authors = {n: a.get("authors") or [] for n, a in data.G.nodes(data=True)}
     labels = data.site_labels if data.site_labels is not None else data.labels
-    head, arrays = papers_data(papers, labels, authors=authors, metrics=data.metrics)
+    head, arrays = papers_data(papers, labels, authors=authors, metrics=data.metrics, text=text)
     ghead, garrays = graph_data(order, data.src, data.dst, data.positions, labels, metrics=data.metrics)
     return {
         "data/papers.js": pack_js("papers", head, arrays),
@@ -447,11 +451,15 @@ def render_page(name: str, data: SiteData) -> str:
 
 
 def render_site(db: sqlite_utils.Database, *, seed: int = 42, generated: str | None = None,
-                cache_layout: bool = True) -> dict[str, str]:
-    """Every page and data file as text, keyed by its path in the site (what ``serve`` serves)."""
+                cache_layout: bool = True, text: bool = True) -> dict[str, str]:
+    """Every page and data file as text, keyed by its path in the site (what ``serve`` serves).
+
+    ``text=False``: the papers data without abstracts, authors, labels and
+    evidence (see :func:`data_files`).
+    """
     data = load_site_data(db, seed=seed, generated=generated, cache_layout=cache_layout)
     out = {name: render_page(name, data) for name in PAGES}
-    out.update({name: blob.decode("ascii") for name, blob in data_files(data).items()})
+    out.update({name: blob.decode("ascii") for name, blob in data_files(data, text=text).items()})
     return out
 
 

@@ -91,6 +91,7 @@ def papers_data(
     header: dict[str, Any] = {"version": 2, "n": n, "text": text}
     if not text:
         header["columns"] = cols
+        header["facets"] = [{"name": f, "values": vals} for f, vals in facet_values(labels)]
         return header, arrays
 
     cols["date"] = _strings(papers["publication_date"].tolist())

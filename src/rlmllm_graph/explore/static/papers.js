@@ -18,8 +18,121 @@
     document.body.dataset.ready = "1";
   }
   window.rlmData("papers").then(function (d) {
-    try { start(new S.Papers(d)); } catch (e) { fail(e); throw e; }
+    try { if (d.header.text === false) startLive(new S.Papers(d)); else start(new S.Papers(d)); } catch (e) { fail(e); throw e; }
   }, fail);
+
+  function getJSON(url) {
+    return fetch(url).then(function (r) {
+      return r.json().then(function (body) { if (!r.ok) throw new Error(body.error || r.status); return body; });
+    });
+  }
+
+  // Served by `rlmllm-graph serve` from a big database: the page holds ids and titles only; the rows in
+  // view come from /api/papers a page at a time (sorted and searched by the database), details from
+  // /api/paper/ID. Nothing is downloaded that is not shown.
+  function startLive(P) {
+    var PAGE = 100, list = $("papers"), spacer = $("papers-spacer"), box = $("paper-search"), count = $("paper-count");
+    var state = { sort: "date", descending: true, total: 0, pages: {}, rendered: [], requests: 0, seq: 0 };
+    document.querySelectorAll("#papers-head [data-sort=in_corpus], #papers-head [data-sort=pagerank]").forEach(function (h) {
+      h.removeAttribute("data-sort"); h.title = "Sorted only in the static report";
+    });
+    function load(k) {
+      var key = Math.floor(k / PAGE);
+      if (state.pages[key]) return;
+      state.pages[key] = "loading";
+      var seq = state.seq;
+      state.requests++;
+      getJSON("api/papers?offset=" + key * PAGE + "&limit=" + PAGE + "&sort=" + state.sort + "&order=" +
+        (state.descending ? "desc" : "asc") + "&q=" + encodeURIComponent(box.value.trim())).then(function (res) {
+        if (seq !== state.seq) return;
+        state.pages[key] = res.papers; state.total = res.total; render();
+      }, function (err) { count.textContent = "The server could not answer: " + err.message; });
+    }
+    function row(k) { var pg = state.pages[Math.floor(k / PAGE)]; return pg && pg !== "loading" ? pg[k % PAGE] : null; }
+    var pool = [];
+    function render() {
+      count.textContent = state.total.toLocaleString("en") + " papers" + (box.value.trim() ? " match" : "");
+      spacer.style.height = (state.total * ROW) + "px";
+      var top = list.scrollTop, h = list.clientHeight || 600;
+      var first = Math.max(0, Math.floor(top / ROW) - MARGIN), last = Math.min(state.total, Math.ceil((top + h) / ROW) + MARGIN);
+      while (pool.length < last - first) { var div = el("div", "vrow"); div.setAttribute("role", "row"); list.appendChild(div); pool.push(div); }
+      while (pool.length > Math.max(0, last - first)) list.removeChild(pool.pop());
+      state.rendered = [];
+      for (var k = first; k < last; k++) {
+        var d = pool[k - first], r = row(k);
+        d.style.top = (k * ROW) + "px";
+        d.replaceChildren();
+        if (!r) { load(k); d.appendChild(el("span", "c-title muted", "…")); continue; }
+        d.dataset.id = r.paper_id;
+        var t = el("span", "c-title"), a = el("a", "title", r.title || "(untitled)");
+        a.href = "graph.html#paper=" + encodeURIComponent(r.paper_id);
+        a.addEventListener("click", function (ev) { ev.stopPropagation(); });
+        t.appendChild(a); d.appendChild(t);
+        d.appendChild(el("span", "c-date", r.publication_date || r.year || ""));
+        d.appendChild(el("span", "c-venue", r.venue || ""));
+        d.appendChild(el("span", "c-num", r.citation_count === null ? "" : r.citation_count.toLocaleString("en")));
+        var i = P.indexOf(r.paper_id);
+        d.appendChild(el("span", "c-num", i >= 0 ? String(P.a.in_corpus[i]) : ""));
+        d.appendChild(el("span", "c-num", i >= 0 ? P.a.pagerank[i].toFixed(4) : ""));
+        var lab = el("span", "c-labels");
+        r.labels.forEach(function (l) { if (!(l[0] === "relevance" && l[1] === "other")) lab.appendChild(el("span", "chip chip-" + l[0], l[1])); });
+        d.appendChild(lab);
+        state.rendered.push(r.paper_id);
+      }
+    }
+    function reset() { state.seq++; state.pages = {}; list.scrollTop = 0; load(0); }
+    list.addEventListener("scroll", render, { passive: true });
+    list.addEventListener("click", function (ev) {
+      var r = ev.target.closest ? ev.target.closest(".vrow") : null;
+      if (r && r.dataset.id) showLive(r.dataset.id);
+    });
+    function showLive(id) {
+      getJSON("api/paper/" + encodeURIComponent(id)).then(function (p) {
+        var body = $("details-body");
+        body.replaceChildren();
+        body.appendChild(el("h2", "paper-title", p.title || "(untitled)"));
+        if (p.authors && p.authors.length) body.appendChild(el("p", "authors", p.authors.join(", ")));
+        if (p.abstract) body.appendChild(el("p", "abstract", p.abstract));
+        var ul = el("ul", "labels"), have = {};
+        (p.labels || []).forEach(function (l) {
+          have[l.facet] = true;
+          var li = el("li");
+          li.appendChild(el("span", "chip chip-" + l.facet, l.facet + ": " + l.value));
+          if (l.source) li.appendChild(el("span", "muted", " " + l.source));
+          if (l.evidence_source) li.appendChild(el("span", "where", "from " + l.evidence_source));
+          if (l.evidence) li.appendChild(el("q", "evidence", l.evidence));
+          ul.appendChild(li);
+        });
+        (P.facets.length ? P.facets.map(function (f) { return f.name; }) : ["modality", "algorithm", "paradigm", "reward", "strategy", "application"])
+          .forEach(function (f) { if (!have[f] && f !== "relevance") ul.appendChild(el("li", "not-stated", f + ": not stated")); });
+        body.appendChild(el("h3", null, "Labels")); body.appendChild(ul);
+        $("details").hidden = false;
+      }, function (err) { count.textContent = "The server could not answer: " + err.message; });
+    }
+    $("details-close").addEventListener("click", function () { $("details").hidden = true; });
+    document.querySelectorAll("#papers-head [data-sort]").forEach(function (h) {
+      h.addEventListener("click", function () {
+        var k = h.dataset.sort;
+        if (state.sort === k) state.descending = !state.descending; else { state.sort = k; state.descending = k !== "title" && k !== "venue"; }
+        document.querySelectorAll("#papers-head [data-sort]").forEach(function (x) { x.removeAttribute("aria-sort"); });
+        h.setAttribute("aria-sort", state.descending ? "descending" : "ascending");
+        reset();
+      });
+    });
+    var timer = null;
+    box.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(reset, 200); });
+    getJSON("api/papers?offset=0&limit=" + PAGE + "&sort=date&order=desc").then(function (res) {
+      state.pages[0] = res.papers; state.total = res.total; state.requests++; render();
+      document.body.dataset.ready = "1";
+    }, fail);
+    window.paperList = {
+      state: state, live: true,
+      shown: function () { return state.total; },
+      domRows: function () { return list.querySelectorAll(".vrow").length; },
+      scrollToEnd: function () { list.scrollTop = list.scrollHeight; render(); },
+      rowHeight: ROW
+    };
+  }
 
   function start(P) {
     var N = P.n, c = P.c, a = P.a;
