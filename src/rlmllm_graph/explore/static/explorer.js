@@ -31,7 +31,8 @@
   }
 
   Promise.all([window.rlmData("papers"), window.rlmData("graph")]).then(function (r) {
-    try { start(new S.Papers(r[0]), r[1]); } catch (e) { fail(e); throw e; }
+    var decodedMs = performance.now();
+    try { start(new S.Papers(r[0]), r[1], decodedMs); } catch (e) { fail(e); throw e; }
   }, fail);
 
   function hexRgb(h) {
@@ -43,7 +44,7 @@
     return "rgb(" + Math.round(40 + t * 215) + "," + Math.round(80 + t * 140) + "," + Math.round(170 - t * 130) + ")";
   }
 
-  function start(P, G) {
+  function start(P, G, decodedMs) {
     var H = G.header, A = G.arrays, N = H.n, X = A.x, Y = A.y, SRC = A.src, DST = A.dst, M = SRC.length;
     var DEG = A.degree;
 
@@ -85,7 +86,8 @@
       sizeBy: "pagerank", selected: null, neighbours: null,
       yearMin: YEARS ? YEARS[0] : null, yearMax: YEARS ? YEARS[1] : null,
       filters: {}, showIsolated: H.isolated === N, visible: new Uint8Array(N), visibleCount: 0,
-      drawnNodes: 0, drawnEdges: 0, labels: [], firstFrameMs: null, isolated: H.isolated
+      drawnNodes: 0, drawnEdges: 0, labels: [], firstFrameMs: null, isolated: H.isolated,
+      decodedMs: decodedMs, drawnMs: null  // when the data was decoded and the first draw issued (ms since navigation)
     };
 
     // ------------------------------------------------------------ WebGL
@@ -747,6 +749,7 @@
     applyStyle();
     applyFilters();
     draw();
+    state.drawnMs = performance.now();
     requestAnimationFrame(function () {
       requestAnimationFrame(function () {
         state.firstFrameMs = performance.now();
