@@ -138,7 +138,8 @@ def load_site_data(
     timings: dict[str, float] = {}
     t = time.perf_counter()
     papers = store.load_papers(db)
-    labels = store.load_labels(db)
+    site_labels = store.load_site_labels(db)  # with where each label's evidence came from
+    labels = site_labels.drop(columns=["evidence_source"])
     # nodes in networkx (titles, authors, labels), a million citations as index arrays
     G = build_citation_graph(db, papers=papers, labels=labels, edges=False)
     if G.number_of_nodes() == 0:
@@ -177,7 +178,7 @@ def load_site_data(
         generated=generated or "built " + datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         seed=seed,
         timings=timings,
-        site_labels=store.load_site_labels(db),
+        site_labels=site_labels,
         src=src,
         dst=dst,
         positions=positions,

@@ -29,7 +29,7 @@ from .layout import extend_layout, layout_arrays
 __all__ = ["EXTEND_SHARE", "LAYOUT_VERSION", "cached_layout", "graph_signature"]
 
 #: Bumped when the layout algorithm changes, so old caches are recomputed.
-LAYOUT_VERSION = "2"
+LAYOUT_VERSION = "3"
 #: New papers (since the last full layout) up to this share of the graph are placed, not laid out again.
 EXTEND_SHARE = 0.1
 

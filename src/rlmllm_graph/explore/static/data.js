@@ -92,9 +92,10 @@
 
   function safeHref(url) { return /^https?:\/\//i.test(url || "") ? url : null; }
 
-  // Labels of paper i as a list, every facet of the vocabulary shown: "not stated" where none.
-  function labelList(P, i) {
-    var labs = P.labels(i), ul = el("ul", "labels"), have = {};
+  // Labels (objects as Papers.labels gives them) as a list, every facet of the vocabulary shown:
+  // "not stated" where none.
+  function labelList(P, labs) {
+    var ul = el("ul", "labels"), have = {};
     labs.forEach(function (l) { have[l.facet] = true; });
     P.facets.forEach(function (f) {
       if (!have[f.name]) {
@@ -121,6 +122,23 @@
     return ul;
   }
 
+  // Authors, abstract and labels of a paper as /api/paper/ID answers it (serve), as one fragment.
+  function apiPaperText(P, p) {
+    var box = document.createDocumentFragment();
+    if (p.authors && p.authors.length) box.appendChild(el("p", "authors", p.authors.slice(0, 12).join(", ") + (p.authors.length > 12 ? ", … (+" + (p.authors.length - 12) + ")" : "")));
+    if (p.abstract) {
+      var ab = el("details", "abstract");
+      ab.appendChild(el("summary", null, "Abstract")); ab.appendChild(el("p", null, p.abstract));
+      box.appendChild(ab);
+    }
+    box.appendChild(el("h3", null, "Labels"));
+    box.appendChild(labelList(P, (p.labels || []).map(function (l) {
+      return { facet: l.facet, value: l.value, confidence: l.confidence === null || l.confidence === undefined ? null : l.confidence,
+        source: l.source || "", evidence: l.evidence || "", where: l.evidence_source || "" };
+    })));
+    return box;
+  }
+
   // Links of paper i (arXiv, Semantic Scholar, DOI), built from ids, never from raw text.
   function paperLinks(P, i) {
     var p = el("p", "links"), c = P.c;
@@ -144,6 +162,6 @@
     try { return decodeURIComponent(m[1]); } catch (e) { return null; }
   }
 
-  window.rlmSite = { el: el, Papers: Papers, labelList: labelList, paperLinks: paperLinks, safeHref: safeHref,
-    paperFromHash: paperFromHash };
+  window.rlmSite = { el: el, Papers: Papers, labelList: labelList, apiPaperText: apiPaperText, paperLinks: paperLinks,
+    safeHref: safeHref, paperFromHash: paperFromHash };
 })();

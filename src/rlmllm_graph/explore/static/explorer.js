@@ -526,29 +526,7 @@
           if (state.selected !== i) return;
           textBox.replaceChildren();
           if (!p) { textBox.appendChild(el("p", "muted", "The server did not answer.")); return; }
-          if (p.authors && p.authors.length) textBox.appendChild(el("p", "authors", p.authors.slice(0, 12).join(", ")));
-          if (p.abstract) {
-            var ab2 = el("details", "abstract");
-            ab2.appendChild(el("summary", null, "Abstract")); ab2.appendChild(el("p", null, p.abstract));
-            textBox.appendChild(ab2);
-          }
-          textBox.appendChild(el("h3", null, "Labels"));
-          var ul = el("ul", "labels"), have = {};
-          (p.labels || []).forEach(function (l) {
-            have[l.facet] = true;
-            var li = el("li");
-            li.appendChild(el("span", "chip chip-" + l.facet, l.facet + ": " + l.value));
-            if (l.source) li.appendChild(el("span", "muted", " " + l.source));
-            if (l.evidence_source) li.appendChild(el("span", "where", "from " + l.evidence_source));
-            if (l.evidence && l.evidence !== "manual") li.appendChild(el("q", "evidence", l.evidence));
-            ul.appendChild(li);
-          });
-          P.facets.forEach(function (f) {
-            if (!have[f.name] && f.name !== "relevance") {
-              var li = el("li", "not-stated"); li.appendChild(el("span", "chip chip-none", f.name + ": not stated")); ul.appendChild(li);
-            }
-          });
-          textBox.appendChild(ul);
+          textBox.appendChild(S.apiPaperText(P, p));
         }).catch(function () {});
       } else {
         if (c.abstract && c.abstract[i]) {
@@ -558,7 +536,7 @@
         }
         textBox.appendChild(el("h3", null, "Labels"));
         if (!P.labels(i).length) textBox.appendChild(el("p", "muted", "Not labelled yet."));
-        else textBox.appendChild(S.labelList(P, i));
+        else textBox.appendChild(S.labelList(P, P.labels(i)));
       }
       [["Cites", neighbours(i, OUT)], ["Cited by", neighbours(i, IN)]].forEach(function (pair) {
         if (!pair[1].length) return;

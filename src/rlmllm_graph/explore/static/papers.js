@@ -91,21 +91,7 @@
         var body = $("details-body");
         body.replaceChildren();
         body.appendChild(el("h2", "paper-title", p.title || "(untitled)"));
-        if (p.authors && p.authors.length) body.appendChild(el("p", "authors", p.authors.join(", ")));
-        if (p.abstract) body.appendChild(el("p", "abstract", p.abstract));
-        var ul = el("ul", "labels"), have = {};
-        (p.labels || []).forEach(function (l) {
-          have[l.facet] = true;
-          var li = el("li");
-          li.appendChild(el("span", "chip chip-" + l.facet, l.facet + ": " + l.value));
-          if (l.source) li.appendChild(el("span", "muted", " " + l.source));
-          if (l.evidence_source) li.appendChild(el("span", "where", "from " + l.evidence_source));
-          if (l.evidence) li.appendChild(el("q", "evidence", l.evidence));
-          ul.appendChild(li);
-        });
-        (P.facets.length ? P.facets.map(function (f) { return f.name; }) : ["modality", "algorithm", "paradigm", "reward", "strategy", "application"])
-          .forEach(function (f) { if (!have[f] && f !== "relevance") ul.appendChild(el("li", "not-stated", f + ": not stated")); });
-        body.appendChild(el("h3", null, "Labels")); body.appendChild(ul);
+        body.appendChild(S.apiPaperText(P, p));
         $("details").hidden = false;
       }, function (err) { count.textContent = "The server could not answer: " + err.message; });
     }
@@ -254,7 +240,7 @@
         body.appendChild(ab);
       }
       body.appendChild(el("h3", null, "Labels"));
-      body.appendChild(S.labelList(P, i));
+      body.appendChild(S.labelList(P, P.labels(i)));
       $("details").hidden = false;
       render(true);
     }
