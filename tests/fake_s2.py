@@ -109,6 +109,7 @@ class FakeS2:
         self.nested_budget = nested_budget
         self.on_request = on_request
         self.log: list[dict[str, Any]] = []
+        self.snippets: dict[str, list[dict[str, Any]]] = {}  # paper id -> /snippet/search data items
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -227,6 +228,8 @@ class FakeS2:
         path = unquote(parts.path)
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         fields = {f for f in query.get("fields", "").split(",") if f}
+        if path == "/graph/v1/snippet/search":
+            return self._snippets(query)
         if not path.startswith("/graph/v1/paper/"):
             return 404, {}, {"error": "Not found"}
         rest = path[len("/graph/v1/paper/"):]
@@ -244,6 +247,22 @@ class FakeS2:
         if p is None:
             return 404, {}, {"error": f"Paper with id {rest} not found"}
         return 200, {}, self.paper_json(p, fields or {"title"})
+
+    def _snippets(self, query: dict[str, str]) -> tuple[int, dict[str, str], Any]:
+        """``/snippet/search``: ``query`` required, ``limit`` at most 1,000, ``paperIds`` restricts
+        (snippets of the given papers only, best first as the real API ranks them)."""
+        if not query.get("query"):
+            return 400, {}, {"error": "Missing required parameter: query"}
+        try:
+            limit = int(query.get("limit", "10"))
+        except ValueError:
+            return 400, {}, {"error": "Unacceptable query params: [limit]"}
+        if not 1 <= limit <= 1000:
+            return 400, {}, {"error": "Unacceptable query params: [limit must be <= 1000]"}
+        ids = [i for i in query.get("paperIds", "").split(",") if i] or list(self.snippets)
+        data = [item for i in ids for item in self.snippets.get(i, [])]
+        data.sort(key=lambda d: -float(d.get("score", 0)))
+        return 200, {}, {"data": data[:limit], "retrievalVersion": "fake-1"}
 
     def _batch(self, fields: set[str], body: bytes) -> tuple[int, dict[str, str], Any]:
         bad = fields - PAPER_FIELDS - NESTED_FIELDS
@@ -363,7 +382,8 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         path = urlsplit(self.path).path
         endpoint = (
-            "batch" if path.endswith("/paper/batch") else "citations" if path.endswith("/citations")
+            "batch" if path.endswith("/paper/batch") else "snippets" if path.endswith("/snippet/search")
+            else "citations" if path.endswith("/citations")
             else "references" if path.endswith("/references") else "paper"
         )
         req = {

@@ -52,7 +52,7 @@ def test_trends_text_and_json(db, invoke):
     out = json.loads(j.stdout)
     assert out["facets"] == ["algorithm"] and out["freq"] == "Y"
     rows = out["trends"]["algorithm"]
-    assert set(rows[0]) == {"period", "value", "count", "total", "share", "cumulative", "growth"}
+    assert set(rows[0]) == {"period", "value", "count", "total", "labelled", "share", "cumulative", "growth"}
     assert {(x["period"], x["value"], x["count"]) for x in rows} >= {("2024", "grpo", 2), ("2024", "ppo", 1)}
 
 
@@ -69,7 +69,7 @@ def test_trends_out_writes_tables_and_charts(db, invoke, tmp_path):
     assert 'src="plotly.min.js"' in page and "cdn" not in page.split("<body>")[0].lower()
     assert "Wrote" in r.stdout and "index.html" in r.stdout
     header = (out / "trends_algorithm.csv").read_text().splitlines()[0]
-    assert header == "period,value,count,total,share,cumulative,growth"
+    assert header == "period,value,count,total,labelled,share,cumulative,growth"
 
 
 def test_trends_errors(db, invoke):

@@ -41,15 +41,17 @@ def test_plot_trends_is_a_stacked_area_with_hover():
     t = compute_trends(PAPERS, LABELS, facet="algorithm")
     fig = plot_trends(t, facet="algorithm")
     assert isinstance(fig, go.Figure)
-    assert [tr.name for tr in fig.data] == ["grpo", "dpo", "ppo"]
-    assert all(tr.stackgroup == "one" for tr in fig.data)
+    # b has two algorithms: the stack is of label assignments, with the papers as a dashed line
+    assert [tr.name for tr in fig.data] == ["grpo", "dpo", "ppo", "not stated", "papers"]
+    assert all(tr.stackgroup == "one" for tr in fig.data[:4]) and fig.data[4].stackgroup is None
     grpo = fig.data[0]
-    assert list(grpo.x) == list(t[t.value == "grpo"]["period"])  # 2024-01 (d, year only) to 2025-03
+    assert list(grpo.x)[0] == "2024-01-16" and list(grpo.x)[-1] == "2025-03-16"  # 2024-01 (d, year only) on
     assert list(grpo.y)[-3:] == [1, 1, 0] and sum(grpo.y) == 2
+    assert list(fig.data[4].y)[-3:] == [1, 1, 1] and list(fig.data[3].y)[0] == 1  # d: not stated
     assert grpo.line.color == color_for("grpo") == PALETTE[0]
     assert "papers" in grpo.hovertemplate and "so far" in grpo.hovertemplate
     assert "algorithm" in fig.layout.title.text
-    assert fig.layout.xaxis.title.text == "Month" and fig.layout.yaxis.title.text == "Papers"
+    assert fig.layout.xaxis.title.text == "Month" and fig.layout.yaxis.title.text == "Label assignments"
     share = plot_trends(t, facet="algorithm", measure="share")
     assert share.layout.yaxis.tickformat == ".0%"
     cum = plot_trends(t, facet="algorithm", measure="cumulative")
@@ -59,7 +61,7 @@ def test_plot_trends_is_a_stacked_area_with_hover():
 def test_plot_trends_share_hides_thin_periods_and_colours_differ():
     t = compute_trends(PAPERS, LABELS, facet="algorithm")
     fig = plot_trends(t, facet="algorithm", measure="share", min_total=1)
-    assert list(fig.data[0].x) == ["2025-01", "2025-02", "2025-03"]  # 2024 months have no labelled paper
+    assert list(fig.data[0].x) == ["2024-01-16", "2025-01-16", "2025-02-14", "2025-03-16"]  # months with papers
     assert len(plot_trends(t, facet="algorithm", measure="share", min_total=2).data[0].x) == 0
     many = pd.DataFrame({"period": "2025-01", "value": [f"v{i}" for i in range(12)], "count": 1, "total": 12,
                          "share": 1 / 12, "cumulative": 1})

@@ -106,7 +106,7 @@ def test_paper_endpoint(server):
     status, _, body = get(server, "/api/paper/" + "0" * 40)
     assert status == 404 and "paper not found" in json.loads(body)["error"]
     status, _, body = get(server, "/api/paper/nope")
-    assert status == 404 and "not a paper id" in json.loads(body)["error"]
+    assert status == 400 and "not a paper id" in json.loads(body)["error"]
 
 
 def test_read_only_methods(server):

@@ -50,26 +50,31 @@ def test_paper_periods_month_else_year():
 
 def test_trends_known_counts():
     t = compute_trends(PAPERS, LABELS, facet="algorithm")
-    assert list(t.columns) == ["period", "value", "count", "total", "share", "cumulative", "growth"]
-    # every month from 2024-01 (paper g) to 2025-04, for each value, most frequent value first
+    assert list(t.columns) == ["period", "value", "count", "total", "labelled", "share", "cumulative", "growth"]
+    # every month from 2024-01 (paper g) to 2025-04, for each value, most frequent value first, "not stated" last
     assert t["period"].nunique() == 16 and t["period"].iloc[0] == "2024-01" and t["period"].iloc[-1] == "2025-04"
-    assert list(dict.fromkeys(t["value"])) == ["grpo", "ppo", "dpo"]
+    assert list(dict.fromkeys(t["value"])) == ["grpo", "ppo", "dpo", "not stated"]
     jan = t[t.period == "2025-01"].set_index("value")
-    assert jan["count"].to_dict() == {"grpo": 2, "ppo": 1, "dpo": 1}
-    assert jan["total"].tolist() == [3, 3, 3]  # a, b, d
+    assert jan["count"].to_dict() == {"grpo": 2, "ppo": 1, "dpo": 1, "not stated": 0}
+    assert jan["total"].tolist() == [3, 3, 3, 3]  # a, b, d
+    # g (2024) has no algorithm label: "not stated", 100% of its month
+    g = t[t.period == "2024-01"].set_index("value")
+    assert g.loc["not stated", "count"] == 1 and g.loc["not stated", "share"] == 1.0 and g.loc["grpo", "share"] == 0
     assert jan.loc["grpo", "share"] == pytest.approx(2 / 3)
     last = t[t.period == "2025-04"].set_index("value")
-    assert last["cumulative"].to_dict() == {"grpo": 3, "ppo": 2, "dpo": 1}
+    assert last["cumulative"].to_dict() == {"grpo": 3, "ppo": 2, "dpo": 1, "not stated": 1}
     assert last.loc["ppo", "growth"] == pytest.approx(1.0)  # 1 new on 1 before
     assert np.isnan(t[(t.period == "2025-01") & (t.value == "grpo")]["growth"].iloc[0])
     feb = t[t.period == "2025-02"]
     assert feb["count"].sum() == 0 and (feb["share"] == 0).all()
-    assert t["count"].sum() == 6  # f has no period, zz is not a paper of the frame
+    assert t[t.value != "not stated"]["count"].sum() == 6  # f has no period, zz is not a paper of the frame
+    assert t[t.value == "not stated"]["count"].sum() == 1  # g
 
 
 def test_trends_by_year_and_unknown_facet():
     t = compute_trends(PAPERS, LABELS, facet="algorithm", freq="Y")
-    assert t[t.period == "2025"].set_index("value")["count"].to_dict() == {"grpo": 3, "ppo": 2, "dpo": 1}
+    assert t[t.period == "2025"].set_index("value")["count"].to_dict() == {"grpo": 3, "ppo": 2, "dpo": 1,
+                                                                          "not stated": 0}
     assert compute_trends(PAPERS, LABELS, facet="reward").empty
 
 
@@ -110,7 +115,7 @@ def test_emerging_finds_the_planted_rise():
     papers, labels = _planted()
     em = compute_emerging(papers, labels, recent_months=6)
     assert list(em.columns) == ["facet", "value", "recent", "before", "recent_total", "before_total",
-                                "recent_share", "before_share", "growth", "p_value", "q_value", "rising"]
+                                "recent_share", "before_share", "growth", "p_value", "q_value", "rising", "note"]
     top = em.iloc[0]
     assert (top.facet, top.value) == ("algorithm", "grpo") and bool(top.rising)
     assert top.q_value < 1e-6 and top.growth > 2  # share among papers with an algorithm label
@@ -143,7 +148,7 @@ def test_trends_report_from_the_database(db):
     # core + related papers only: p1, p2, p3, p5
     assert sorted(rep.papers["paper_id"]) == ["p1", "p2", "p3", "p5"]
     assert rep.facets == ["modality", "algorithm", "application"]
-    assert rep.trends["modality"].groupby("value")["count"].sum().to_dict() == {"video": 3}
+    assert rep.trends["modality"].groupby("value")["count"].sum().to_dict() == {"video": 3, "not stated": 1}
     d = rep.as_dict()
     assert set(d) >= {"freq", "papers", "facets", "paper_counts", "trends", "emerging"}
     every = compute_trends_report(db, relevance=None, facets=["relevance"])

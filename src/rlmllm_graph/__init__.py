@@ -31,6 +31,7 @@ from .errors import (
     StoreError,
 )
 from .explore import compute_layout, graph_to_payload
+from .fulltext import FulltextReport, fetch_fulltext
 from .export import (
     ExportReport,
     export_bibtex,
@@ -57,6 +58,7 @@ from .store import (
 )
 from .site import build_site
 from .sources import S2Client
+from .sources.arxiv import ArxivClient
 from .table import build_taxonomy_table, render_table_html, render_table_markdown
 from .trends import (
     compute_cooccurrence,
@@ -73,12 +75,14 @@ __all__ = [
     "DEFAULT_DB",
     "DEFAULT_SEED",
     "FACETS",
+    "ArxivClient",
     "Author",
     "BadInput",
     "Citation",
     "CrawlReport",
     "EmptyGraph",
     "ExportReport",
+    "FulltextReport",
     "ImportReport",
     "Paper",
     "PaperNotFound",
@@ -115,6 +119,7 @@ __all__ = [
     "export_gexf",
     "export_graphml",
     "export_jsonl",
+    "fetch_fulltext",
     "get_paper",
     "graph_to_payload",
     "import_files",

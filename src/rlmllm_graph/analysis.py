@@ -482,6 +482,7 @@ def compute_discovery(
     citing two hundred papers, or a classic everyone cites, counts for little,
     while a few focused papers citing a candidate next to core papers count
     for a lot. Strong candidates are what a survey of the core may have missed.
+    A seed of the crawl or a paper labelled core is never a candidate.
 
     Parameters
     ----------
@@ -501,6 +502,11 @@ def compute_discovery(
     """
     core = core_papers(G) if core is None else list(core)
     return _discovery(G, *citation_matrix(G), core=core, top=top, min_links=min_links)
+
+
+def _known(d: dict[str, Any]) -> bool:
+    """A crawl seed (``hop == 0``) or a paper labelled ``relevance=core``: never a discovery."""
+    return d.get("hop") == 0 or "core" in (d.get("labels") or {}).get("relevance", ())
 
 
 def _discovery(G: nx.DiGraph, order: list[Any], A: sp.csr_array, *, core: Sequence[Any], top: int,
@@ -529,6 +535,8 @@ def _discovery(G: nx.DiGraph, order: list[Any], A: sp.csr_array, *, core: Sequen
     score = co_sum + cp_sum
     is_core = np.zeros(len(order), dtype=bool)
     is_core[rows] = True
+    # never propose what is known already: a seed of the crawl, or a paper labelled core (given ``core`` or not)
+    is_core |= np.array([_known(G.nodes[n]) for n in order], dtype=bool)
     linked = (co + cp).tocsc()
     n_linked = np.diff(linked.indptr)
     candidates = np.flatnonzero(~is_core & (score > 0) & (n_linked >= min_links))

@@ -16,6 +16,7 @@ from .errors import BadInput
 
 __all__ = [
     "DEFAULT_API_URL",
+    "DEFAULT_ARXIV_URL",
     "DEFAULT_DB",
     "DEFAULT_SEED",
     "SETTINGS",
@@ -29,6 +30,7 @@ __all__ = [
 DEFAULT_SEED = "ARXIV:2504.21277"
 DEFAULT_DB = "data/rlmllm.db"
 DEFAULT_API_URL = "https://api.semanticscholar.org"
+DEFAULT_ARXIV_URL = "https://export.arxiv.org"
 
 
 class Setting(NamedTuple):
@@ -49,6 +51,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("backoff", "RLMLLM_S2_BACKOFF", 2.0, "Base of the exponential back-off between retries, in seconds."),
     Setting("timeout", "RLMLLM_S2_TIMEOUT", 30.0, "Seconds before an API request times out (and is retried)."),
     Setting("labels", "RLMLLM_LABELS", "data/labels", "Folder of hand-labelled papers the classifier trains on."),
+    Setting("arxiv_url", "RLMLLM_ARXIV_URL", DEFAULT_ARXIV_URL,
+            "arXiv root for full text (/html/<id>, /e-print/<id>): arXiv's programmatic host, a mirror, a test server."),
+    Setting("arxiv_pace", "RLMLLM_ARXIV_PACE", 3.0, "Seconds between two requests to arXiv (its rule: one every 3 s)."),
+    Setting("arxiv_timeout", "RLMLLM_ARXIV_TIMEOUT", 30.0, "Seconds before a stalled arXiv request is given up (and retried)."),
 )
 
 

@@ -7,13 +7,16 @@ failure at run time, 2 for a usage error or bad input)::
     RlmGraphError
     ├── BadInput                 (exit 2) bad argument, malformed file, unknown id
     │   ├── MalformedRecord      a line of an input file that cannot be read
+    │   ├── MalformedText        a paper's HTML or LaTeX source that cannot be read safely
     │   └── PaperNotFound        an id the API or the database does not know
     ├── SourceError              (exit 1) the Semantic Scholar API failed us
     │   ├── ApiUnreachable       connection refused, DNS, repeated timeouts
     │   ├── RateLimited          429 after every retry
-    │   └── MalformedResponse    a response that is not the documented shape
+    │   ├── MalformedResponse    a response that is not the documented shape
+    │   └── ResponseTooLarge     a response past the bytes we agree to read
     ├── StoreError               (exit 1) the SQLite database
     │   ├── NotADatabase         the file exists but is not SQLite (or is corrupt)
+    │   │   └── NotOurDatabase   (exit 2) a read command given an empty or foreign file
     │   ├── DatabaseLocked       another process is writing
     │   ├── DatabaseMissing      a read command on a database that does not exist
     │   ├── BadDatabasePath      (exit 2) a folder, or a file in a folder that does not exist
@@ -33,10 +36,13 @@ __all__ = [
     "EmptyGraph",
     "MalformedRecord",
     "MalformedResponse",
+    "MalformedText",
     "ModelNotTrained",
     "NotADatabase",
+    "NotOurDatabase",
     "PaperNotFound",
     "RateLimited",
+    "ResponseTooLarge",
     "RlmGraphError",
     "SchemaOutOfDate",
     "SourceError",
@@ -68,6 +74,11 @@ class MalformedRecord(BadInput):
         super().__init__(f"{where}{message}")
 
 
+class MalformedText(BadInput):
+    """A paper's text (arXiv HTML, a LaTeX source bundle) that cannot be read safely: a gzip bomb,
+    an unsafe member name, no sections at all. Nothing of it is stored."""
+
+
 class PaperNotFound(BadInput):
     """An id that the API or the database does not know."""
 
@@ -96,12 +107,23 @@ class MalformedResponse(SourceError):
     """The API answered with something that is not the documented shape."""
 
 
+class ResponseTooLarge(SourceError):
+    """A response larger than the bytes we agree to read (e.g. a huge page); nothing of it is kept."""
+
+
 class StoreError(RlmGraphError):
     """The SQLite database cannot be used."""
 
 
 class NotADatabase(StoreError):
     """The file exists but is not an SQLite database, or is corrupt."""
+
+
+class NotOurDatabase(NotADatabase):
+    """A read-only command was given a file that is not an rlmllm-graph database (empty, text, another
+    application's SQLite file): a usage error, exit code 2; the file is left as it was."""
+
+    exit_code = 2
 
 
 class DatabaseLocked(StoreError):

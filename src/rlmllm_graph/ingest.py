@@ -17,7 +17,7 @@ from .errors import BadInput, MalformedRecord
 from .parse import EdgeRow, ParsedRecord, ShapeError, parse_record
 from .records import Paper
 
-__all__ = ["ImportReport", "import_files", "iter_records"]
+__all__ = ["MERGE_RULE", "ImportReport", "import_files", "iter_records"]
 
 ProgressFn = Callable[[int], None]
 _CHUNK = 20_000  # lines parsed before a write
@@ -35,11 +35,19 @@ class ImportReport:
     elided: int = 0
     unresolved_citations: int = 0
     skipped: list[str] = field(default_factory=list)
+    #: what a user should know but that did not stop the import: a file with no record, a paper id
+    #: repeated within a file (merged by :data:`MERGE_RULE`), one line each naming the file and lines
+    warnings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         d = dict(self.__dict__)
         d["skipped"] = list(self.skipped)
+        d["warnings"] = list(self.warnings)
         return d
+
+
+#: How records of the same paper are combined, within one file as across imports and refreshes.
+MERGE_RULE = "merged: each field takes the later line's value unless that is empty"
 
 
 def _open(path: Path) -> BinaryIO:
@@ -112,6 +120,8 @@ def import_files(
 ) -> ImportReport:
     """Import every file in one transaction: a malformed line (unless skipped) leaves the database as it was.
 
+    A paper id that several lines of one file describe is merged by :data:`MERGE_RULE` and named in
+    ``report.warnings`` with its lines; so is a file without a single record.
     ``progress`` is called with the number of bytes read since the last call.
     """
     for p in paths:  # fail on a missing file before writing anything
@@ -132,10 +142,15 @@ def import_files(
             report.files += 1
             papers: list[Paper] = []
             edges: list[EdgeRow] = []
+            lines_of: dict[str, list[int]] = {}
+            records = 0
             for lineno, rec in iter_records(
                 Path(path), skip_invalid=skip_invalid, skipped=report.skipped, progress=progress
             ):
                 report.lines = max(report.lines, lineno)
+                records += 1
+                for p in rec.papers:
+                    lines_of.setdefault(p.paper_id, []).append(lineno)
                 papers.extend(rec.papers)
                 edges.extend(rec.citations)
                 corpus_edges.extend(rec.corpus_citations)
@@ -144,6 +159,7 @@ def import_files(
                 if len(papers) + len(edges) // 10 >= _CHUNK:
                     seen_edges += _flush(db, papers, edges, seen_papers, when)
             seen_edges += _flush(db, papers, edges, seen_papers, when)
+            report.warnings += _file_warnings(path, records, lines_of)
         written, unresolved = store.resolve_corpus_citations(db, corpus_edges)
         seen_edges += written
         report.unresolved_citations = unresolved
@@ -156,6 +172,17 @@ def import_files(
     report.citations_updated = max(0, seen_edges - report.citations_added)
     report.authors_added = after["authors"] - before["authors"]
     return report
+
+
+def _file_warnings(path: Path, records: int, lines_of: dict[str, list[int]]) -> list[str]:
+    if not records:
+        return [f"{path}: holds no records; nothing imported from it"]
+    out = []
+    for pid, lines in lines_of.items():
+        if len(lines) > 1:
+            shown = ", ".join(map(str, lines[:10])) + (f" and {len(lines) - 10} more" if len(lines) > 10 else "")
+            out.append(f"{path}: paper {pid} is on lines {shown}; {MERGE_RULE}")
+    return out
 
 
 def _flush(

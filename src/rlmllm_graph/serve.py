@@ -5,10 +5,10 @@ Pages are rendered by :func:`rlmllm_graph.site.render_site` and cached until the
 database file changes (size or modification time of the file and its WAL), so
 a ``refresh`` or ``classify`` in another terminal shows on the next load.
 
-Routes (GET and HEAD only; anything else is 405)::
+Routes (GET and HEAD only; POST, PUT, DELETE and PATCH are 405, other methods 501)::
 
     /, /index.html, /trends.html, /graph.html, /papers.html, /table.html
-    /assets/<file>          plotly.js, sigma.js, graphology, the site's scripts and styles
+    /assets/<file>          plotly.js, the explorer, the paper list and the site's other scripts and styles
     /api/search?q=&limit=   full-text search (store.search_papers: bound parameters)
     /data/papers.js, /data/graph.js   the packed papers table and graph the pages load
     /api/paper/<id>         one paper with authors and labels (store.get_paper)
@@ -19,15 +19,25 @@ Routes (GET and HEAD only; anything else is 405)::
 The connection is opened read-only by the caller; no route writes. Each request
 reads through its own read-only connection to the same file (opened by
 store.open_db), so a slow request never holds up the others; only a page
-re-render is serialised. Every request gets an answer: 400/404 JSON for bad
-input, 503 when another process holds the database, 500 with one line for a
+re-render is serialised. Every request gets an answer, and every error is a JSON
+``{"error": ...}``: 400 for bad input (a malformed paper id is quoted only in
+part), 404, 405/501 for other methods, 414/431 for an over-long request line or
+headers, 503 when another process holds the database, 500 with one line for a
 damaged database; such failures also go to stderr as one line, never a traceback.
+
+A request whose ``Host`` header names neither the address the server binds nor
+localhost (``localhost``, ``127.0.0.1``, ``[::1]``) with the right port gets 421:
+a web page on another site that resolves its name to 127.0.0.1 (DNS
+rebinding) reads nothing. Bound to a wildcard address, any IP literal and this
+machine's names are accepted too.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
+import socket
 import sqlite3
 import sys
 import threading
@@ -76,6 +86,41 @@ def _sqlite_error(exc: BaseException) -> sqlite3.Error | None:
     return None
 
 
+_LOCAL_NAMES = frozenset({"localhost", "127.0.0.1", "[::1]"})
+_WILDCARDS = frozenset({"", "0.0.0.0", "::"})
+ID_SHOWN = 40  # characters of a malformed paper id quoted back in an error
+
+
+def _host_name(name: str) -> str:
+    """How a Host header spells an address: IPv6 in brackets, lower case, no trailing dot."""
+    name = name.strip().lower().rstrip(".")
+    return f"[{name}]" if ":" in name and not name.startswith("[") else name
+
+
+def _split_host(header: str) -> tuple[str, int | None] | None:
+    """``'[::1]:8765'`` → ``('[::1]', 8765)``; ``'localhost'`` → ``('localhost', None)``; None if malformed."""
+    header = header.strip()
+    if header.startswith("["):
+        end = header.find("]")
+        if end < 0:
+            return None
+        name, rest = header[: end + 1], header[end + 1:]
+    else:
+        name, colon, port_text = header.partition(":")
+        rest = colon + port_text
+    if rest and (not rest.startswith(":") or not rest[1:].isdigit() or len(rest) > 6):
+        return None
+    return _host_name(name), (int(rest[1:]) if rest else None)
+
+
+def _is_ip(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
 def _one_line(text: str, limit: int = 300) -> str:
     """``text`` on one line, control characters escaped (it may come from the request), at most ``limit`` long."""
     text = " ".join(str(text).split())
@@ -90,6 +135,7 @@ class SiteServer(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], db: sqlite_utils.Database, *, seed: int = 42) -> None:
         super().__init__(address, _Handler)
+        self.host_names = self._host_names(address[0])
         self.db = db
         self.seed = seed
         self.lock = threading.Lock()  # guards self.db (when shared) and the page cache
@@ -99,6 +145,28 @@ class SiteServer(ThreadingHTTPServer):
         self._path = path if path != "database" and os.path.exists(path) else None
         self._pages: dict[str, str] | None = None
         self._signature: tuple[Any, ...] | None = None
+
+    def _host_names(self, requested: str) -> frozenset[str]:
+        names = set(_LOCAL_NAMES) | {_host_name(requested), _host_name(str(self.server_address[0]))}
+        if requested in _WILDCARDS:
+            for name in (socket.gethostname(), socket.getfqdn()):
+                names.add(_host_name(name))
+        return frozenset(names)
+
+    def host_allowed(self, header: str | None) -> bool:
+        """Whether a request's ``Host`` header names this server (see the module's note on DNS rebinding).
+
+        No header at all (HTTP/1.0 tools; a browser always sends one) is allowed.
+        """
+        if header is None:
+            return True
+        parts = _split_host(header)
+        if parts is None:
+            return False
+        name, port = parts
+        if (port or 80) != self.server_address[1]:
+            return False
+        return name in self.host_names or (self.server_address[0] in _WILDCARDS and _is_ip(name))
 
     def _db_signature(self) -> tuple[Any, ...]:
         path = store.db_path(self.db)
@@ -242,6 +310,29 @@ class _Handler(BaseHTTPRequestHandler):
     def _error(self, status: HTTPStatus, message: str, *, head: bool = False) -> None:
         self._json(status, {"error": message}, head=head)
 
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Errors raised by http.server itself (400, 414, 431, 501, ...) answered as JSON like every other."""
+        try:
+            short = HTTPStatus(code).phrase
+        except ValueError:
+            short = "error"
+        text = _one_line(message or short, 200)
+        if code >= 500 or code in (414, 431):
+            _log(f"{self.command or '-'} -> {code} {text}")
+        body = json.dumps({"error": text}, ensure_ascii=False).encode()
+        self.close_connection = True
+        try:
+            self.send_response(code, short)
+            self.send_header("Connection", "close")
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("X-Content-Type-Options", "nosniff")
+            self.end_headers()
+            if self.command != "HEAD" and code >= 200 and code not in (204, 304):
+                self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
     def do_HEAD(self) -> None:  # noqa: N802
         self._route(head=True)
 
@@ -249,14 +340,17 @@ class _Handler(BaseHTTPRequestHandler):
         self._route(head=False)
 
     def _refuse(self) -> None:
-        self.send_response(HTTPStatus.METHOD_NOT_ALLOWED)
-        self.send_header("Allow", "GET, HEAD")
-        self.send_header("Content-Length", "0")
-        self.end_headers()
+        self._json(HTTPStatus.METHOD_NOT_ALLOWED, {"error": "read-only: GET and HEAD only"},
+                   headers={"Allow": "GET, HEAD"})
 
     do_POST = do_PUT = do_DELETE = do_PATCH = _refuse  # noqa: N815
 
     def _route(self, *, head: bool) -> None:
+        hosts = self.headers.get_all("Host") or []
+        if len(hosts) > 1 or not self.server.host_allowed(hosts[0] if hosts else None):
+            self._error(HTTPStatus.MISDIRECTED_REQUEST,
+                        "this server answers only to the address it listens on (Host header refused)", head=head)
+            return
         url = urlsplit(self.path)
         path = unquote(url.path)
         try:
@@ -288,13 +382,9 @@ class _Handler(BaseHTTPRequestHandler):
                     return
                 self._json(200, {"query": q, "results": self.server.query(store.search_papers, q, limit=limit)}, head=head)
             elif name.startswith("api/paper/"):
-                ref = name[len("api/paper/"):]
-                try:
-                    pid = self.server.query(store.resolve_paper_id, ref)  # a CorpusId beyond 64 bits: not found
-                except BadInput as exc:  # not a paper id at all: no such resource either
-                    self._error(HTTPStatus.NOT_FOUND, str(exc), head=head)
-                    return
-                self._json(200, self.server.query(store.get_paper, pid), head=head)
+                pid = self._paper_id(name[len("api/paper/"):], head=head)
+                if pid is not None:
+                    self._json(200, self.server.query(store.get_paper, pid), head=head)
             elif name == "api/stats":
                 self._json(200, self.server.query(store.compute_stats), head=head)
             elif name == "favicon.ico":
@@ -322,6 +412,19 @@ class _Handler(BaseHTTPRequestHandler):
                 else:
                     message = f"internal error: {type(exc).__name__}: {exc}"
                 self._fail(HTTPStatus.INTERNAL_SERVER_ERROR, _one_line(message), exc, head=head)
+
+    def _paper_id(self, ref: str, *, head: bool) -> str | None:
+        """The stored id for ``ref``, or None after answering 404 (not stored) or 400 (not an id, quoted in part)."""
+        shown = ref if len(ref) <= ID_SHOWN else ref[: ID_SHOWN - 1] + "…"
+        try:
+            return str(self.server.query(store.resolve_paper_id, ref))  # a CorpusId beyond 64 bits: not found
+        except PaperNotFound:
+            self._error(HTTPStatus.NOT_FOUND, _one_line(f"paper not found: {shown}"), head=head)
+        except BadInput:  # not a paper id at all: quoted in part only
+            self._error(HTTPStatus.BAD_REQUEST, _one_line(
+                f"not a paper id: {shown} (expected a Semantic Scholar id, ARXIV:…, CorpusId:…, DOI:… "
+                "or an arXiv URL)"), head=head)
+        return None
 
     def _int_param(self, qs: dict[str, list[str]], key: str, default: int, lo: int, hi: int) -> int:
         """A whole-number query parameter within [lo, hi]; BadInput (400) otherwise."""
@@ -353,12 +456,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _api_neighbours(self, ref: str, query: str, *, head: bool) -> None:
         """``/api/neighbours/<id>?limit=``: what a paper cites and what cites it, inside the corpus."""
         limit = self._int_param(parse_qs(query), "limit", 50, 1, 1000)
-        try:
-            pid = self.server.query(store.resolve_paper_id, ref)
-        except BadInput as exc:
-            self._error(HTTPStatus.NOT_FOUND, str(exc), head=head)
-            return
-        self._json(200, self.server.query(store.paper_neighbours, pid, limit=limit), head=head)
+        pid = self._paper_id(ref, head=head)
+        if pid is not None:
+            self._json(200, self.server.query(store.paper_neighbours, pid, limit=limit), head=head)
 
     def _fail(self, status: HTTPStatus, message: str, exc: BaseException, *, head: bool) -> None:
         """Answer ``status`` with ``message`` as JSON and log one line (the cause, no traceback)."""

@@ -35,6 +35,7 @@ from .records import YEAR_MAX, YEAR_MIN
 
 __all__ = [
     "MAX_RECENT_MONTHS",
+    "NOT_STATED",
     "TrendsReport",
     "compute_cooccurrence",
     "compute_emerging",
@@ -53,6 +54,9 @@ _FREQ = {
 
 #: The longest window ``compute_emerging`` takes (a century: longer windows say nothing new).
 MAX_RECENT_MONTHS = 1200
+
+#: The value row of :func:`compute_trends` counting the papers that state nothing in the facet (no label).
+NOT_STATED = "not stated"
 
 #: Facets that ``compute_emerging`` tests by default (relevance is not a topic).
 TOPIC_FACETS = tuple(f for f in FACET_ORDER if f != "relevance")
@@ -135,8 +139,10 @@ def compute_paper_counts(papers: pd.DataFrame, *, freq: str = "M") -> pd.DataFra
     return out
 
 
-def compute_trends(papers: pd.DataFrame, labels: pd.DataFrame, *, facet: str, freq: str = "M") -> pd.DataFrame:
-    """Counts and shares of every value of ``facet`` by period, long form.
+def compute_trends(
+    papers: pd.DataFrame, labels: pd.DataFrame, *, facet: str, freq: str = "M", not_stated: bool = True
+) -> pd.DataFrame:
+    """Counts and shares of every value of ``facet`` by period, long form, with the papers that state none.
 
     Parameters
     ----------
@@ -147,6 +153,11 @@ def compute_trends(papers: pd.DataFrame, labels: pd.DataFrame, *, facet: str, fr
         papers present in ``papers`` are counted.
     facet : str
     freq : {"M", "Q", "Y"}, default "M"
+    not_stated : bool, default True
+        Add the value :data:`NOT_STATED`: the papers of the period with no
+        label in the facet. An abstention is not a trend: shares are of all
+        the period's papers, so a month where fewer papers state an algorithm
+        shows a larger "not stated", not a larger share of every algorithm.
 
     Returns
     -------
@@ -154,14 +165,20 @@ def compute_trends(papers: pd.DataFrame, labels: pd.DataFrame, *, facet: str, fr
         One row per (period, value) for every period from the first to the
         last paper of ``papers`` (missing periods are zeros), columns:
         ``period`` (str: ``'YYYY-MM'``, ``'YYYYQn'`` or ``'YYYY'``), ``value``,
-        ``count`` (papers with that value), ``total`` (papers of the period
-        with any value of the facet), ``share`` (count / total, 0 when total
-        is 0), ``cumulative`` (running count) and ``growth`` (count over the
+        ``count`` (papers with that value), ``total`` (every paper of the
+        period: the denominator of ``share``), ``labelled`` (papers of the
+        period with at least one value of the facet; ``total - labelled`` is
+        the "not stated" count), ``share`` (count / total, 0 when total is
+        0), ``cumulative`` (running count) and ``growth`` (count over the
         cumulative count before the period: how fast the body of work grows;
-        NaN while it is still 0). Values are ordered by overall count.
+        NaN while it is still 0). Values are ordered by overall count,
+        "not stated" last. Where a paper can have several values (modality,
+        algorithm, ...), the counts of one period add up to more than its
+        papers, and the shares to more than 1. Empty when no paper of
+        ``papers`` has a label in the facet.
     """
     f = _norm_freq(freq)
-    columns = ["period", "value", "count", "total", "share", "cumulative", "growth"]
+    columns = ["period", "value", "count", "total", "labelled", "share", "cumulative", "growth"]
     periods = paper_periods(papers, freq=f)
     grid = _period_grid(periods, f)
     lab = labels.loc[labels["facet"] == facet, ["paper_id", "value"]].drop_duplicates()
@@ -172,10 +189,17 @@ def compute_trends(papers: pd.DataFrame, labels: pd.DataFrame, *, facet: str, fr
     order = lab["value"].value_counts()
     values = sorted(order.index, key=lambda v: (-order[v], v))
     counts = lab.groupby(["period", "value"]).size()
+    totals = periods.value_counts().reindex(grid, fill_value=0)
+    labelled = lab.drop_duplicates("paper_id").groupby("period").size().reindex(grid, fill_value=0)
+    if not_stated:
+        values.append(NOT_STATED)
+        silent = (totals - labelled).rename(None)
+        silent.index = pd.MultiIndex.from_arrays([silent.index, [NOT_STATED] * len(silent)])
+        counts = pd.concat([counts, silent])
     idx = pd.MultiIndex.from_product([grid, values], names=["period", "value"])
     out = counts.reindex(idx, fill_value=0).rename("count").reset_index()
-    totals = lab.drop_duplicates("paper_id").groupby("period").size().reindex(grid, fill_value=0)
     out["total"] = out["period"].map(totals).astype(np.int64)
+    out["labelled"] = out["period"].map(labelled).astype(np.int64)
     out["count"] = out["count"].astype(np.int64)
     out["share"] = np.where(out["total"] > 0, out["count"] / out["total"].where(out["total"] > 0, 1), 0.0)
     out["cumulative"] = out.groupby("value", sort=False)["count"].cumsum().astype(np.int64)
@@ -234,26 +258,34 @@ def compute_emerging(
 ) -> pd.DataFrame:
     """The facet values whose share of papers rose in the last ``recent_months``: named and tested.
 
-    For every value, the papers labelled in its facet are split into *recent*
-    (the ``recent_months`` months up to ``end``, default the latest month in
-    ``papers``) and *before* (the ``baseline_months`` before that, default all
-    earlier months). A one-sided Fisher exact test asks whether the value's
-    share is higher in the recent window; p-values are adjusted for testing
-    many values at once (Benjamini–Hochberg ``q_value``). Only papers with a
-    known month take part (a year alone cannot be placed in a window).
+    For every value, the papers that state its facet (have a label in it) are
+    split into *recent* (the ``recent_months`` months up to ``end``, default
+    the latest month in ``papers``) and *before* (the ``baseline_months``
+    before that, default all earlier months). Shares are of the papers that
+    state the facet, so a change in how many papers state it at all (more
+    full text for recent papers, say) is not read as a rise of its values. A
+    one-sided Fisher exact test on the counts asks whether the value's share
+    is higher in the recent window; p-values are adjusted for testing many
+    values at once (Benjamini–Hochberg ``q_value``). Only papers with a known
+    month take part (a year alone cannot be placed in a window). Nothing is
+    smoothed: the test needs no smoothing and ``growth`` is the plain ratio.
 
     Returns
     -------
     DataFrame
         ``facet, value, recent, before, recent_total, before_total,
-        recent_share, before_share, growth`` (ratio of shares, +0.5 smoothed;
-        NaN when the facet has no recent paper),
-        ``p_value``, ``q_value`` and ``rising`` (q < ``alpha``, growth > 1 and
-        at least ``min_recent`` recent papers). Rising values first, then by
-        p-value. Empty when there is no labelled paper with a month.
+        recent_share, before_share``, ``growth`` (recent share ÷ share
+        before, unsmoothed: 0 when no recent paper has the value; NaN where
+        the ratio is undefined, and ``note`` says why), ``p_value`` (NaN
+        without papers on both sides), ``q_value``, ``rising`` (q < ``alpha``,
+        a higher recent share and at least ``min_recent`` recent papers) and
+        ``note`` (in words: ``"new: none before"``, ``"no papers before the
+        window"``, ``"no recent papers"``, ``"none in either window"``, else
+        ``""``). Rising values first,
+        then by p-value. Empty when there is no labelled paper with a month.
     """
     columns = ["facet", "value", "recent", "before", "recent_total", "before_total", "recent_share",
-               "before_share", "growth", "p_value", "q_value", "rising"]
+               "before_share", "growth", "p_value", "q_value", "rising", "note"]
     from scipy import stats  # imported here: scipy.stats alone costs 0.4 s at start-up
 
     if not 1 <= recent_months <= MAX_RECENT_MONTHS:
@@ -286,16 +318,24 @@ def compute_emerging(
         rt, bt = int(totals.get((facet, "recent"), 0)), int(totals.get((facet, "before"), 0))
         rs = r / rt if rt else np.nan
         bs = b / bt if bt else np.nan
-        # +0.5 smoothing so a value new in the window gets a finite growth; no recent paper: no growth
-        growth = ((r + 0.5) / (rt + 1)) / ((b + 0.5) / (bt + 1)) if rt else np.nan
-        p = np.nan
+        growth, note, p = np.nan, "", np.nan
+        if not bt:
+            note = "no papers before the window"
+        elif not rt:
+            note = "no recent papers"
+        elif not b:
+            note = "new: none before" if r else "none in either window"
+        else:
+            growth = rs / bs
         if rt and bt:
             p = float(stats.fisher_exact([[r, rt - r], [b, bt - b]], alternative="greater").pvalue)
         rows.append({"facet": facet, "value": value, "recent": r, "before": b, "recent_total": rt,
-                     "before_total": bt, "recent_share": rs, "before_share": bs, "growth": growth, "p_value": p})
-    out = pd.DataFrame(rows, columns=columns[:-2])
+                     "before_total": bt, "recent_share": rs, "before_share": bs, "growth": growth, "p_value": p,
+                     "note": note})
+    out = pd.DataFrame(rows, columns=columns[:-3] + ["note"])
     out["q_value"] = _bh(out["p_value"].to_numpy(dtype=float))
-    out["rising"] = (out["q_value"] < alpha) & (out["growth"] > 1) & (out["recent"] >= min_recent)
+    out["rising"] = (out["q_value"] < alpha) & (out["recent_share"] > out["before_share"]) & (
+        out["recent"] >= min_recent)
     out = out.sort_values(["rising", "p_value", "growth", "facet", "value"],
                           ascending=[False, True, False, True, True], na_position="last", kind="stable")
     return out.reset_index(drop=True)[columns]
@@ -313,9 +353,16 @@ class TrendsReport:
     trends: dict[str, pd.DataFrame] = field(default_factory=dict)
     emerging: pd.DataFrame = field(default_factory=pd.DataFrame)
     recent_months: int = 6
+    undated: int = 0  # papers with neither a publication date nor a year: in no period, in no chart
+
+    @property
+    def has_before(self) -> bool:
+        """Whether any labelled paper precedes the recent window (else there is no growth and no test)."""
+        return bool(len(self.emerging)) and bool((self.emerging["before_total"] > 0).any())
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready: ``freq``, ``papers``, ``facets``, ``paper_counts``, ``trends`` {facet: rows}, ``emerging``."""
+        """JSON-ready: ``freq``, ``papers``, ``undated``, ``facets``, ``paper_counts``, ``trends`` {facet: rows},
+        ``emerging``."""
 
         def rows(df: pd.DataFrame) -> list[dict[str, Any]]:
             clean = df.astype(object).where(pd.notna(df), None)
@@ -325,6 +372,7 @@ class TrendsReport:
         return {
             "freq": self.freq,
             "papers": int(len(self.papers)),
+            "undated": int(self.undated),
             "facets": self.facets,
             "recent_months": self.recent_months,
             "paper_counts": rows(self.paper_counts),
@@ -377,14 +425,16 @@ def compute_trends_report(
         chosen = [x for x in FACET_ORDER if x in present and x != "relevance"]
         chosen += sorted(present - set(FACET_ORDER))
     selected = select_papers(papers, labels, relevance=relevance)
+    paper_counts = compute_paper_counts(selected, freq=f)
     return TrendsReport(
         papers=selected,
         labels=labels[labels["paper_id"].isin(set(selected["paper_id"]))],
         freq=f,
         facets=chosen,
-        paper_counts=compute_paper_counts(selected, freq=f),
+        paper_counts=paper_counts,
         trends={x: compute_trends(selected, labels, facet=x, freq=f) for x in chosen},
         emerging=compute_emerging(selected, labels, recent_months=recent_months,
                                   facets=chosen or None),
         recent_months=recent_months,
+        undated=int(len(selected) - paper_counts["count"].sum()),
     )

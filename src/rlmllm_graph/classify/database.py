@@ -35,6 +35,7 @@ class ClassifyReport:
     labels_written: int = 0
     kept_manual: int = 0
     title_only: int = 0
+    no_text: int = 0  # papers with neither title nor abstract: given no labels (nothing to read)
     classifier_version: str = ""
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
 
@@ -52,7 +53,8 @@ def classify_database(
     """Label every paper of the database whose title or abstract changed since it was last classified
     (or every paper with ``force``, or when the classifier itself changed).
 
-    Manual labels always win: facets with a manual label are never written. Each batch is one transaction.
+    Manual labels always win: facets with a manual label are never written. A paper with neither title nor
+    abstract gets no labels (there is nothing to read them from). Each batch is one transaction.
     ``progress`` is called with the number of papers done since the last call.
     """
     clf = classifier or get_classifier()
@@ -76,7 +78,9 @@ def classify_database(
     for i in range(0, len(todo), BATCH):
         batch = todo[i:i + BATCH]
         preds = predicted[i:i + BATCH]
-        rows = [r for pr in preds for r in pr.rows()]
+        empty = {p["paper_id"] for p in batch if not _has_text(p)}
+        preds = [pr for pr, p in zip(preds, batch) if p["paper_id"] not in empty]
+        rows = [r for pr in preds for r in pr.rows()]  # a paper with no text: its old labels go, none come
         with store.transaction(db):
             written, held = store.save_classifier_labels(
                 db, rows, [(p["paper_id"], p["_hash"]) for p in batch], version=clf.version
@@ -84,13 +88,18 @@ def classify_database(
         report.classified += len(batch)
         report.labels_written += written
         report.kept_manual += held
-        report.title_only += sum(1 for p in batch if not p["abstract"])
+        report.no_text += len(empty)
+        report.title_only += sum(1 for p in batch if not p["abstract"] and p["paper_id"] not in empty)
         for pr in preds:
             for f, values in pr.labels.items():
                 for v in values:
                     counts[f][v] = counts[f].get(v, 0) + 1
     report.counts = {f: c for f, c in counts.items() if c}
     return report
+
+
+def _has_text(paper: Mapping[str, Any]) -> bool:
+    return bool((paper.get("title") or "").strip() or (paper.get("abstract") or "").strip())
 
 
 def label_paper(db: sqlite_utils.Database, paper_ref: str, labels: Mapping[str, Sequence[str]]) -> dict[str, Any]:

@@ -17,5 +17,6 @@ from . import classify  # noqa: E402,F401
 from . import analysis  # noqa: E402,F401
 from . import site  # noqa: E402,F401
 from . import export  # noqa: E402,F401
+from . import fulltext  # noqa: E402,F401
 
 __all__ = ["cli"]

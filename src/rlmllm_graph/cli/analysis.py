@@ -132,9 +132,18 @@ def trends_cmd(db_path: str, facets: tuple[str, ...], out_dir: Path | None, freq
     """Tag counts and shares over time, cumulative totals, and emerging values.
 
     A paper counts in the month of its publication date (January of its year
-    when only the year is known). Emerging values are those whose share of
-    papers rose in the last --recent-months months against all earlier
-    months (one-sided Fisher exact test, Benjamini-Hochberg corrected).
+    when only the year is known). Shares are of all the period's papers, and
+    the papers with no label in a facet are a "not stated" row of their own,
+    so fewer papers stating an algorithm never reads as a trend. In facets
+    where a paper can have several values (modality, algorithm, ...) shares
+    add up to more than 100%.
+
+    Emerging values are those whose share of the papers stating the facet
+    rose in the last --recent-months months against all earlier months
+    (one-sided Fisher exact test, Benjamini-Hochberg corrected); growth is the
+    plain ratio of the two shares (x0 when no recent paper has the value,
+    "new" when none before had it). With no paper before the window there is
+    no growth and no test, and the output says so.
 
     \b
     Examples:
@@ -163,37 +172,60 @@ def _render_trends(rep: trends_mod.TrendsReport) -> None:
     echo = click.echo
     counts = rep.paper_counts
     span = f"{counts['period'].iloc[0]} to {counts['period'].iloc[-1]}" if len(counts) else "no dated papers"
-    echo(f"{len(rep.papers)} papers, {span}")
+    undated = f" ({rep.undated} without a date or year, left out of the periods)" if rep.undated else ""
+    echo(f"{_papers(len(rep.papers))}, {span}{undated}")
     if not rep.facets or all(df.empty for df in rep.trends.values()):
         echo("No labels to chart yet: run `rlmllm-graph classify` first.")
         return
-    recent_periods = set(counts["period"].iloc[-_periods(rep.freq, rep.recent_months):])
+    recent_list = list(counts["period"].iloc[-_periods(rep.freq, rep.recent_months):])
+    recent_periods = set(recent_list)
+    window = recent_list[0] if len(recent_list) == 1 else f"{recent_list[0]} to {recent_list[-1]}"
     for facet in rep.facets:
         df = rep.trends[facet]
         echo("")
         if df.empty:
             echo(f"{facet}: no labelled papers")
             continue
-        last = df[df["period"] == df["period"].iloc[-1]]
-        recent = df[df["period"].isin(recent_periods)].groupby("value", sort=False)[["count"]].sum()
-        rtotal = df[df["period"].isin(recent_periods)].drop_duplicates("period")["total"].sum()
-        echo(f"{facet}  (total papers; last {rep.recent_months} months: papers and share)")
-        for value, row in last.set_index("value").iterrows():
-            k = int(recent.loc[value, "count"]) if value in recent.index else 0
+        recent = df[df["period"].isin(recent_periods)]
+        per_value = recent.groupby("value", sort=False)["count"].sum()
+        rtotal = int(recent.drop_duplicates("period")["total"].sum())
+        ptotal = int(df.drop_duplicates("period")["total"].sum())
+        echo(f"{facet}: papers and share of all {ptotal}; recent ({window}): papers and share of the {rtotal}")
+        if not plots.stacks_papers(df):
+            echo("  (a paper can have several values: the shares add up to more than 100%)")
+        for value, total in df.groupby("value", sort=False)["count"].sum().items():
+            k = int(per_value.get(value, 0))
             share = f"{k / rtotal:>5.0%}" if rtotal else "    -"
-            echo(f"  {str(value):<14} {int(row['cumulative']):>6}   {k:>5}  {share}")
+            echo(f"  {str(value):<14} {int(total):>6} {total / ptotal if ptotal else 0:>5.0%}   {k:>5}  {share}")
+    _render_emerging(rep)
+
+
+def _papers(n: int) -> str:
+    return f"{n} paper" if n == 1 else f"{n} papers"
+
+
+def _render_emerging(rep: trends_mod.TrendsReport) -> None:
+    echo = click.echo
     em = rep.emerging
     echo("")
-    rising = em[em["rising"]] if len(em) else em
-    echo(f"Emerging in the last {rep.recent_months} months (share vs before; Fisher test, BH-corrected):")
+    echo(f"Emerging in the last {rep.recent_months} months (share of the papers stating the facet, against before; "
+         "growth = plain ratio of shares; one-sided Fisher test, BH-corrected):")
+    if not len(em):
+        echo("  nothing to compare: no labelled paper with a publication month")
+        return
+    if not rep.has_before:
+        echo(f"  no papers before the last {rep.recent_months} months to compare with: no growth and no test")
+        return
+    rising = em[em["rising"]]
     if len(rising) == 0:
         echo("  nothing rises significantly")
     for r in rising.itertuples(index=False):
         echo(f"  {r.facet}={r.value}: {r.before_share:.0%} → {r.recent_share:.0%} "
-             f"(×{r.growth:.1f}, {r.recent} recent papers, q={r.q_value:.2g})")
-    risers = em[(~em["rising"]) & (em["growth"] > 1)].head(3) if len(em) else em
+             f"({plots._ratio_text(r.growth, r.note)}, {_papers(r.recent)} recent, q={r.q_value:.2g})")
+    risers = em[(~em["rising"]) & (em["recent_share"] > em["before_share"])].head(3)
     for r in risers.itertuples(index=False):
-        echo(f"  (not significant) {r.facet}={r.value}: ×{r.growth:.1f}, p={_fmt_p(r.p_value)}")
+        echo(f"  (not significant) {r.facet}={r.value}: {r.before_share:.0%} → {r.recent_share:.0%} "
+             f"({plots._ratio_text(r.growth, r.note)}), p={_fmt_p(r.p_value)}")
 
 
 def _fmt_p(p: float) -> str:
@@ -215,14 +247,16 @@ def _write_trends(rep: trends_mod.TrendsReport, out: Path, db_path: str | None =
     for facet, df in rep.trends.items():
         tables.append((f"trends_{_slug(facet)}.csv", df, False))
     tables.append(("emerging.csv", rep.emerging, False))
+    x_range = plots.period_range(rep.paper_counts)  # one date axis for every chart over time
     figures: list[tuple[str, str, Any]] = [
-        ("papers_per_period", "Papers over time", plots.plot_paper_counts(rep.paper_counts)),
+        ("papers_per_period", "Papers over time",
+         plots.plot_paper_counts(rep.paper_counts, x_range=x_range, undated=rep.undated)),
     ]
     for facet, df in rep.trends.items():
         figures.append((f"trends_{_slug(facet)}", f"{facet} over time",
-                        plots.plot_trends(df, facet=facet)))
+                        plots.plot_trends(df, facet=facet, x_range=x_range)))
         figures.append((f"share_{_slug(facet)}", f"{facet}: share over time",
-                        plots.plot_trends(df, facet=facet, measure="share")))
+                        plots.plot_trends(df, facet=facet, measure="share", x_range=x_range)))
     figures.append(("emerging", "Emerging values", plots.plot_emerging(rep.emerging)))
     present = set(rep.labels["facet"])
     if {"modality", "algorithm"} <= present:
@@ -233,7 +267,7 @@ def _write_trends(rep: trends_mod.TrendsReport, out: Path, db_path: str | None =
     timeline_facet = next((f for f in ("algorithm", "modality") if f in present), None)
     if timeline_facet:
         figures.append(("timeline", "Timeline of core papers",
-                        plots.plot_timeline(rep.papers, rep.labels, facet=timeline_facet)))
+                        plots.plot_timeline(rep.papers, rep.labels, facet=timeline_facet, x_range=x_range)))
     names = [t[0] for t in tables] + ["plotly.min.js"] + [f"{name}.html" for name, _, _ in figures] + ["index.html"]
     for name in names:
         refuse_database_path(out / name, db_path, option="--out")

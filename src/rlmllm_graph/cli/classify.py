@@ -14,6 +14,7 @@ import click
 
 from .. import classify as clf
 from .. import store
+from ..classify.evaluate import MIN_PAPERS, read_gold
 from ..errors import BadInput
 from .common import (
     check_output_file,
@@ -52,25 +53,40 @@ def _read_lines(path: str) -> list[str]:
         raise BadInput(f"{path}: cannot read ({e})") from None
 
 
+def _papers(n: int) -> str:
+    return f"{n} paper" if n == 1 else f"{n} papers"
+
+
+def _values(values: list[str]) -> str:
+    return ",".join(values) if values else "none"
+
+
 def _render_evaluation(ev: clf.Evaluation) -> None:
     scored = "the labels given" if ev.trained_on is None else f"classifier trained on {ev.trained_on} labelled papers"
     click.echo(
-        f"{ev.kind}: {ev.papers} papers ({ev.with_abstract} with abstract, {ev.papers - ev.with_abstract} title only); "
-        f"{scored}"
+        f"{ev.kind}: {_papers(ev.papers)} ({ev.with_abstract} with abstract, {ev.papers - ev.with_abstract} title "
+        f"only); {scored}"
     )
     ours = "ours" if ev.trained_on is not None else "given"
-    click.echo(f"{'facet':<12} {'metric':<9} {ours:>6} {'keyword':>8} {'target':>7}")
+    click.echo(f"{'facet':<12} {'metric':<9} {'papers':>6} {ours:>6} {'keyword':>8} {'target':>7}")
     ok = ev.meets_targets()
     for facet in clf.FACETS:
         o, b = ev.ours[facet], ev.baseline[facet]
+        if not o.scored:
+            click.echo(f"{facet:<12} {'-':<9} {0:>6}  not annotated in the gold file: not scored")
+            continue
         target = clf.TARGETS[facet][1]
         mark = ("  met" if ok[facet] else "  not met") if facet in ok else ""
         shown = f"{target:>7.2f}" if target else f"{'-':>7}"
-        click.echo(f"{facet:<12} {o.target_metric + '-F1':<9} {o.headline:>6.3f} {b.headline:>8.3f} {shown}{mark}")
+        thin = "  (few papers)" if o.papers < MIN_PAPERS else ""
+        click.echo(f"{facet:<12} {o.target_metric + '-F1':<9} {o.papers:>6} {o.headline:>6.3f} {b.headline:>8.3f} "
+                   f"{shown}{mark}{thin}")
     click.echo("")
     click.echo(f"{'facet':<12} {'value':<11} {'P':>5} {'R':>5} {'F1':>5}   {'keyword F1':>10} {'support':>8}")
     for facet in clf.FACETS:
         o, b = ev.ours[facet], ev.baseline[facet]
+        if not o.scored:
+            continue
         for v, d in o.values.items():
             if not d["support"] and not d["predicted"] and not b.values[v]["predicted"]:
                 continue
@@ -78,6 +94,24 @@ def _render_evaluation(ev: clf.Evaluation) -> None:
                 f"{facet:<12} {v:<11} {d['precision']:>5.2f} {d['recall']:>5.2f} {d['f1']:>5.2f}   "
                 f"{b.values[v]['f1']:>10.2f} {d['support']:>8}"
             )
+    if ev.warnings:
+        click.echo("")
+    for warning in ev.warnings:
+        click.echo(f"warning: {warning}")
+    by_paper: dict[str, list[dict[str, Any]]] = {}
+    for e in ev.errors:
+        by_paper.setdefault(e["paper_id"], []).append(e)
+    click.echo("")
+    if not by_paper:
+        click.echo(f"Wrong: none of the {_papers(ev.papers)}.")
+    else:
+        click.echo(f"Wrong: {_papers(len(by_paper))} of {ev.papers} ({len(ev.errors)} facet"
+                   f"{'' if len(ev.errors) == 1 else 's'}; gold → {ours}):")
+    for pid, errs in by_paper.items():
+        title = " ".join(str(errs[0]["title"] or "(untitled)").split())
+        click.echo(f"  {pid}  {title[:70] + ('…' if len(title) > 70 else '')}")
+        click.echo("      " + "; ".join(f"{e['facet']}: {_values(e['gold'])} → {_values(e['predicted'])}"
+                                        for e in errs))
     for note in ev.notes:
         click.echo(f"\nnote: {note}")
 
@@ -151,6 +185,7 @@ def classify(db_path: str, input_path: str | None, output_path: str | None, gold
     --output lines: {"paper_id", "labels": {facet: [values]}, "confidence": {facet: {value: p}},
                      "evidence": {facet: {value: "phrase"}}}
     --evaluate lines: {"paper_id", "title", "abstract", "gold": {facet: [values]}}
+                      (a facet given as [] means none applies; a facet left out is not scored for that paper)
     """
     modes = [m for m, on in (("--input", input_path is not None), ("--evaluate", gold_path is not None),
                              ("--cross-validate", cv), ("--review", review is not None)) if on]
@@ -183,7 +218,7 @@ def classify(db_path: str, input_path: str | None, output_path: str | None, gold
         return
     if gold_path is not None or cv:
         if gold_path is not None:
-            gold = clf.read_labelled(_read_lines(gold_path), source=gold_path)
+            gold = read_gold(_read_lines(gold_path), source=gold_path)
             if not gold:
                 raise BadInput(f"{gold_path}: no gold papers")
             if predictions_path is not None:
@@ -212,6 +247,7 @@ def classify(db_path: str, input_path: str | None, output_path: str | None, gold
         f"Classified {report.classified} of {report.papers} papers ({report.unchanged} unchanged, skipped; "
         f"{report.title_only} of the classified have no abstract); {report.labels_written} labels written"
         + (f"; {report.kept_manual} held back where manual labels win" if report.kept_manual else "")
+        + (f"; {report.no_text} with neither title nor abstract got no labels" if report.no_text else "")
     )
     rel = report.counts.get("relevance", {})
     if rel:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import sys
 from typing import Any
 
@@ -61,9 +62,11 @@ class _Seconds(click.ParamType):
               help="Seconds between requests (env RLMLLM_S2_PACE; default 1 with S2_API_KEY, 3 without).")
 @click.option("--backoff", type=_Seconds(0), envvar="RLMLLM_S2_BACKOFF", default=2.0, hidden=True)
 @click.option("--timeout", type=_Seconds(0, open=True), envvar="RLMLLM_S2_TIMEOUT", default=30.0, hidden=True)
+@click.option("--fulltext", "with_fulltext", is_flag=True,
+              help="Then classify, and fetch the text of core and related papers (see 'fulltext --help').")
 def refresh(
     seeds: tuple[str, ...], depth: int, db_path: str, api_url: str, max_papers: int, expand: str, as_json: bool,
-    pace: float | None, backoff: float, timeout: float,
+    pace: float | None, backoff: float, timeout: float, with_fulltext: bool,
 ) -> None:
     """Crawl the citation neighbourhood of the seeds from Semantic Scholar into the database.
 
@@ -84,8 +87,15 @@ def refresh(
       rlmllm-graph refresh --seed ARXIV:2503.06749 --seed ARXIV:2504.21277
       rlmllm-graph refresh --depth 2 --max-papers 5000 --expand core
       S2_API_KEY=... rlmllm-graph refresh --json | jq .requests
+      rlmllm-graph refresh --fulltext                       # then classify and read core/related papers
     """
     seeds = tuple(normalise_paper_id(s) for s in seeds)  # a bad id is a usage error before anything opens
+    if with_fulltext:  # a bad RLMLLM_ARXIV_URL or pace is a usage error before the crawl, not after it
+        from .fulltext import arxiv_env
+        from ..sources.arxiv import check_arxiv_url
+
+        arxiv_pace, arxiv_timeout, arxiv_backoff = arxiv_env()
+        arxiv_url = check_arxiv_url(os.environ.get("RLMLLM_ARXIV_URL") or None)
     # a bad --api-url, S2_API_URL, S2_API_KEY or --pace is a usage error before the database is touched
     settings = resolve_settings(db=db_path, api_url=api_url)
     client = S2Client(
@@ -112,6 +122,20 @@ def refresh(
             client, db, seeds=seeds, depth=depth, max_papers=max_papers, expand=expand,
             api_url=settings.api_url, progress=show if sys.stderr.isatty() else None,
         )
+    if with_fulltext:
+        from ..classify import classify_database
+        from .fulltext import render_report, run_fulltext
+
+        classified = classify_database(db)
+        text = run_fulltext(db, relevance="core,related", max_papers=None, refetch=False, arxiv_url=arxiv_url,
+                            pace=arxiv_pace, timeout=arxiv_timeout, backoff=arxiv_backoff,
+                            api_url=settings.api_url)
+        if as_json:
+            echo_json({**report.as_dict(), "classify": classified.as_dict(), "fulltext": text.as_dict()})
+            return
+        click.echo(report.summary())
+        render_report(text, False)
+        return
     if as_json:
         echo_json(report.as_dict())
         return

@@ -39,6 +39,10 @@ def import_(files: tuple[Path, ...], db_path: str, skip_invalid: bool, as_json: 
         click.echo(f"skipped {line}", err=True)
     if len(report.skipped) > 20:
         click.echo(f"skipped {len(report.skipped) - 20} more lines", err=True)
+    for line in report.warnings[:20]:
+        click.echo(f"warning: {line}", err=True)
+    if len(report.warnings) > 20:
+        click.echo(f"warning: {len(report.warnings) - 20} more warnings (see --json)", err=True)
     if as_json:
         echo_json(report.as_dict())
         return

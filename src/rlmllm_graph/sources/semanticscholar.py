@@ -8,6 +8,9 @@
 - ``GET /paper/{id}/citations`` and ``GET /paper/{id}/references`` — pages of
   ``{offset, next, data}``, at most 1,000 items a page and 9,999 reachable.
 - ``GET /paper/{id}`` — one paper (used by baselines and diagnostics only).
+- ``GET /snippet/search`` — passages of about 500 words from papers' title,
+  abstract and body (no captions, no bibliography), optionally restricted to
+  some papers (``paperIds``); the full text of papers arXiv does not have.
 
 Every request is paced (at most one per ``pace`` seconds), and a 429, a 5xx,
 a timeout, a dropped connection or a body that is not JSON is retried with
@@ -62,6 +65,7 @@ __all__ = [
     "MAX_BATCH",
     "MAX_PAGE",
     "MAX_REACHABLE",
+    "MAX_SNIPPETS",
     "NESTED_BUDGET",
     "NESTED_PER_PAPER",
     "PACE_WITH_KEY",
@@ -79,6 +83,7 @@ MAX_PAGE = 1000  # items per /citations or /references page
 MAX_REACHABLE = 9999  # offset + limit never beyond this on /citations and /references
 NESTED_BUDGET = 9999  # nested citations/references per batch response, all papers together
 NESTED_PER_PAPER = 1000  # a nested list this long may have been cut: page it instead
+MAX_SNIPPETS = 1000  # snippets per /snippet/search call
 PACE_WITH_KEY = 1.0  # seconds between requests: the keyed limit is 1 request/s
 PACE_WITHOUT_KEY = 3.0  # the keyless pool is shared and often throttled: be gentle
 
@@ -298,6 +303,28 @@ class S2Client:
     ) -> LinkPage:
         """One page of the papers ``paper_id`` cites (``GET /paper/{id}/references``)."""
         return self._links(paper_id, "references", "citedPaper", offset, limit, fields)
+
+    @_key_redacted
+    def search_snippets(self, query: str, *, paper_ids: Sequence[str] = (), limit: int = 100) -> list[dict[str, Any]]:
+        """``GET /snippet/search``: the snippets best matching ``query``, from ``paper_ids`` only if given.
+
+        Returns the ``data`` items (``{"snippet": {"text", "snippetKind", "section",
+        "snippetOffset", ...}, "score", "paper": {"corpusId", "title", "openAccessInfo", ...}}``);
+        an empty list when nothing matches. An unknown paper is :class:`PaperNotFound`.
+        """
+        params = {"query": query, "limit": str(max(1, min(limit, MAX_SNIPPETS)))}
+        if paper_ids:
+            params["paperIds"] = ",".join(paper_ids)
+        url = f"{self.base}/snippet/search"
+        body = self._request("GET", "/snippet/search", params=params, not_found=",".join(paper_ids) or query)
+        if not isinstance(body, dict):
+            raise MalformedResponse(f"the Semantic Scholar API answered GET {url} with {_describe(body)}", url=url)
+        data = body.get("data")
+        if data is None:
+            return []
+        if not isinstance(data, list) or not all(isinstance(d, dict) for d in data):
+            raise MalformedResponse(f"the Semantic Scholar API answered GET {url} with data={_describe(data)}", url=url)
+        return data
 
     # -- internals ----------------------------------------------------------------------------
 

@@ -22,7 +22,15 @@ from urllib.parse import quote
 import orjson
 import sqlite_utils
 
-from ..errors import BadDatabasePath, DatabaseLocked, DatabaseMissing, NotADatabase, SchemaOutOfDate, StoreError
+from ..errors import (
+    BadDatabasePath,
+    DatabaseLocked,
+    DatabaseMissing,
+    NotADatabase,
+    NotOurDatabase,
+    SchemaOutOfDate,
+    StoreError,
+)
 from ..records import Citation, Paper
 from .migrations import MIGRATIONS, SCHEMA_VERSION
 
@@ -90,8 +98,11 @@ def open_db(
     """Open (and if need be create and migrate) the database at ``path``.
 
     ``create=False`` is for read-only commands: a missing file is an error, not
-    a new empty database. Raises :class:`~rlmllm_graph.errors.StoreError`
-    subclasses with one readable message.
+    a new empty database, and a file that is not ours (empty, not SQLite, an
+    SQLite file without our tables) is refused with
+    :class:`~rlmllm_graph.errors.NotOurDatabase` before anything is written to
+    it. Raises :class:`~rlmllm_graph.errors.StoreError` subclasses with one
+    readable message.
     """
     p = Path(path)
     spath = str(p)
@@ -104,6 +115,8 @@ def open_db(
             )
         if not p.parent.exists():
             raise BadDatabasePath(f"cannot create database {spath}: folder {p.parent} does not exist")
+    if not create:
+        _refuse_foreign_file(p)
     try:
         if readonly:
             conn = sqlite3.connect(f"file:{quote(str(p.resolve()))}?mode=ro", uri=True, isolation_level=None,
@@ -118,6 +131,11 @@ def open_db(
             conn.close()  # a connection that opened but cannot be used is not left to the garbage collector
         raise _translate(exc, spath) from None
     db = sqlite_utils.Database(conn)
+    tables = db.table_names()
+    if "papers" not in tables and (tables or not create):  # another application's file: refused before any write
+        conn.close()
+        error = NotOurDatabase if not create else NotADatabase
+        raise error(f"{spath} is an SQLite file but not an rlmllm-graph database (no papers table); left as it was")
     if version > SCHEMA_VERSION:
         conn.close()
         raise SchemaOutOfDate(
@@ -146,8 +164,28 @@ def open_db(
     return db
 
 
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def _refuse_foreign_file(p: Path) -> None:
+    """Raise NotOurDatabase when ``p`` is plainly not an SQLite database (read before SQLite opens it)."""
+    try:
+        with p.open("rb") as fh:
+            head = fh.read(len(_SQLITE_MAGIC))
+    except OSError:
+        return  # unreadable: SQLite's own error says why
+    if not head:
+        wal = Path(f"{p}-wal")
+        if wal.exists() and wal.stat().st_size > 0:
+            return  # a database whose pages are all still in its write-ahead log
+        raise NotOurDatabase(f"{p} is an empty file, not an rlmllm-graph database; left as it was")
+    if head != _SQLITE_MAGIC:
+        raise NotOurDatabase(f"{p} is not an rlmllm-graph database or is corrupt (not an SQLite file); "
+                             "left as it was")
+
+
 def _migrate(db: sqlite_utils.Database, path: str, version: int) -> None:
-    if version == 0 and db.table_names() and "papers" not in db.table_names():
+    if db.table_names() and "papers" not in db.table_names():  # another application's file, whatever its version
         raise NotADatabase(f"{path} is an SQLite file but not an rlmllm-graph database")
     with transaction(db):
         # re-read under the lock: another process may have migrated meanwhile
@@ -281,6 +319,8 @@ def upsert_citations(
 
     Takes :class:`Citation` records or store-ready rows
     ``(citing_id, cited_id, is_influential 0/1/None, intents JSON text/None)``.
+    A paper citing itself is not stored (nor counted in the return value): see
+    ``m006_numbers_no_self_citations``. Returns how many edges were written.
     """
     rows = citations if isinstance(citations, list) else list(citations)
     if not rows:
@@ -291,6 +331,7 @@ def upsert_citations(
              json.dumps(c.intents) if c.intents else None) if isinstance(c, Citation) else c
             for c in rows
         ]
+    rows = [r for r in rows if r[0] != r[1]]
     try:
         db.conn.executemany(
             "INSERT INTO citations (citing_id, cited_id, is_influential, intents) VALUES (?, ?, ?, ?) "
@@ -327,8 +368,7 @@ def resolve_corpus_citations(
         a, b = ids.get(citing), ids.get(cited)
         if a and b:
             rows.append((a, b, None if infl is None else int(infl), json.dumps(intents) if intents else None))
-    upsert_citations(db, rows)
-    return len(rows), len(edges) - len(rows)
+    return upsert_citations(db, rows), len(edges) - len(rows)
 
 
 def paper_count(db: sqlite_utils.Database) -> int:

@@ -239,7 +239,21 @@ def m005_fulltext_and_routes(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE papers ADD COLUMN found_via TEXT")
 
 
-def m006_site_layout_cache(db: sqlite_utils.Database) -> None:
+def m006_numbers_no_self_citations(db: sqlite_utils.Database) -> None:
+    """A paper citing itself is not a citation: drop the ones stored and refuse new ones.
+
+    Semantic Scholar sometimes lists a paper among its own references (merged
+    versions of one paper); counted, such an edge made ``stats``, ``graph``, the
+    report and the exports disagree. The trigger makes every write path skip it.
+    """
+    db.execute("DELETE FROM citations WHERE citing_id = cited_id")
+    db.execute(
+        "CREATE TRIGGER citations_no_self BEFORE INSERT ON citations "
+        "WHEN NEW.citing_id = NEW.cited_id BEGIN SELECT RAISE(IGNORE); END"
+    )
+
+
+def m007_site_layout_cache(db: sqlite_utils.Database) -> None:
     """The report's graph layout, cached until the graph changes (``store.site``).
 
     - ``site_layout``: one position per paper of the last layout;
@@ -257,6 +271,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     m003_citations_without_rowid,
     m004_manual_none,
     m005_fulltext_and_routes,
-    m006_site_layout_cache,
+    m006_numbers_no_self_citations,
+    m007_site_layout_cache,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
