@@ -450,3 +450,16 @@ def test_report_refuses_a_file_as_out(site_db, invoke, tmp_path):
     r = invoke("report", "--out", str(target))
     assert r.exit_code == 2 and len(r.stderr.strip().splitlines()) == 1
     assert target.read_text() == "x"
+
+
+def test_extend_layout_moves_a_linked_ring_paper_in_and_places_new_ones():
+    from rlmllm_graph.explore.layout import extend_layout
+
+    # papers 0-9 a chain near the centre; 10 and 11 isolated on the outer ring; 12 is new
+    old = np.array([[k, 0.0] for k in range(10)] + [[100.0, 0.0], [0.0, 100.0], [0.0, 0.0]])
+    known = np.array([True] * 12 + [False])
+    src = np.array(list(range(9)) + [10, 12])  # the refresh links 10 to paper 3, and 12 cites paper 5
+    dst = np.array(list(range(1, 10)) + [3, 5])
+    pos = extend_layout(old, known, src, dst, seed=1)
+    assert np.array_equal(pos[:10], old[:10]) and np.array_equal(pos[11], old[11])  # the rest stay put
+    assert np.linalg.norm(pos[10] - old[3]) < 3 and np.linalg.norm(pos[12] - old[5]) < 3

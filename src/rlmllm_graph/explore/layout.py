@@ -215,18 +215,27 @@ def extend_layout(
 
     ``old`` is ``(n, 2)`` with the cached positions where ``known`` is true.
     A new paper linked to placed papers goes to their mean (plus a small
-    jitter); the rest go round the outside of the picture, where the isolated
-    papers are. Much cheaper than :func:`layout_arrays`: a few passes over the edges.
+    jitter), and so does a paper of the outer ring (unlinked before) that the
+    new links joined to the big component; the rest go round the outside of
+    the picture, where the isolated papers are. Much cheaper than :func:`layout_arrays`: a few passes over the edges.
     """
     n = len(known)
     pos = np.array(old, dtype=np.float64).reshape(n, 2)
     placed = np.asarray(known, dtype=bool).copy()
     rng = np.random.default_rng(seed)
     src, dst = _undirected_pairs(n, src, dst)
+    # papers of the outer ring (isolated before) that the refresh linked into the big component move in
+    deg = np.bincount(np.concatenate([src, dst]), minlength=n)
+    label = _components(n, src, dst)
+    in_big = np.bincount(label)[label] >= 5
+    norm = np.linalg.norm(pos, axis=1)
+    ring = placed & (deg == 0)
+    if ring.any():
+        placed &= ~(in_big & (norm >= norm[ring].min() * 0.98))
     a = np.concatenate([src, dst])
     b = np.concatenate([dst, src])
-    span = float(np.ptp(pos[placed], axis=0).max()) if placed.any() else 1.0
-    jitter = span / max(np.sqrt(placed.sum()), 1.0) * 0.3
+    both = placed[src] & placed[dst]
+    jitter = float(np.median(np.linalg.norm(pos[src[both]] - pos[dst[both]], axis=1))) * 0.3 if both.any() else 0.3
     for _ in range(4):  # a new paper citing only new papers is placed on a later pass
         todo = ~placed
         if not todo.any():

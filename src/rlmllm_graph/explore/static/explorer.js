@@ -157,15 +157,16 @@
     function toScreen(gx, gy) { return [(gx - cam.x) * cam.zoom + W / 2, -(gy - cam.y) * cam.zoom + Hh / 2]; }
     function toGraph(sx, sy) { return [(sx - W / 2) / cam.zoom + cam.x, -(sy - Hh / 2) / cam.zoom + cam.y]; }
     var home = { x: 0, y: 0, zoom: 1 };
+    // the view that frames the visible papers, from the 1st to the 99th percentile on each axis
+    // (a few far-out papers, such as small components on the outer ring, do not shrink the picture)
     function fit() {
-      var x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity, any = false;
-      for (var i = 0; i < N; i++) {
-        if (!state.visible[i]) continue;
-        any = true;
-        if (X[i] < x0) x0 = X[i]; if (X[i] > x1) x1 = X[i]; if (Y[i] < y0) y0 = Y[i]; if (Y[i] > y1) y1 = Y[i];
-      }
-      if (!any) { x0 = y0 = -1; x1 = y1 = 1; }
-      var zoom = Math.min(W / Math.max(x1 - x0, 1e-6), Hh / Math.max(y1 - y0, 1e-6)) * 0.9;
+      var xs = [], ys = [];
+      for (var i = 0; i < N; i++) if (state.visible[i]) { xs.push(X[i]); ys.push(Y[i]); }
+      if (!xs.length) { home = { x: 0, y: 0, zoom: 1 }; return; }
+      var fx = Float32Array.from(xs).sort(), fy = Float32Array.from(ys).sort();
+      var lo = xs.length > 200 ? Math.floor(xs.length * 0.01) : 0, hi = xs.length - 1 - lo;
+      var x0 = fx[lo], x1 = fx[hi], y0 = fy[lo], y1 = fy[hi];
+      var zoom = Math.min(W / Math.max(x1 - x0, 1e-6), Hh / Math.max(y1 - y0, 1e-6)) * (lo ? 0.85 : 0.9);
       home = { x: (x0 + x1) / 2, y: (y0 + y1) / 2, zoom: zoom };
     }
     function grow() { return Math.min(2.5, Math.max(0.6, Math.pow(cam.zoom / home.zoom, 0.35))); }
