@@ -16,7 +16,8 @@ child's maximum resident set):
 - in Debian's chromium (software WebGL, ``file://``): the explorer's *first frame*
   (navigation start to two animation frames after the first draw, the drawn
   node count checked against the page's state) and the time to *answer a search*
-  (search the titles, select the hit, centre it, draw: until the next frame).
+  (search the titles, select the hit, centre it, draw: until the next frame), and the frames per
+  second while panning and zooming for 2 s (ours only: the previous page has no such hook).
 
 The *previous renderer* is the site code at ``--baseline-rev`` (default
 7857199, the sigma.js explorer and HTML paper table), extracted with ``git
@@ -102,6 +103,15 @@ def site_bytes(out: Path) -> int:
 
 
 FIRST = "[explorer.state.firstFrameMs, explorer.renderedNodeCount(), explorer.visibleCount()]"
+PAN = """async () => {
+  let frames = 0; const t0 = performance.now();
+  while (performance.now() - t0 < 2000) {
+    explorer.panBy(Math.cos(frames / 5) * 20, Math.sin(frames / 7) * 20);
+    if (frames % 10 === 0) explorer.zoomBy(frames % 20 ? 1.15 : 1 / 1.15);
+    await new Promise(r => requestAnimationFrame(r)); frames++;
+  }
+  return frames / ((performance.now() - t0) / 1000);
+}"""
 SEARCH = """async (q) => {
   const t0 = performance.now();
   const hits = explorer.search(q);
@@ -111,8 +121,8 @@ SEARCH = """async (q) => {
 }"""
 
 
-def open_explorer(browser, site: Path, *, timeout_s: float) -> tuple[float, float, int]:
-    """(first frame ms, search ms, drawn nodes) of site/graph.html."""
+def open_explorer(browser, site: Path, *, timeout_s: float, pan: bool = True) -> tuple[float, float, int, float]:
+    """(first frame ms, search ms, drawn nodes, frames per second while panning and zooming) of site/graph.html."""
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -122,10 +132,11 @@ def open_explorer(browser, site: Path, *, timeout_s: float) -> tuple[float, floa
     if drawn != visible:
         raise SystemExit(f"explorer drew {drawn} nodes of {visible} visible")
     search_ms, _ = page.evaluate(SEARCH, "12345")
+    fps = float(page.evaluate(PAN)) if pan else float("nan")
     if errors:
         raise SystemExit(f"page errors: {errors[:3]}")
     page.close()
-    return float(first), float(search_ms), int(drawn)
+    return float(first), float(search_ms), int(drawn), fps
 
 
 def baseline_src(tmp: Path, rev: str) -> Path:
@@ -166,16 +177,17 @@ def main() -> None:
                 size = site_bytes(tmp / f"site{n}")
                 run_py(REFRESH.format(tests=str(ROOT / "tests"), path=str(new_db), n=n), src=ours_src)
                 incr = build(new_db, tmp / f"site{n}", src=ours_src)
-                first, search, drawn = open_explorer(browser, tmp / f"site{n}", timeout_s=300)
+                first, search, drawn, fps = open_explorer(browser, tmp / f"site{n}", timeout_s=300)
                 row = {"n": n, "edges": full["edges"], "build_s": full["wall"], "peak_mb": full["peak_mb"],
                        "incr_s": incr["wall"], "incr_layout": incr["layout"], "mb": size / 1e6,
                        "kb_per_paper": size / 1e3 / n, "first_s": first / 1000, "search_ms": search, "drawn": drawn,
+                       "pan_fps": fps,
                        "timings": full["timings"]}
                 print(json.dumps(row), flush=True)
                 if n == 20_000 or args.baseline_100k:
                     ob = build(old_db, tmp / f"old-site{n}", src=old_src)
                     osize = site_bytes(tmp / f"old-site{n}")
-                    ofirst, osearch, _ = open_explorer(browser, tmp / f"old-site{n}", timeout_s=600)
+                    ofirst, osearch, _, _ = open_explorer(browser, tmp / f"old-site{n}", timeout_s=600, pan=False)
                     row["old"] = {"build_s": ob["wall"], "peak_mb": ob["peak_mb"], "mb": osize / 1e6,
                                   "kb_per_paper": osize / 1e3 / n, "first_s": ofirst / 1000, "search_ms": osearch}
                     print(json.dumps(row["old"]), flush=True)
@@ -191,11 +203,11 @@ def main() -> None:
 
     print()
     print(f"{'papers':>8} {'citations':>10} {'renderer':>9} {'report s':>9} {'peak MB':>8} {'rebuild s':>10} "
-          f"{'site MB':>8} {'KB/paper':>9} {'first frame s':>14} {'search ms':>10}")
+          f"{'site MB':>8} {'KB/paper':>9} {'first frame s':>14} {'search ms':>10} {'pan fps':>8}")
     for r in rows:
         print(f"{r['n']:>8,} {r['edges']:>10,} {'ours':>9} {r['build_s']:>9.1f} {r['peak_mb']:>8.0f} "
               f"{r['incr_s']:>10.1f} {r['mb']:>8.1f} {r['kb_per_paper']:>9.2f} {r['first_s']:>14.2f} "
-              f"{r['search_ms']:>10.0f}")
+              f"{r['search_ms']:>10.0f} {r['pan_fps']:>8.1f}")
         if "old" in r:
             o = r["old"]
             print(f"{'':>8} {'':>10} {'previous':>9} {o['build_s']:>9.1f} {o['peak_mb']:>8.0f} {'':>10} "

@@ -76,7 +76,9 @@ def test_the_migration_drops_self_citations_already_stored(db_path):
     store.upsert_papers(db, [])
     db.execute("DROP TRIGGER citations_no_self")
     db.execute("INSERT INTO citations (citing_id, cited_id) VALUES ('a', 'a'), ('a', 'b')")
-    db.execute(f"PRAGMA user_version = {store.SCHEMA_VERSION - 1}")
+    from rlmllm_graph.store.migrations import MIGRATIONS, m006_numbers_no_self_citations
+
+    db.execute(f"PRAGMA user_version = {MIGRATIONS.index(m006_numbers_no_self_citations)}")  # before it ran
     db.conn.close()
     db = store.open_db(db_path)
     assert db.execute("SELECT citing_id, cited_id FROM citations").fetchall() == [("a", "b")]

@@ -261,8 +261,9 @@ def m007_site_layout_cache(db: sqlite_utils.Database) -> None:
       and their links, the seed, the layout version, how many papers the last
       full computation placed), as key/value text.
     """
-    db.execute("CREATE TABLE site_layout (paper_id TEXT PRIMARY KEY, x REAL NOT NULL, y REAL NOT NULL) WITHOUT ROWID")
-    db.execute("CREATE TABLE site_layout_meta (key TEXT PRIMARY KEY, value TEXT)")
+    db.execute("CREATE TABLE IF NOT EXISTS site_layout (paper_id TEXT PRIMARY KEY, x REAL NOT NULL, y REAL NOT NULL) "
+               "WITHOUT ROWID")
+    db.execute("CREATE TABLE IF NOT EXISTS site_layout_meta (key TEXT PRIMARY KEY, value TEXT)")
 
 
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [

@@ -276,7 +276,7 @@
 
     // ------------------------------------------------------------ edges
     var edgesDirty = true, edgeNote = "";
-    var EDGE_RGBA = [175, 183, 194, 140];
+    var EDGE_RGBA = [160, 168, 180, 90];
     function fillEdges(target, list, colourOf) {
       var n = list.length / 2, xy = new Float32Array(4 * n), col = new Uint8Array(8 * n);
       for (var k = 0; k < n; k++) {
@@ -310,7 +310,6 @@
       edgeNote = over ? "Zoom in to see the citation links." : "";
       $("graph-note").textContent = edgeNote;
       fillEdges(edgeBuf, list);
-      state.drawnEdges = list.length / 2;
     }
     function updateOverlay() {
       var sel = state.selected;
@@ -361,7 +360,8 @@
       if (edgesDirty && !moving) rebuildEdges();
       gl.clearColor(1, 1, 1, 1); gl.clear(gl.COLOR_BUFFER_BIT);
       gl.enable(gl.BLEND); gl.blendFunc(gl.SRC_ALPHA, gl.ONE_MINUS_SRC_ALPHA);
-      drawEdges(edgeBuf);
+      if (state.selected === null) drawEdges(edgeBuf);  // with a selection, only its own links
+      state.drawnEdges = (state.selected === null ? edgeBuf.n : selEdgeBuf.n) / 2;
       drawNodes(bufXY, bufSize, bufCol, bufFlag, N);
       drawEdges(selEdgeBuf);
       if (overlay.n) drawNodes(overlay.xy, overlay.size, overlay.col, overlay.flag, overlay.n);
@@ -760,6 +760,9 @@
       inView: function (i) { var p = toScreen(X[i], Y[i]); return p[0] >= 0 && p[0] <= W && p[1] >= 0 && p[1] <= Hh; },
       neighbours: function (i) { return { cites: neighbours(i, OUT), citedBy: neighbours(i, IN) }; },
       setIsolated: function (on) { isoBox.checked = !!on; state.showIsolated = !!on; isoLabel(); applyFilters(); },
+      // move the camera as a drag would (pixels); for tests and the benchmark's frame rate
+      panBy: function (dx, dy) { cam.x -= dx / cam.zoom; cam.y += dy / cam.zoom; settleSoon(); },
+      zoomBy: function (f) { cam.zoom *= f; settleSoon(); },
       redraw: function () { moving = false; edgesDirty = true; draw(); return { nodes: state.drawnNodes, edges: state.drawnEdges }; }
     };
   }
