@@ -463,3 +463,14 @@ def test_extend_layout_moves_a_linked_ring_paper_in_and_places_new_ones():
     pos = extend_layout(old, known, src, dst, seed=1)
     assert np.array_equal(pos[:10], old[:10]) and np.array_equal(pos[11], old[11])  # the rest stay put
     assert np.linalg.norm(pos[10] - old[3]) < 3 and np.linalg.norm(pos[12] - old[5]) < 3
+
+
+def test_overview_shows_coverage_by_route():
+    from rlmllm_graph.site import _routes_table
+
+    html_ = _routes_table({"seed": {"papers": 1, "core": 1}, "query": {"papers": 40, "core": 10},
+                           "<b>odd</b>": {"papers": 2, "core": 0}})
+    assert "How the papers were found" in html_
+    assert '<td>field queries</td><td class="num">40</td><td class="num">10</td><td class="num">25%</td>' in html_
+    assert "&lt;b&gt;odd&lt;/b&gt;" in html_ and "<b>odd" not in html_
+    assert _routes_table(None) == "" and _routes_table({}) == ""

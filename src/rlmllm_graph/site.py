@@ -292,6 +292,7 @@ def _index(data: SiteData) -> str:
         else:
             out.append('<p class="muted">No new papers in the last refresh.</p>')
 
+    out.append(_routes_table(s.get("routes")))
     out.append('<div class="twocol"><div>')
     out.append("<h2>Top papers by PageRank</h2>")
     top = data.metrics.sort_values(["pagerank", "in_corpus_citations"], ascending=False, kind="stable").head(15)
@@ -302,6 +303,29 @@ def _index(data: SiteData) -> str:
     out.append(_emerging_table(data))
     out.append("</div></div>")
     out.append("</main>")
+    return "\n".join(out)
+
+
+#: How each route that brings papers in reads on the overview (``papers.found_by``).
+_ROUTE_NAMES = {
+    "seed": "seed papers", "cites-seed": "cite a seed", "cited-by-seed": "cited by a seed",
+    "query": "field queries", "expansion": "expanding the crawl", "import": "imported", "snapshot": "bundled snapshot",
+    "unrecorded": "not recorded (stored before routes were kept)",
+}
+
+
+def _routes_table(routes: Any) -> str:
+    """Coverage by route (``compute_stats(db)["routes"]``): papers each route brought in, and how many are core."""
+    if not isinstance(routes, Mapping) or not routes:
+        return ""
+    out = ["<h2>How the papers were found</h2>",
+           '<table class="data routes"><thead><tr><th>Route</th><th class="num">Papers</th>'
+           '<th class="num">Core</th><th class="num">Core share</th></tr></thead><tbody>']
+    for route, c in routes.items():
+        n, core = int(c.get("papers", 0)), int(c.get("core", 0))
+        out.append(f'<tr><td>{esc(_ROUTE_NAMES.get(str(route), route))}</td><td class="num">{_num(n)}</td>'
+                   f'<td class="num">{_num(core)}</td><td class="num">{(core / n if n else 0):.0%}</td></tr>')
+    out.append("</tbody></table>")
     return "\n".join(out)
 
 
