@@ -12,6 +12,12 @@ It answers with the shapes of the real API (see ../shared/data/s2_examples):
   can be set to answer ``"data": null``.
 - ``GET /graph/v1/paper/{id}``; 404 ``{"error": "Paper with id … not found"}``.
 - Unknown fields: 400 ``{"error": "Unrecognized or unsupported fields: […]"}``.
+- ``GET /graph/v1/paper/search/bulk``: the boolean query syntax (parsed for
+  real, matched against title and abstract with stemming), ``{total, token,
+  data}`` pages of ``search_page`` papers (1,000 by default), the filters
+  ``year``, ``publicationDateOrYear`` and ``fieldsOfStudy``, ``sort``; 400 for an
+  unparseable query, an unknown parameter or filter value; ``{"total": 0,
+  "data": []}`` when nothing matches.
 
 Faults are injected by a plan (``faults=every(4, [...])``): 429 with and
 without ``Retry-After``, 5xx, slow answers (past the client's timeout),
@@ -42,6 +48,17 @@ MAX_BATCH = 500
 MAX_PAGE = 1000
 MAX_REACHABLE = 9999
 NESTED_BUDGET = 9999
+SEARCH_PAGE = 1000
+SEARCH_PARAMS = {
+    "query", "fields", "token", "year", "publicationDateOrYear", "fieldsOfStudy", "sort", "venue",
+    "minCitationCount", "publicationTypes", "openAccessPdf",
+}
+FIELDS_OF_STUDY = {
+    "Computer Science", "Medicine", "Chemistry", "Biology", "Materials Science", "Physics", "Geology",
+    "Psychology", "Art", "History", "Geography", "Sociology", "Business", "Political Science", "Economics",
+    "Philosophy", "Mathematics", "Engineering", "Environmental Science", "Agricultural and Food Sciences",
+    "Education", "Law", "Linguistics",
+}
 
 PAPER_FIELDS = {
     "paperId", "corpusId", "externalIds", "title", "abstract", "year", "publicationDate", "venue", "journal",
@@ -69,6 +86,7 @@ class FakePaper:
     data_null: bool = False  # /citations and /references answer "data": null
     citation_count: int | None = None  # overrides the computed count
     reference_count: int | None = None  # overrides len(references)
+    fields_of_study: list[str] = field(default_factory=list)
 
 
 def _h(*parts: str) -> int:
@@ -101,8 +119,10 @@ class FakeS2:
         slow_seconds: float = 1.0,
         nested_budget: int = NESTED_BUDGET,
         on_request: Callable[[int, dict[str, Any]], None] | None = None,
+        search_page: int = SEARCH_PAGE,
     ) -> None:
         self.papers: dict[str, FakePaper] = {}
+        self.search_page = search_page
         self.latency = latency
         self.faults = faults
         self.slow_seconds = slow_seconds
@@ -120,6 +140,8 @@ class FakeS2:
     def set_papers(self, papers: Iterable[FakePaper]) -> None:
         """Replace the corpus (e.g. to simulate new citers between two refreshes)."""
         self.papers = {p.paper_id: p for p in papers}
+        self._docs: dict[str, _Doc] = {}
+        self._hits: dict[str, list[str]] = {}
         self.citers: dict[str, list[str]] = {pid: [] for pid in self.papers}
         for p in self.papers.values():
             for r in p.references:
@@ -169,6 +191,7 @@ class FakeS2:
             "influentialCitationCount": 0,
             "publicationDate": p.publication_date,
             "authors": [dict(a) for a in p.authors],
+            "fieldsOfStudy": list(p.fields_of_study) or None,
         }
         out = {"paperId": p.paper_id}
         for f in fields:
@@ -233,6 +256,8 @@ class FakeS2:
         if not path.startswith("/graph/v1/paper/"):
             return 404, {}, {"error": "Not found"}
         rest = path[len("/graph/v1/paper/"):]
+        if method == "GET" and rest == "search/bulk":
+            return self.search(parse_qs(parts.query, keep_blank_values=True))
         if method == "POST" and rest == "batch":
             return self._batch(fields, body)
         if method != "GET":
@@ -263,6 +288,54 @@ class FakeS2:
         data = [item for i in ids for item in self.snippets.get(i, [])]
         data.sort(key=lambda d: -float(d.get("score", 0)))
         return 200, {}, {"data": data[:limit], "retrievalVersion": "fake-1"}
+
+    # -- bulk search ----------------------------------------------------------------------------
+
+    def search(self, params: dict[str, list[str]]) -> tuple[int, dict[str, str], Any]:
+        """``/paper/search/bulk``: one page of the papers matching the query and filters."""
+        unknown = sorted(set(params) - SEARCH_PARAMS)
+        if unknown:
+            return 400, {}, {"error": f"Unrecognized or unsupported parameters: [{', '.join(unknown)}]"}
+        q = {k: v[-1] for k, v in params.items()}
+        fields = {f for f in q.get("fields", "").split(",") if f}
+        bad = fields - PAPER_FIELDS
+        if bad:
+            return 400, {}, {"error": f"Unrecognized or unsupported fields: [{', '.join(sorted(bad))}]"}
+        if not q.get("query", "").strip():
+            return 400, {}, {"error": "Missing required parameter: 'query'"}
+        try:
+            tree = parse_query(q["query"])
+            keep = _search_filters(q)
+            order = _search_order(q.get("sort"))
+        except (QuerySyntaxError, ValueError) as exc:
+            return 400, {}, {"error": str(exc)}
+        key = json.dumps([q["query"], [q.get(k) for k in ("year", "publicationDateOrYear", "fieldsOfStudy", "sort")]])
+        tag = hashlib.sha1(key.encode()).hexdigest()[:12].upper()
+        if key not in self._hits:
+            hits = [p for p in self.papers.values() if keep(p) and matches(tree, self._doc(p))]
+            self._hits[key] = [p.paper_id for p in sorted(hits, key=order)]
+        hits = self._hits[key]
+        offset = 0
+        if q.get("token"):
+            token = q["token"]
+            if not (token.startswith(tag) and token[len(tag):].isdigit()):
+                return 400, {}, {"error": "Invalid token"}
+            offset = int(token[len(tag):])
+        if not hits:
+            return 200, {}, {"total": 0, "data": []}
+        page = hits[offset : offset + self.search_page]
+        end = offset + len(page)
+        return 200, {}, {
+            "total": len(hits),
+            "token": f"{tag}{end}" if end < len(hits) else None,
+            "data": [self.paper_json(self.papers[pid], fields or {"paperId"}) for pid in page],
+        }
+
+    def _doc(self, p: FakePaper) -> _Doc:
+        doc = self._docs.get(p.paper_id)
+        if doc is None:
+            doc = self._docs[p.paper_id] = _Doc.of(f"{p.title or ''} {p.abstract or ''}")
+        return doc
 
     def _batch(self, fields: set[str], body: bytes) -> tuple[int, dict[str, str], Any]:
         bad = fields - PAPER_FIELDS - NESTED_FIELDS
@@ -384,7 +457,8 @@ class _Handler(BaseHTTPRequestHandler):
         endpoint = (
             "batch" if path.endswith("/paper/batch") else "snippets" if path.endswith("/snippet/search")
             else "citations" if path.endswith("/citations")
-            else "references" if path.endswith("/references") else "paper"
+            else "references" if path.endswith("/references") else "search" if path.endswith("/search/bulk")
+            else "paper"
         )
         req = {
             "method": method, "path": self.path, "endpoint": endpoint,
@@ -392,7 +466,8 @@ class _Handler(BaseHTTPRequestHandler):
         }
         if endpoint == "batch":
             try:
-                req["ids"] = len(json.loads(body)["ids"])
+                req["batch_ids"] = list(json.loads(body)["ids"])
+                req["ids"] = len(req["batch_ids"])
             except Exception:
                 pass
         with fake._lock:
@@ -561,3 +636,259 @@ def snapshot(db: Any) -> dict[str, list[tuple[Any, ...]]]:
         "paper_authors": "SELECT paper_id, author_id, position FROM paper_authors ORDER BY paper_id, position",
     }
     return {k: [tuple(r) for r in db.execute(sql).fetchall()] for k, sql in q.items()}
+
+
+# -- bulk search: the boolean query syntax --------------------------------------------------------
+#
+# Semantic Scholar's /paper/search/bulk matches stemmed terms against title and abstract with a small
+# boolean syntax: ``+`` AND, ``|`` OR, ``-`` NOT (before a term or group), ``"phrase"``, ``prefix*``,
+# ``( )`` grouping, ``~N`` (fuzziness or slop: accepted, ignored here); terms side by side are ANDed.
+# Here AND binds tighter than OR: ``a b | c`` is ``(a b) | c``. A hyphenated word (vision-language) is a
+# phrase of its parts. A query that cannot be parsed is a 400, in the API's error-body shape.
+
+
+class QuerySyntaxError(ValueError):
+    pass
+
+
+_SUFFIXES = ("ational", "ization", "ations", "ation", "ings", "ing", "ies", "ied", "ers", "er", "es", "ed", "ly", "s")
+
+
+def stem(word: str) -> str:
+    """A small suffix-stripping stemmer (enough that reason, reasons, reasoning and reasoned agree)."""
+    w = word.lower()
+    for suf in _SUFFIXES:
+        if w.endswith(suf) and len(w) - len(suf) >= 3:
+            w = w[: -len(suf)]
+            if suf in ("ies", "ied"):
+                w += "y"
+            break
+    if len(w) > 3 and w[-1] == w[-2] and w[-1] not in "lsz" and w[-1].isalpha():
+        w = w[:-1]  # running -> runn -> run
+    return w
+
+
+def words(text: str | None) -> list[str]:
+    """Lower-cased alphanumeric words of a text, in order."""
+    out: list[str] = []
+    cur: list[str] = []
+    for ch in (text or "").lower():
+        if ch.isalnum():
+            cur.append(ch)
+        elif cur:
+            out.append("".join(cur))
+            cur = []
+    if cur:
+        out.append("".join(cur))
+    return out
+
+
+@dataclass
+class _Doc:
+    raw: list[str]
+    stems: list[str]
+    stem_set: set[str] = field(default_factory=set)
+
+    @classmethod
+    def of(cls, text: str) -> _Doc:
+        raw = words(text)
+        stems = [stem(w) for w in raw]
+        return cls(raw, stems, set(stems))
+
+
+Node = tuple  # ("and", [..]) | ("or", [..]) | ("not", n) | ("term", stem) | ("prefix", p) | ("phrase", [stems])
+#              | ("phrase-prefix", [stems], p)
+
+
+def _tokens(query: str) -> list[tuple[str, str]]:
+    toks: list[tuple[str, str]] = []
+    i, n = 0, len(query)
+    while i < n:
+        ch = query[i]
+        if ch.isspace():
+            i += 1
+        elif ch in "()|+":
+            toks.append((ch, ch))
+            i += 1
+        elif ch == "-" and (i + 1 < n and not query[i + 1].isspace()):
+            toks.append(("-", "-"))
+            i += 1
+        elif ch == '"':
+            j = query.find('"', i + 1)
+            if j < 0:
+                raise QuerySyntaxError(f"unterminated phrase at character {i + 1}")
+            toks.append(("phrase", query[i + 1 : j]))
+            i = j + 1
+            i = _skip_slop(query, i)
+        elif ch == "~":
+            raise QuerySyntaxError(f"'~' without a term at character {i + 1}")
+        elif ch == "-":
+            raise QuerySyntaxError(f"'-' without a term at character {i + 1}")
+        else:
+            j = i
+            while j < n and not query[j].isspace() and query[j] not in '()|+"~':
+                j += 1
+            toks.append(("word", query[i:j]))
+            i = _skip_slop(query, j)
+    return toks
+
+
+def _skip_slop(query: str, i: int) -> int:
+    if i < len(query) and query[i] == "~":
+        i += 1
+        while i < len(query) and query[i].isdigit():
+            i += 1
+    return i
+
+
+class _Parser:
+    def __init__(self, query: str) -> None:
+        self.toks = _tokens(query)
+        self.i = 0
+
+    def peek(self) -> str | None:
+        return self.toks[self.i][0] if self.i < len(self.toks) else None
+
+    def parse(self) -> Node:
+        if not self.toks:
+            raise QuerySyntaxError("empty query")
+        node = self.or_expr()
+        if self.i != len(self.toks):
+            raise QuerySyntaxError(f"unexpected {self.toks[self.i][1]!r}")
+        return node
+
+    def or_expr(self) -> Node:
+        parts = [self.and_expr()]
+        while self.peek() == "|":
+            self.i += 1
+            parts.append(self.and_expr())
+        return parts[0] if len(parts) == 1 else ("or", parts)
+
+    def and_expr(self) -> Node:
+        parts = [self.unary()]
+        while self.peek() in ("+", "-", "(", "word", "phrase"):
+            if self.peek() == "+":
+                self.i += 1
+            parts.append(self.unary())
+        return parts[0] if len(parts) == 1 else ("and", parts)
+
+    def unary(self) -> Node:
+        kind = self.peek()
+        if kind == "-":
+            self.i += 1
+            return ("not", self.unary())
+        if kind == "(":
+            self.i += 1
+            node = self.or_expr()
+            if self.peek() != ")":
+                raise QuerySyntaxError("unbalanced parentheses")
+            self.i += 1
+            return node
+        if kind in ("word", "phrase"):
+            text = self.toks[self.i][1]
+            self.i += 1
+            return _leaf(kind, text)
+        what = "the end of the query" if kind is None else repr(self.toks[self.i][1])
+        raise QuerySyntaxError(f"expected a term, found {what}")
+
+
+def _leaf(kind: str, text: str) -> Node:
+    if kind == "word" and text.endswith("*"):
+        body = words(text[:-1])
+        if not body:
+            raise QuerySyntaxError(f"bad prefix {text!r}")
+        if len(body) > 1:  # Video-LLM*: the phrase "video llm…", its last word a prefix
+            return ("phrase-prefix", [stem(w) for w in body[:-1]], body[-1])
+        return ("prefix", body[0])
+    parts = [stem(w) for w in words(text)]
+    if not parts:
+        raise QuerySyntaxError(f"no word in {text!r}")
+    return ("term", parts[0]) if len(parts) == 1 else ("phrase", parts)
+
+
+def parse_query(query: str) -> Node:
+    """The query's syntax tree; raises QuerySyntaxError."""
+    return _Parser(query).parse()
+
+
+def matches(node: Node, doc: _Doc) -> bool:
+    kind = node[0]
+    if kind == "and":
+        return all(matches(n, doc) for n in node[1])
+    if kind == "or":
+        return any(matches(n, doc) for n in node[1])
+    if kind == "not":
+        return not matches(node[1], doc)
+    if kind == "term":
+        return node[1] in doc.stem_set
+    if kind == "prefix":
+        return any(w.startswith(node[1]) for w in doc.raw)
+    if kind == "phrase-prefix":
+        head, last, k = node[1], node[2], len(node[1])
+        return any(
+            doc.stems[i : i + k] == head and doc.raw[i + k].startswith(last) for i in range(len(doc.stems) - k)
+        )
+    seq = node[1]
+    return any(doc.stems[i : i + len(seq)] == seq for i in range(len(doc.stems) - len(seq) + 1))
+
+
+def query_matches(query: str, text: str) -> bool:
+    """Whether ``query`` matches ``text`` (a title and abstract)."""
+    return matches(parse_query(query), _Doc.of(text))
+
+
+def _search_filters(q: dict[str, str]) -> Callable[[FakePaper], bool]:
+    """The filters of a search as one test; ValueError (a 400) for a value the API would refuse."""
+    tests: list[Callable[[FakePaper], bool]] = []
+    year = q.get("year")
+    if year:
+        lo, dash, hi = year.partition("-")
+        if not all(x.isdigit() and len(x) == 4 for x in (lo, hi) if x) or not (lo or hi):
+            raise ValueError(f"Invalid year filter: {year}")
+        a, b = int(lo or 0), int(hi or 9999) if dash else int(lo)
+        tests.append(lambda p: p.year is not None and a <= p.year <= b)
+    dates = q.get("publicationDateOrYear")
+    if dates:
+        lo, colon, hi = dates.partition(":")
+        if not (_is_date(lo) and _is_date(hi)) or not (lo or hi):
+            raise ValueError(f"Invalid publicationDateOrYear filter: {dates}")
+        hi = hi if colon else lo
+
+        def in_range(p: FakePaper) -> bool:
+            d = p.publication_date or (str(p.year) if p.year else None)
+            return d is not None and (not lo or d[: len(lo)] >= lo) and (not hi or d[: len(hi)] <= hi)
+
+        tests.append(in_range)
+    fos = q.get("fieldsOfStudy")
+    if fos is not None:
+        wanted = {f.strip() for f in fos.split(",") if f.strip()}
+        bad = sorted(wanted - FIELDS_OF_STUDY) or ([] if wanted else [fos])
+        if bad:
+            raise ValueError(f"Unrecognized fieldsOfStudy: [{', '.join(bad)}]")
+        tests.append(lambda p: bool(wanted & set(p.fields_of_study)))
+    return lambda p: all(t(p) for t in tests)
+
+
+def _is_date(d: str) -> bool:
+    """Empty, or YYYY, YYYY-MM or YYYY-MM-DD."""
+    return not d or (len(d) in (4, 7, 10) and all(x.isdigit() for x in d.split("-")))
+
+
+def _search_order(sort: str | None) -> Callable[[FakePaper], Any]:
+    name, _, direction = (sort or "paperId").partition(":")
+    if name not in ("paperId", "publicationDate", "citationCount") or direction not in ("", "asc", "desc"):
+        raise ValueError(f"Invalid sort: {sort}")
+    sign = -1 if direction == "desc" else 1
+
+    def key(p: FakePaper) -> Any:
+        if name == "paperId":
+            return (0, p.paper_id) if sign > 0 else (0, "".join(chr(0x10FFFF - ord(c)) for c in p.paper_id))
+        if name == "citationCount":
+            return (0, sign * (p.citation_count or 0), p.paper_id)
+        d = p.publication_date or (f"{p.year}-00-00" if p.year else None)
+        if d is None:
+            return (1, 0, p.paper_id)  # undated papers last
+        n = int(d.replace("-", "")[:8].ljust(8, "0"))
+        return (0, sign * n, p.paper_id)
+
+    return key

@@ -1,4 +1,5 @@
-"""``refresh`` end to end: summary, JSON, errors and exit codes, the API key, and SIGKILL + resume."""
+"""``refresh`` end to end: summary, JSON, errors and exit codes, the API key, and SIGKILL + resume (the seeds'
+neighbourhood alone, --no-default-queries; field queries are tested in test_queries.py)."""
 
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ def graph():
 
 def test_refresh_prints_one_summary_line_with_the_request_count(graph, invoke, db_path):
     with FakeS2(graph) as fake:
-        r = invoke("refresh", "--api-url", fake.url)
+        r = invoke("refresh", "--no-default-queries", "--api-url", fake.url)
         n = fake.count()
         papers, edges = expected_crawl(fake, ["ARXIV:2504.21277"])
     assert r.exit_code == 0, r.output
@@ -51,7 +52,7 @@ def test_refresh_prints_one_summary_line_with_the_request_count(graph, invoke, d
 def test_refresh_json_and_env_api_url(graph, invoke, monkeypatch):
     with FakeS2(graph) as fake:
         monkeypatch.setenv("S2_API_URL", fake.url)
-        r = invoke("refresh", "--json", "--seed", "ARXIV:2504.21277", "--depth", "1", "--max-papers", "500")
+        r = invoke("refresh", "--no-default-queries", "--json", "--seed", "ARXIV:2504.21277", "--depth", "1", "--max-papers", "500")
         n = fake.count()
     assert r.exit_code == 0, r.output
     out = json.loads(r.stdout)
@@ -61,7 +62,7 @@ def test_refresh_json_and_env_api_url(graph, invoke, monkeypatch):
 
 def test_unknown_seed_exits_2_with_paper_not_found(graph, invoke):
     with FakeS2(graph) as fake:
-        r = invoke("refresh", "--api-url", fake.url, "--seed", "ARXIV:2999.00001")
+        r = invoke("refresh", "--no-default-queries", "--api-url", fake.url, "--seed", "ARXIV:2999.00001")
     assert r.exit_code == 2
     assert r.stderr == "Error: paper not found: ARXIV:2999.00001\n"
 
@@ -70,19 +71,19 @@ def test_an_api_paper_with_a_huge_integer_is_stored_with_that_value_unknown(invo
     graph = make_graph(3, 4, rng_seed=2)
     graph[0].corpus_id = 10**20
     with FakeS2(graph) as fake:
-        r = invoke("refresh", "--api-url", fake.url, "--seed", graph[0].paper_id)
+        r = invoke("refresh", "--no-default-queries", "--api-url", fake.url, "--seed", graph[0].paper_id)
     assert r.exit_code == 0, r.stderr
     with sqlite3.connect(db_path) as conn:
         assert conn.execute("SELECT corpus_id FROM papers WHERE paper_id = ?", [graph[0].paper_id]).fetchone() == (None,)
 
 
 def test_a_seed_that_is_not_an_id_exits_2(invoke):
-    r = invoke("refresh", "--api-url", "http://127.0.0.1:9", "--seed", "not an id")
+    r = invoke("refresh", "--no-default-queries", "--api-url", "http://127.0.0.1:9", "--seed", "not an id")
     assert r.exit_code == 2 and r.stderr.startswith("Error: not a paper id")
 
 
 def test_an_api_url_that_is_not_a_url_exits_2(invoke):
-    r = invoke("refresh", "--api-url", "api.semanticscholar.org")
+    r = invoke("refresh", "--no-default-queries", "--api-url", "api.semanticscholar.org")
     assert r.exit_code == 2 and r.stderr.startswith("Error: not an API URL: 'api.semanticscholar.org'")
 
 
@@ -96,7 +97,7 @@ def test_an_api_url_that_is_not_a_url_exits_2(invoke):
     (["--api-url", "  "], "--api-url is empty"),
 ])
 def test_bad_pace_or_api_url_is_a_usage_error_before_the_database_is_touched(invoke, db_path, args, words):
-    r = invoke("refresh", *args)
+    r = invoke("refresh", "--no-default-queries", *args)
     assert r.exit_code == 2, r.output
     assert r.stderr.count("\n") == 1 and r.stderr.startswith("Error: ") and words in r.stderr
     assert not db_path.exists()
@@ -112,7 +113,7 @@ def test_bad_pace_or_api_url_is_a_usage_error_before_the_database_is_touched(inv
 ])
 def test_bad_pace_or_api_url_in_the_environment_is_a_usage_error(invoke, db_path, monkeypatch, env, value, words):
     monkeypatch.setenv(env, value)
-    r = invoke("refresh")
+    r = invoke("refresh", "--no-default-queries")
     assert r.exit_code == 2, r.output
     assert r.stderr.count("\n") == 1 and words in r.stderr
     assert not db_path.exists()
@@ -121,10 +122,10 @@ def test_bad_pace_or_api_url_in_the_environment_is_a_usage_error(invoke, db_path
 @pytest.mark.parametrize("key", ["SECRET\rKEY123", "SECRÉTKEY123", "SECRET KEY123", "SECRET\x1bKEY123"])
 def test_a_key_a_header_cannot_carry_is_a_usage_error_that_never_shows_it(graph, invoke, db_path, monkeypatch, key):
     with FakeS2(graph) as fake:
-        assert invoke("refresh", "--api-url", fake.url, "--max-papers", "50").exit_code == 0
+        assert invoke("refresh", "--no-default-queries", "--api-url", fake.url, "--max-papers", "50").exit_code == 0
         before, n0 = _snapshot(db_path), fake.count()
         monkeypatch.setenv("S2_API_KEY", key)
-        r = invoke("refresh", "--api-url", fake.url)
+        r = invoke("refresh", "--no-default-queries", "--api-url", fake.url)
         n = fake.count()
     assert r.exit_code == 2, r.output
     assert r.stderr == (
@@ -153,7 +154,7 @@ def _snapshot(path):
 def test_blanks_around_the_key_are_dropped(graph, invoke, monkeypatch):
     monkeypatch.setenv("S2_API_KEY", "  sk-key-0123\r\n")
     with FakeS2(graph) as fake:
-        r = invoke("refresh", "--api-url", fake.url, "--max-papers", "50")
+        r = invoke("refresh", "--no-default-queries", "--api-url", fake.url, "--max-papers", "50")
         sent = {x["api_key"] for x in fake.log}
     assert r.exit_code == 0, r.output
     assert sent == {"sk-key-0123"}
@@ -164,7 +165,7 @@ def test_unreachable_api_exits_1_naming_the_url(invoke):
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
     s.close()
-    r = invoke("refresh", "--api-url", f"http://127.0.0.1:{port}")
+    r = invoke("refresh", "--no-default-queries", "--api-url", f"http://127.0.0.1:{port}")
     assert r.exit_code == 1
     assert r.stderr.count("\n") == 1 and r.stderr.startswith("Error: cannot reach the Semantic Scholar API at ")
     assert f"http://127.0.0.1:{port}/graph/v1/paper/batch" in r.stderr
@@ -175,7 +176,7 @@ def test_api_key_is_sent_and_never_stored(graph, invoke, db_path, monkeypatch):
     key = "s2-key-that-must-not-leak-0123456789"
     monkeypatch.setenv("S2_API_KEY", key)
     with FakeS2(graph) as fake:
-        r = invoke("refresh", "--api-url", fake.url, "--json")
+        r = invoke("refresh", "--no-default-queries", "--api-url", fake.url, "--json")
         sent = {x["api_key"] for x in fake.log}
     assert r.exit_code == 0 and sent == {key}
     assert key not in r.stdout + r.stderr
@@ -187,7 +188,7 @@ def test_sigkill_at_any_moment_then_resume_gives_the_same_database(tmp_path):
     """A real process, killed with SIGKILL at several points (between requests, while waiting for an
     answer, a few milliseconds after one arrived), then run again to the end."""
     graph = make_graph(15, 120, rng_seed=3)
-    args = ["--depth", "2", "--max-papers", "1000"]
+    args = ["--depth", "2", "--max-papers", "1000", "--no-default-queries"]
     with FakeS2(graph) as fake:
         db0 = store.open_db(tmp_path / "clean.db")
         clean = crawl(S2Client(fake.url, pace=0), db0, depth=2, max_papers=1000)
@@ -238,7 +239,7 @@ def test_expand_core_uses_the_classifier(invoke, db_path):
     for p in graph[1:37:2]:
         p.title, p.abstract = "Protein folding with graph neural networks", "We predict protein structures."
     with FakeS2(graph) as fake:
-        r = invoke("refresh", "--api-url", fake.url, "--depth", "2", "--expand", "core")
+        r = invoke("refresh", "--no-default-queries", "--api-url", fake.url, "--depth", "2", "--expand", "core")
         expanded = {x["path"].split("/")[4] for x in fake.log if x["endpoint"] == "citations"}
     assert r.exit_code == 0, r.output
     db = store.open_db(db_path)
@@ -264,7 +265,7 @@ def test_a_second_crawl_on_the_same_database_is_refused_until_the_first_dies(gra
     try:
         assert holder.stdout.readline().strip() == "held"
         with FakeS2(graph) as fake:
-            r = invoke("refresh", "--api-url", fake.url)
+            r = invoke("refresh", "--no-default-queries", "--api-url", fake.url)
             assert fake.count() == 0
         assert r.exit_code == 1
         assert r.stderr == (f"Error: another crawl is running on {db_path} (process {holder.pid}): wait for it to "
@@ -274,7 +275,7 @@ def test_a_second_crawl_on_the_same_database_is_refused_until_the_first_dies(gra
         holder.kill()
         holder.wait()
     with FakeS2(graph) as fake:
-        r = invoke("refresh", "--api-url", fake.url, "--max-papers", "50")
+        r = invoke("refresh", "--no-default-queries", "--api-url", fake.url, "--max-papers", "50")
     assert r.exit_code == 0, r.stderr
     assert store.paper_count(db) == 50
     assert not (db_path.parent / (db_path.name + "-crawl.lock")).exists()  # a finished crawl tidies up

@@ -72,14 +72,18 @@ def test_a_self_citation_is_refused_and_every_count_agrees(invoke, db_path, tmp_
 
 
 def test_the_migration_drops_self_citations_already_stored(db_path):
-    db = store.open_db(db_path)
-    store.upsert_papers(db, [])
-    db.execute("DROP TRIGGER citations_no_self")
-    db.execute("INSERT INTO citations (citing_id, cited_id) VALUES ('a', 'a'), ('a', 'b')")
+    import sqlite_utils
+
     from rlmllm_graph.store.migrations import MIGRATIONS, m006_numbers_no_self_citations
 
-    db.execute(f"PRAGMA user_version = {MIGRATIONS.index(m006_numbers_no_self_citations)}")  # before it ran
-    db.conn.close()
+    before = MIGRATIONS.index(m006_numbers_no_self_citations)  # a database of the schema before it (later
+    conn = sqlite3.connect(db_path)  # migrations need not run twice)
+    for step in MIGRATIONS[:before]:
+        step(sqlite_utils.Database(conn))
+    conn.execute(f"PRAGMA user_version = {before}")
+    conn.execute("INSERT INTO citations (citing_id, cited_id) VALUES ('a', 'a'), ('a', 'b')")
+    conn.commit()
+    conn.close()
     db = store.open_db(db_path)
     assert db.execute("SELECT citing_id, cited_id FROM citations").fetchall() == [("a", "b")]
     db.conn.close()

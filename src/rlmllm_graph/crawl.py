@@ -18,6 +18,20 @@ returns a :class:`CrawlReport`. What it does, level by level:
 4. With ``expand="core"``, only papers the classifier marks ``relevance=core``
    are expanded at the next level.
 
+**Field queries** (``queries``) run right after the seeds: each page of
+``/paper/search/bulk`` (1,000 hits) is classified from what the search returns
+(title and abstract) before anything else is fetched. Hits called ``other``
+are not stored; ``related`` hits are stored (their reference lists are fetched,
+so the network stays closed) but not expanded; ``core`` hits become seeds:
+their references and citers are crawled, read nested in batch answers where
+they fit. ``max_papers`` bounds them all, and each query reads at most
+``query_pages`` pages.
+
+**Routes.** Every paper stored records how it was first found
+(``papers.found_by``: ``seed``, ``cites-seed``, ``cited-by-seed``, ``query``,
+``expansion``) and through what (``found_via``: the seed, the query, the paper
+it was expanded from).
+
 So a depth-1 crawl of a seed with R references and C citers (N = R + C) takes
 about ``1 + ceil(R/1000) + ceil(C/1000) + ceil(N/500)`` requests
 (:func:`floor_requests`).
@@ -39,7 +53,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import sqlite_utils
@@ -48,10 +62,19 @@ from . import store
 from .config import DEFAULT_SEED
 from .errors import BadInput, MalformedResponse, PaperNotFound, RlmGraphError
 from .parse import ShapeError, paper_from_api
+from .queries import DEFAULT_QUERY_PAGES, FieldQuery, check_query
 from .records import INT64_MAX, Citation, Paper, normalise_paper_id
-from .sources import LINK_FIELDS, PAPER_FIELDS, LinkPage, Source
-from .sources.semanticscholar import MAX_BATCH, MAX_PAGE, MAX_REACHABLE, NESTED_BUDGET, NESTED_PER_PAPER
+from .sources import LINK_FIELDS, PAPER_FIELDS, LinkPage, SearchPage, Source
+from .sources.semanticscholar import (
+    MAX_BATCH,
+    MAX_PAGE,
+    MAX_REACHABLE,
+    NESTED_BUDGET,
+    NESTED_PER_PAPER,
+    SEARCH_PAGE,
+)
 from .store import crawl as cstore
+from .store.crawl import CITES_DONE, Meta, Refs
 
 __all__ = [
     "DEFAULT_MAX_PAPERS",
@@ -65,7 +88,9 @@ __all__ = [
 EXPAND_CHOICES = ("all", "core")
 DEFAULT_MAX_PAPERS = 20_000
 DEFAULT_REF_HINT = 30  # references assumed for a paper whose referenceCount we have not seen
+BATCH_ESTIMATE = 450  # papers a batch request carries on average, for the progress bar's estimate
 _REF_FIELDS = ("paperId", "referenceCount", "references.paperId")
+_EXPAND_FIELDS = ("paperId", "referenceCount", "citationCount", "references.paperId", "citations.paperId")
 
 Predictor = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
 
@@ -78,7 +103,7 @@ class CrawlProgress:
     estimated_requests: int  # a rough total for a progress bar
     papers: int  # papers in this run's neighbourhood so far
     edges: int  # citation edges added by this run so far
-    phase: str  # "seeds", "references", "citations", "papers" or "done"
+    phase: str  # "seeds", "queries", "references", "citations", "papers" or "done"
 
 
 @dataclass
@@ -108,6 +133,8 @@ class CrawlReport:
     null_pages: int  # pages answered with "data": null
     seconds: float
     floor: int | None  # floor_requests() of the seed, for a depth-1 crawl of one seed
+    queries: list[dict[str, Any]] = field(default_factory=list)  # per query: pages, total, hits, kept, core
+    routes: dict[str, int] = field(default_factory=dict)  # papers of this run's neighbourhood by route
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -117,9 +144,21 @@ class CrawlReport:
         word = "resumed and finished" if self.resumed else "finished"
         skipped = f", {self.papers_skipped} left out by --max-papers" if self.papers_skipped else ""
         elided = f", {self.elided} elided entries skipped" if self.elided else ""
+        queries = ""
+        if self.queries:
+            hits = sum(q["hits"] for q in self.queries)
+            kept = sum(q["kept"] for q in self.queries)
+            core = sum(q["core"] for q in self.queries)
+            outside = self.routes.get("query", 0)
+            n = len(self.queries)
+            queries = (
+                f" and {n} field {'query' if n == 1 else 'queries'} ({hits} hits, {kept} kept, {core} core; "
+                f"{outside} papers outside the seeds' neighbourhood, {self.routes.get('expansion', 0)} more "
+                "by expansion)"
+            )
         return (
             f"Crawl {self.run_id} {word}: {self.papers} papers to depth {self.depth} from "
-            f"{len(self.seeds)} seed(s) (+{self.papers_added} new, {self.papers_total} stored), "
+            f"{len(self.seeds)} seed(s){queries} (+{self.papers_added} new, {self.papers_total} stored), "
             f"+{self.edges_added} citation edges ({self.edges_total} stored), {self.requests} requests"
             f"{skipped}{elided} in {self.seconds:.1f}s"
         )
@@ -150,6 +189,8 @@ def crawl(
     api_url: str | None = None,
     progress: Callable[[CrawlProgress], None] | None = None,
     predict: Predictor | None = None,
+    queries: Sequence[FieldQuery] = (),
+    query_pages: int = DEFAULT_QUERY_PAGES,
 ) -> CrawlReport:
     """Crawl from ``seeds`` to ``depth`` into ``db``; resume the last run if it stopped.
 
@@ -170,6 +211,13 @@ def crawl(
         marks ``relevance=core``; a manual ``relevance`` label wins.
     progress:
         Called after every stored step with a :class:`CrawlProgress`.
+    queries:
+        Field queries (:class:`~rlmllm_graph.queries.FieldQuery`) run through the
+        source's ``search_bulk`` after the seeds; hits are classified (as for
+        ``expand="core"``): ``other`` ones are dropped, ``related`` ones stored,
+        ``core`` ones stored and expanded like seeds.
+    query_pages:
+        Pages (of 1,000 hits) read per query at most.
 
     Raises
     ------
@@ -188,6 +236,9 @@ def crawl(
         raise BadInput(f"max papers must be at least 1, not {max_papers}")
     if expand not in EXPAND_CHOICES:
         raise BadInput(f"expand must be one of {', '.join(EXPAND_CHOICES)}, not {expand!r}")
+    if query_pages < 1:
+        raise BadInput(f"query pages must be at least 1, not {query_pages}")
+    fqs = [FieldQuery(check_query(q.query), dict(q.filters)) for q in queries]
     norm: list[str] = []
     for s in seeds:
         n = normalise_paper_id(s)
@@ -196,15 +247,17 @@ def crawl(
     if not norm:
         raise BadInput("no seed given")
     with cstore.crawl_lock(db):
-        return _Crawl(source, db, norm, depth, max_papers, expand, api_url, progress, predict).run()
+        return _Crawl(
+            source, db, norm, depth, max_papers, expand, api_url, progress, predict, fqs, query_pages
+        ).run()
 
 
-def _nested_ids(value: Any, owner: str) -> tuple[list[str], int, int]:
-    """(ids, entries, elided) of a nested ``references`` list of a batch answer."""
+def _nested_ids(value: Any, owner: str, kind: str = "references") -> tuple[list[str], int, int]:
+    """(ids, entries, elided) of a nested ``references`` (or ``citations``) list of a batch answer."""
     if value is None:
         return [], 0, 0
     if not isinstance(value, list):
-        raise MalformedResponse(f"the batch answer for {owner} has 'references' that is not a list")
+        raise MalformedResponse(f"the batch answer for {owner} has {kind!r} that is not a list")
     ids: list[str] = []
     elided = 0
     for item in value:
@@ -214,17 +267,19 @@ def _nested_ids(value: Any, owner: str) -> tuple[list[str], int, int]:
         elif pid is None:
             elided += 1
         else:
-            raise MalformedResponse(f"the batch answer for {owner} has a reference with paperId={pid!r}")
+            raise MalformedResponse(f"the batch answer for {owner} has an entry of {kind!r} with paperId={pid!r}")
     return ids, len(value), elided
 
 
-def _pack(rows: list[dict[str, Any]], budget: int = NESTED_BUDGET) -> list[list[dict[str, Any]]]:
-    """Batches of at most 500 papers whose reference lists fit the nested budget together."""
+def _pack(
+    rows: list[dict[str, Any]], budget: int = NESTED_BUDGET, hint_of: Callable[[dict[str, Any]], int] | None = None
+) -> list[list[dict[str, Any]]]:
+    """Batches of at most 500 papers whose nested lists (by default: references) fit the nested budget together."""
     packs: list[list[dict[str, Any]]] = []
     cur: list[dict[str, Any]] = []
     load = 0
     for r in rows:
-        hint = _hint(r)
+        hint = (hint_of or _hint)(r)
         if cur and (len(cur) >= MAX_BATCH or load + hint > budget):
             packs.append(cur)
             cur, load = [], 0
@@ -257,6 +312,26 @@ def _hint(row: dict[str, Any]) -> int:
     return int(row["ref_hint"]) if row["ref_hint"] is not None else DEFAULT_REF_HINT
 
 
+def _count(value: Any) -> int:
+    """A count from the API; anything that is not one counts as 0."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= INT64_MAX else 0
+
+
+def _later_nonempty(items: list[dict[str, Any] | None], keys: Sequence[str]) -> list[bool]:
+    """Per item of a batch answer: whether a later item has a non-empty nested list.
+
+    Once the nested budget is spent, every later paper gets empty lists: a short
+    list followed by a non-empty one is genuinely short (its count overstates it).
+    """
+    out = [False] * len(items)
+    seen = False
+    for i in range(len(items) - 1, -1, -1):
+        out[i] = seen
+        item = items[i]
+        seen = seen or bool(item and any(isinstance(item.get(k), list) and item[k] for k in keys))
+    return out
+
+
 class _Crawl:
     def __init__(
         self,
@@ -269,8 +344,12 @@ class _Crawl:
         api_url: str | None,
         progress: Callable[[CrawlProgress], None] | None,
         predict: Predictor | None,
+        queries: list[FieldQuery],
+        query_pages: int,
     ) -> None:
         self.source = source
+        self.queries = queries
+        self.query_pages = query_pages
         self.db = db
         self.seeds = seeds
         self.depth = depth
@@ -306,7 +385,10 @@ class _Crawl:
         run = cstore.get_run(self.db, self.run_id)
         left = cstore.remaining_work(self.db, self.depth)
         pages = math.ceil(left["refs_to_page"] / MAX_PAGE) + math.ceil(left["citers_to_page"] / MAX_PAGE)
-        batches = math.ceil((left["to_fetch"] + left["refs_to_page"] + left["citers_to_page"]) / 450)
+        batches = math.ceil((left["to_fetch"] + left["refs_to_page"] + left["citers_to_page"]) / BATCH_ESTIMATE)
+        for q in cstore.pending_queries(self.db, self.run_id):  # its pages still to read (one if not started)
+            rest = math.ceil(max(0, (q["total"] or 0) - q["hits"]) / SEARCH_PAGE) if q["pages"] else 1
+            pages += min(rest, self.query_pages - q["pages"])
         requests = int(run["requests"] or 0)
         _, edges = cstore.count_papers_and_edges(self.db)
         self.progress(
@@ -319,10 +401,22 @@ class _Crawl:
             )
         )
 
-    def _add(self, hop: int, items: list[tuple[str, int | None]]) -> None:
-        """Inside a transaction: ids join the frontier at ``hop`` (up to max_papers)."""
-        _, left_out = cstore.frontier_add(self.db, self.run_id, hop, items, max_papers=self.max_papers)
+    def _add(
+        self, hop: int, items: list[tuple[str, int | None]], route: tuple[str, str | None] = ("expansion", None),
+        **kw: Any,
+    ) -> None:
+        """Inside a transaction: ids join the frontier at ``hop`` (up to max_papers), reached by ``route``."""
+        _, left_out = cstore.frontier_add(
+            self.db, self.run_id, hop, items, max_papers=self.max_papers, found_by=route[0], found_via=route[1], **kw
+        )
         cstore.add_run_skipped(self.db, self.run_id, left_out)
+
+    @staticmethod
+    def _route(row: dict[str, Any], kind: str) -> tuple[str, str | None]:
+        """How the references or citers of an expanded frontier ``row`` are reached."""
+        if row.get("found_by") == "seed":
+            return ("cited-by-seed" if kind == "references" else "cites-seed", row["paper_id"])
+        return ("expansion", row["paper_id"])
 
     def _full(self) -> bool:
         return self.max_papers is not None and cstore.frontier_size(self.db) >= self.max_papers
@@ -332,7 +426,8 @@ class _Crawl:
     def run(self) -> CrawlReport:
         db = self.db
         resumed_id = cstore.find_unfinished_run(
-            db, seeds=self.seeds, depth=self.depth, max_papers=self.max_papers, expand=self.expand
+            db, seeds=self.seeds, depth=self.depth, max_papers=self.max_papers, expand=self.expand,
+            queries=[q.as_dict() for q in self.queries],
         )
         if resumed_id is None or cstore.get_run(db, resumed_id)["level"] is None:
             self._start()
@@ -383,6 +478,11 @@ class _Crawl:
             null_pages=self.null_pages,
             seconds=round(time.monotonic() - self.started, 3),
             floor=self.floor,
+            queries=[
+                {k: q[k] for k in ("query", "filters", "pages", "total", "hits", "kept", "core", "done")}
+                for q in cstore.query_states(db, self.run_id)
+            ],
+            routes=cstore.frontier_routes(db),
         )
 
     def _start(self) -> None:
@@ -402,20 +502,31 @@ class _Crawl:
         with store.transaction(db):
             self.run_id = cstore.start_run(
                 db, seeds=self.seeds, depth=self.depth, max_papers=self.max_papers, expand=self.expand,
-                api_url=self.api_url,
+                api_url=self.api_url, queries=[q.as_dict() for q in self.queries],
             )
             store.upsert_papers(db, papers)
-            for p in papers:  # seeds are always expanded, and their references always listed afresh
+            for given, p in zip(self.seeds, papers):  # seeds are always expanded, their references listed afresh
                 cstore.frontier_add(
-                    db, self.run_id, 0, [(p.paper_id, p.reference_count)], meta=1,
-                    expand=1 if self.depth > 0 else 0, refetch_refs=True,
+                    db, self.run_id, 0, [(p.paper_id, p.reference_count)], meta=Meta.STORED,
+                    expand=1 if self.depth > 0 else 0, refetch_refs=True, found_by="seed", found_via=given,
                 )
+            cstore.mark_found(db, [(p.paper_id, "seed", given) for given, p in zip(self.seeds, papers)])
             cstore.set_run_level(db, self.run_id, 0)
             self._account()
         self._notify("seeds")
 
     def _walk(self) -> None:
         level = int(cstore.get_run(self.db, self.run_id)["level"])
+        if level == 0:
+            # the seeds' neighbourhood first, then the field queries, so that a route says what the queries
+            # found beyond it; then the core hits are expanded (by batch where their lists fit)
+            for row in cstore.frontier_to_expand(self.db, 0):
+                if row["found_by"] == "seed":
+                    self._expand(row, 0)
+            for q in cstore.pending_queries(self.db, self.run_id):
+                self._query(q)
+            if self.depth > 0:
+                self._expand_by_batch(0)
         while level < self.depth:
             if level > 0:
                 self._decide(level)
@@ -426,31 +537,145 @@ class _Crawl:
                 cstore.set_run_level(self.db, self.run_id, level + 1)
             level += 1
 
+    # -- field queries ------------------------------------------------------------------------
+
+    def _query(self, state: dict[str, Any]) -> None:
+        """Read a query's pages from where it stopped; each page is stored with its progress at once."""
+        search = getattr(self.source, "search_bulk", None)
+        if search is None:
+            raise RlmGraphError(f"{type(self.source).__name__} cannot run field queries (no search_bulk)")
+        fq = FieldQuery(state["query"], state["filters"])
+        token, pages = state["token"], int(state["pages"])
+        while True:
+            page = search(fq.query, fields=PAPER_FIELDS, token=token, **fq.search_args())
+            pages += 1
+            done = 1 if page.token is None else 2 if pages >= self.query_pages else 0
+            self._store_hits(state["position"], fq, page, done)
+            if done:
+                return
+            token = page.token
+
+    def _store_hits(self, position: int, fq: FieldQuery, page: SearchPage, done: int) -> None:
+        """Classify a page of hits from title and abstract; store core and related ones, drop the rest."""
+        papers = [self._paper(item, hop=0) for item in page.papers]
+        records = [{"paper_id": p.paper_id, "title": p.title, "abstract": p.abstract} for p in papers]
+        relevance = self._relevance(records)
+        core = [p for p in papers if relevance.get(p.paper_id) == "core"]
+        related = [p for p in papers if relevance.get(p.paper_id) == "related"]
+        for p in related:
+            p.hop = 1
+        route = ("query", fq.query)
+        expand = 1 if self.depth > 0 else 0
+        db = self.db
+        with store.transaction(db):
+            # hits the seeds' neighbourhood holds already keep their route; core ones become seeds all the same
+            present = cstore.frontier_kept(db, [p.paper_id for p in core + related])
+            cstore.update_frontier(
+                db,
+                [{"paper_id": p.paper_id, "hop": 0, "expand": expand, "meta": Meta.STORED}
+                 for p in core if p.paper_id in present]
+                + [{"paper_id": p.paper_id, "meta": Meta.STORED} for p in related if p.paper_id in present],
+            )
+            self._add(0, [(p.paper_id, p.reference_count) for p in core], route, meta=Meta.STORED, expand=expand)
+            self._add(1, [(p.paper_id, p.reference_count) for p in related], route, meta=Meta.STORED, expand=0)
+            kept = cstore.frontier_kept(db, [p.paper_id for p in core + related])
+            stored = [p for p in core + related if p.paper_id in kept]
+            store.upsert_papers(db, stored)
+            cstore.mark_found(db, [(p.paper_id, *kept[p.paper_id]) for p in stored])  # type: ignore[misc]
+            cstore.update_query(
+                db, self.run_id, position, token=page.token, total=page.total, hits=len(papers), kept=len(stored),
+                core=sum(p.paper_id in kept for p in core), done=done,
+            )
+            self._account()
+        self._notify("queries")
+
     # -- expanding a paper --------------------------------------------------------------------
+
+    def _expand_by_batch(self, level: int) -> None:
+        """Expand the core query hits of ``level`` through batch answers with both lists nested.
+
+        A paper whose lists come back complete is expanded at once; the rest fall
+        back to /references and /citations pages (:meth:`_expand`).
+        """
+        rows = cstore.frontier_to_expand_by_batch(self.db, level, NESTED_PER_PAPER)
+        load = lambda r: int(r["ref_hint"] or 0) + int(r["cite_hint"] or 0)  # noqa: E731
+        for pack in _pack(rows, self.budget, load):
+            self._expand_pack(pack, level)
+
+    def _expand_pack(self, rows: list[dict[str, Any]], level: int) -> None:
+        db = self.db
+        items = self.source.fetch_batch([r["paper_id"] for r in rows], fields=_EXPAND_FIELDS)
+        later = _later_nonempty(items, ("references", "citations"))
+        edges: list[Citation] = []
+        updates: list[dict[str, Any]] = []
+        refs_done: list[str] = []
+        citers: dict[str, list[str]] = {}
+        for i, (row, item) in enumerate(zip(rows, items)):
+            pid = row["paper_id"]
+            if item is None:  # gone from the API since the search: nothing to expand
+                self.unknown += 1
+                updates.append({"paper_id": pid, "refs": Refs.COMPLETE, "cites_next": CITES_DONE, "expanded": 1})
+                continue
+            upd: dict[str, Any] = {"paper_id": pid}
+            ref_ids, n, ref_elided = _nested_ids(item.get("references"), pid)
+            cite_ids, m, cite_elided = _nested_ids(item.get("citations"), pid, "citations")
+            refs_ok = row["refs"] == Refs.KNOWN or n >= _count(item.get("referenceCount")) or (
+                n < NESTED_PER_PAPER and later[i]
+            )
+            cites_ok = m >= _count(item.get("citationCount")) or (m < NESTED_PER_PAPER and later[i])
+            if refs_ok and row["refs"] != Refs.KNOWN:
+                edges += [Citation(pid, x) for x in ref_ids]
+                self.elided += ref_elided
+                refs_done.append(pid)
+                upd["refs"] = Refs.COMPLETE
+            if cites_ok:
+                edges += [Citation(x, pid) for x in cite_ids]
+                self.elided += cite_elided
+                citers[pid] = cite_ids
+                upd["cites_next"] = CITES_DONE
+            if refs_ok and cites_ok:
+                upd["expanded"] = 1
+            updates.append(upd)
+        with store.transaction(db):
+            store.upsert_citations(db, edges)
+            cstore.mark_refs_complete(db, refs_done)
+            for row in rows:
+                pid = row["paper_id"]
+                route = self._route(row, "references")
+                if pid in refs_done or row["refs"] == Refs.KNOWN:
+                    self._add(level + 1, [(x, None) for x in cstore.reference_ids(db, pid)], route)
+                if pid in citers:
+                    self._add(level + 1, [(x, None) for x in citers[pid]], route)
+                    cstore.mark_citers_complete(db, pid)
+            cstore.update_frontier(db, updates)
+            self._account()
+        self._notify("citations")
 
     def _expand(self, row: dict[str, Any], level: int) -> None:
         pid = row["paper_id"]
         n_refs, n_cites = cstore.paper_counts(self.db, pid)
-        if row["refs"] not in (2, 3):
+        if row["refs"] not in (Refs.COMPLETE, Refs.KNOWN):
             if n_refs == 0:  # the API counts no references: nothing to page
                 with store.transaction(self.db):
-                    cstore.update_frontier(self.db, [{"paper_id": pid, "refs": 2, "refs_next": None}])
+                    cstore.update_frontier(self.db, [{"paper_id": pid, "refs": Refs.COMPLETE, "refs_next": None}])
             else:
                 self._page_references(row, discover_hop=level + 1)
         with store.transaction(self.db):
-            self._add(level + 1, [(x, None) for x in cstore.reference_ids(self.db, pid)])
+            self._add(
+                level + 1, [(x, None) for x in cstore.reference_ids(self.db, pid)], self._route(row, "references")
+            )
         offset = row["cites_next"]
         offset = 0 if offset is None else offset
         if n_cites == 0 and offset == 0:  # no citers yet (the count is fresh from this run's batch)
-            offset = -1
-        while offset >= 0:
+            offset = CITES_DONE
+        while offset != CITES_DONE:
             if self._full():
                 with store.transaction(self.db):
-                    cstore.update_frontier(self.db, [{"paper_id": pid, "cites_next": -1}])
+                    cstore.update_frontier(self.db, [{"paper_id": pid, "cites_next": CITES_DONE}])
                 break
             page = self.source.fetch_citations(pid, offset=offset, fields=LINK_FIELDS)
-            nxt = self._store_page(page, pid, "citations", level + 1)
-            offset = -1 if nxt is None else nxt
+            nxt = self._store_page(page, pid, "citations", level + 1, self._route(row, "citations"))
+            offset = CITES_DONE if nxt is None else nxt
         with store.transaction(self.db):
             cstore.update_frontier(self.db, [{"paper_id": pid, "expanded": 1}])
             self._account()
@@ -460,12 +685,14 @@ class _Crawl:
         offset = row["refs_next"] or 0
         while True:
             page = self.source.fetch_references(pid, offset=offset, fields=LINK_FIELDS)
-            nxt = self._store_page(page, pid, "references", discover_hop)
+            nxt = self._store_page(page, pid, "references", discover_hop, self._route(row, "references"))
             if nxt is None:
                 return
             offset = nxt
 
-    def _store_page(self, page: LinkPage, pid: str, kind: str, discover_hop: int | None) -> int | None:
+    def _store_page(
+        self, page: LinkPage, pid: str, kind: str, discover_hop: int | None, route: tuple[str, str | None]
+    ) -> int | None:
         """Store one /citations or /references page with the progress it makes; returns the next offset."""
         db = self.db
         links = [lk for lk in page.links if lk.paper_id]
@@ -479,16 +706,19 @@ class _Crawl:
         with store.transaction(db):
             store.upsert_citations(db, edges)
             if discover_hop is not None:
-                self._add(discover_hop, [(lk.paper_id, lk.reference_count) for lk in links])  # type: ignore[misc]
+                found = [(lk.paper_id, lk.reference_count) for lk in links]
+                self._add(discover_hop, found, route)  # type: ignore[arg-type]
             if kind == "citations":
-                cstore.update_frontier(db, [{"paper_id": pid, "cites_next": -1 if done else page.next}])
+                cstore.update_frontier(db, [{"paper_id": pid, "cites_next": CITES_DONE if done else page.next}])
                 if done:
                     cstore.mark_citers_complete(db, pid)
                     if page.offset + len(page.links) >= MAX_REACHABLE:
                         self.unreachable += max(0, (cstore.paper_counts(db, pid)[1] or 0) - MAX_REACHABLE)
             else:
                 cstore.update_frontier(
-                    db, [{"paper_id": pid, "refs_next": None if done else page.next, "refs": 2 if done else 1}]
+                    db,
+                    [{"paper_id": pid, "refs_next": None if done else page.next,
+                      "refs": Refs.COMPLETE if done else Refs.BY_PAGES}],
                 )
                 if done:
                     cstore.mark_refs_complete(db, [pid])
@@ -510,8 +740,10 @@ class _Crawl:
 
     def _fetch_pending(self) -> None:
         rows = cstore.frontier_pending_meta(self.db)
-        with_refs = [r for r in rows if r["refs"] == 0 and (r["ref_hint"] or 0) <= NESTED_PER_PAPER]
-        meta_only = [r for r in rows if not (r["refs"] == 0 and (r["ref_hint"] or 0) <= NESTED_PER_PAPER)]
+        with_refs = [r for r in rows if r["refs"] == Refs.BY_BATCH and (r["ref_hint"] or 0) <= NESTED_PER_PAPER]
+        meta_only = [
+            r for r in rows if not (r["refs"] == Refs.BY_BATCH and (r["ref_hint"] or 0) <= NESTED_PER_PAPER)
+        ]
         packs = _pack(with_refs, self.budget)
         meta_only = _fill(packs, meta_only, self.budget)  # papers needing metadata only ride along where there is room
         for pack in packs:
@@ -532,51 +764,46 @@ class _Crawl:
         edges: list[Citation] = []
         updates: list[dict[str, Any]] = []
         complete: list[str] = []
+        found: list[tuple[str, str, str | None]] = []
         used = 0  # nested entries the response has spent
-        # Once the nested budget is spent, every later paper gets an empty list: a short list
-        # followed by a non-empty one is genuinely short (its referenceCount overstates it).
-        later_nonempty = [False] * len(items)
-        seen = False
-        for i in range(len(items) - 1, -1, -1):
-            later_nonempty[i] = seen
-            item = items[i]
-            seen = seen or bool(item and isinstance(item.get("references"), list) and item["references"])
+        later_nonempty = _later_nonempty(items, ("references",))
         starved = False
         for i, (row, item) in enumerate(zip(rows, items)):
             pid = row["paper_id"]
             if item is None:
                 self.unknown += 1
-                updates.append({"paper_id": pid, "meta": 2, "refs": 2})
+                updates.append({"paper_id": pid, "meta": Meta.UNKNOWN, "refs": Refs.COMPLETE})
                 continue
             if first:
                 papers.append(self._paper(item, hop=row["hop"], paper_id=pid))
-            count = item.get("referenceCount")
-            count = count if isinstance(count, int) and not isinstance(count, bool) and 0 <= count <= INT64_MAX else 0
-            upd: dict[str, Any] = {"paper_id": pid, "meta": 1, "ref_hint": count}
-            if with_refs and row["refs"] == 3:  # rode along for its metadata: its references are known
+                found.append((pid, row["found_by"], row["found_via"]))
+            count = _count(item.get("referenceCount"))
+            upd: dict[str, Any] = {"paper_id": pid, "meta": Meta.STORED, "ref_hint": count}
+            if with_refs and row["refs"] == Refs.KNOWN:  # rode along for its metadata: its references are known
                 used += len(item.get("references") or [])
             elif with_refs:
                 ids, n, elided = _nested_ids(item.get("references"), pid)
                 if n >= count or (n < NESTED_PER_PAPER and later_nonempty[i]):
                     edges += [Citation(pid, x) for x in ids]
                     self.elided += elided
-                    upd["refs"] = 2
+                    upd["refs"] = Refs.COMPLETE
                     complete.append(pid)
                 elif n == 0 and first:
-                    upd["refs"] = 0  # the nested budget ran out before this paper: batch it again
+                    upd["refs"] = Refs.BY_BATCH  # the nested budget ran out before this paper: batch it again
                     upd["rebatched"] = 1
                     starved = True
                 else:
-                    upd.update(refs=1, refs_next=0)
+                    upd.update(refs=Refs.BY_PAGES, refs_next=0)
                     starved = starved or n == 0
                 used += n
-            elif row["refs"] == 0:  # too many references to nest: read them page by page
-                upd.update(refs=1, refs_next=0)
+            elif row["refs"] == Refs.BY_BATCH:  # too many references to nest: read them page by page
+                upd.update(refs=Refs.BY_PAGES, refs_next=0)
             updates.append(upd)
         if starved and used < self.budget:  # the server's budget is smaller than we thought: pack tighter
             self.budget = max(100, used)
         with store.transaction(db):
             store.upsert_papers(db, papers)
+            cstore.mark_found(db, found)
             store.upsert_citations(db, edges)
             cstore.update_frontier(db, updates)
             cstore.mark_refs_complete(db, complete)
@@ -598,21 +825,31 @@ class _Crawl:
             cstore.update_frontier(self.db, [{"paper_id": p, "expand": decisions.get(p, 0)} for p in ids])
 
     def _classify(self, ids: list[str]) -> dict[str, int]:
+        """1 for the stored papers the classifier (or a manual label) calls core, else 0."""
+        relevance = self._relevance(cstore.paper_texts(self.db, ids))
+        return {pid: int(value == "core") for pid, value in relevance.items()}
+
+    def _relevance(self, records: list[dict[str, Any]]) -> dict[str, str]:
+        """``core``, ``related`` or ``other`` for each record (title and abstract); a manual label wins."""
         predict = self.predict
-        if predict is None:
+        if predict is None and records:
             try:
                 from .classify import predict_labels
             except ImportError as exc:
                 raise RlmGraphError(
-                    f"--expand core needs the classifier (rlmllm_graph.classify.predict_labels): {exc}"
+                    f"--expand core and field queries need the classifier (rlmllm_graph.classify.predict_labels): {exc}"
                 ) from None
             predict = predict_labels
-        records = cstore.paper_texts(self.db, ids)
-        out: dict[str, int] = {}
-        for rec, pred in zip(records, predict(records) if records else []):
+        out: dict[str, str] = {}
+        for rec, pred in zip(records, predict(records) if records and predict else []):
             labels = (pred or {}).get("labels") or {}
             rel = labels.get("relevance") or []
-            out[rec["paper_id"]] = int("core" in (rel if isinstance(rel, list) else [rel]))
-        for pid, values in cstore.manual_labels(self.db, ids, "relevance").items():
-            out[pid] = int("core" in values)
+            out[rec["paper_id"]] = _relevance_of(rel if isinstance(rel, list) else [rel])
+        manual = cstore.manual_labels(self.db, [r["paper_id"] for r in records], "relevance")
+        for pid, values in manual.items():
+            out[pid] = _relevance_of(values)
         return out
+
+
+def _relevance_of(values: Sequence[str]) -> str:
+    return "core" if "core" in values else "related" if "related" in values else "other"

@@ -188,7 +188,7 @@ def _file_warnings(path: Path, records: int, lines_of: dict[str, list[int]]) -> 
 def _flush(
     db: sqlite_utils.Database, papers: list[Paper], edges: list[EdgeRow], seen: set[str], when: str
 ) -> int:
-    store.upsert_papers(db, papers, when=when)
+    store.upsert_papers(db, papers, when=when, found_by="import")
     seen.update(p.paper_id for p in papers)
     n = store.upsert_citations(db, edges)
     papers.clear()

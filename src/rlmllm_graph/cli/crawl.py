@@ -11,6 +11,14 @@ import click
 
 from ..config import DEFAULT_API_URL, DEFAULT_SEED, resolve_settings
 from ..crawl import DEFAULT_MAX_PAPERS, EXPAND_CHOICES, CrawlProgress, crawl
+from ..queries import (
+    DEFAULT_QUERY_PAGES,
+    DEFAULT_QUERY_YEAR,
+    default_queries,
+    default_queries_text,
+    format_queries,
+    query_set,
+)
 from ..records import normalise_paper_id
 from ..sources import S2Client
 from .common import cli, db_option, echo_json, json_option, open_database, progress_bar
@@ -62,11 +70,23 @@ class _Seconds(click.ParamType):
               help="Seconds between requests (env RLMLLM_S2_PACE; default 1 with S2_API_KEY, 3 without).")
 @click.option("--backoff", type=_Seconds(0), envvar="RLMLLM_S2_BACKOFF", default=2.0, hidden=True)
 @click.option("--timeout", type=_Seconds(0, open=True), envvar="RLMLLM_S2_TIMEOUT", default=30.0, hidden=True)
+@click.option("--query", "queries", multiple=True, metavar="Q",
+              help="A field query in Semantic Scholar's bulk-search syntax, run beside the default ones "
+                   f"(repeatable; year filter {DEFAULT_QUERY_YEAR}).")
+@click.option("--no-default-queries", is_flag=True, help="Leave the default field queries out.")
+@click.option("--queries-file", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              help="Field queries to run instead of the default ones (the format of --show-queries).")
+@click.option("--query-year", default=None, metavar="RANGE",
+              help="Year filter of every field query (2025, 2020-2024, 2023-; 'any' for none).")
+@click.option("--query-pages", type=click.IntRange(min=1), default=DEFAULT_QUERY_PAGES, show_default=True,
+              help="Pages of 1,000 hits read per field query at most.")
+@click.option("--show-queries", is_flag=True, help="Print the field queries this refresh would run, and stop.")
 @click.option("--fulltext", "with_fulltext", is_flag=True,
               help="Then classify, and fetch the text of core and related papers (see 'fulltext --help').")
 def refresh(
     seeds: tuple[str, ...], depth: int, db_path: str, api_url: str, max_papers: int, expand: str, as_json: bool,
-    pace: float | None, backoff: float, timeout: float, with_fulltext: bool,
+    pace: float | None, backoff: float, timeout: float, queries: tuple[str, ...], no_default_queries: bool,
+    queries_file: str | None, query_year: str | None, query_pages: int, show_queries: bool, with_fulltext: bool,
 ) -> None:
     """Crawl the citation neighbourhood of the seeds from Semantic Scholar into the database.
 
@@ -78,14 +98,24 @@ def refresh(
     already holds the crawl, it fetches what may have changed (new citers,
     new edges, updated metadata).
 
+    Field queries find the field beyond the seeds' neighbours: a default set
+    for RL-based reasoning in multimodal LLMs (--show-queries prints it) runs
+    through Semantic Scholar's bulk search. Each hit is classified from its
+    title and abstract: `other` hits are not stored, `related` ones are
+    stored, `core` ones are stored and crawled like seeds. Every paper records
+    how it was found (see `stats`).
+
     Set S2_API_KEY (sent as x-api-key, never stored) for the keyed rate limit
     of 1 request/s; without a key requests are spaced 3 s apart.
 
     \b
     Examples:
-      rlmllm-graph refresh                                  # the Reinforced MLLM survey, depth 1
+      rlmllm-graph refresh                                  # the survey, depth 1, and the default queries
       rlmllm-graph refresh --seed ARXIV:2503.06749 --seed ARXIV:2504.21277
       rlmllm-graph refresh --depth 2 --max-papers 5000 --expand core
+      rlmllm-graph refresh --query '(GRPO | "policy optimization") + (audio | speech) + reason*'
+      rlmllm-graph refresh --no-default-queries             # the seeds' neighbourhood only
+      rlmllm-graph refresh --show-queries > my.txt && rlmllm-graph refresh --queries-file my.txt
       S2_API_KEY=... rlmllm-graph refresh --json | jq .requests
       rlmllm-graph refresh --fulltext                       # then classify and read core/related papers
     """
@@ -96,6 +126,16 @@ def refresh(
 
         arxiv_pace, arxiv_timeout, arxiv_backoff = arxiv_env()
         arxiv_url = check_arxiv_url(os.environ.get("RLMLLM_ARXIV_URL") or None)
+    # a bad query, query file or filter is a usage error before anything opens, too
+    field_queries = query_set(queries, defaults=not no_default_queries, file=queries_file, year=query_year)
+    if show_queries:
+        if as_json:
+            echo_json([q.as_dict() for q in field_queries])
+        elif field_queries == default_queries():  # the shipped file, comments and all
+            click.echo(default_queries_text(), nl=False)
+        else:
+            click.echo(format_queries(field_queries), nl=False)
+        return
     # a bad --api-url, S2_API_URL, S2_API_KEY or --pace is a usage error before the database is touched
     settings = resolve_settings(db=db_path, api_url=api_url)
     client = S2Client(
@@ -121,6 +161,7 @@ def refresh(
         report = crawl(
             client, db, seeds=seeds, depth=depth, max_papers=max_papers, expand=expand,
             api_url=settings.api_url, progress=show if sys.stderr.isatty() else None,
+            queries=field_queries, query_pages=query_pages,
         )
     if with_fulltext:
         from ..classify import classify_database

@@ -59,7 +59,11 @@ def import_(files: tuple[Path, ...], db_path: str, skip_invalid: bool, as_json: 
 @db_option
 @json_option
 def stats(db_path: str, as_json: bool) -> None:
-    """Counts: papers, citation edges, authors, labelled papers, per facet value, last crawl.
+    """Counts: papers, citation edges, authors, labelled papers, per facet value, routes, last crawl.
+
+    "found by" is coverage by route: how many papers each route brought in
+    (seed, cites-seed, cited-by-seed, query, expansion, import) and how many
+    of them are labelled core.
 
     \b
     Examples:
@@ -78,6 +82,9 @@ def stats(db_path: str, as_json: bool) -> None:
     for facet, values in s["labels"].items():
         shown = ", ".join(f"{v} {n}" for v, n in sorted(values.items(), key=lambda kv: -kv[1]))
         click.echo(f"  {facet:<11} {shown}")
+    if s.get("routes"):
+        shown = ", ".join(f"{r} {v['papers']} ({v['core']} core)" for r, v in s["routes"].items())
+        click.echo(f"found by    {shown}")
     run = s["last_crawl"]
     if run:
         click.echo(

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from .semanticscholar import LINK_FIELDS, PAPER_FIELDS, Link, LinkPage, S2Client
+from .semanticscholar import LINK_FIELDS, PAPER_FIELDS, Link, LinkPage, S2Client, SearchPage
 
-__all__ = ["LINK_FIELDS", "PAPER_FIELDS", "Link", "LinkPage", "S2Client", "Source"]
+__all__ = ["LINK_FIELDS", "PAPER_FIELDS", "Link", "LinkPage", "S2Client", "SearchPage", "Source"]
 
 
 class Source(Protocol):

@@ -11,6 +11,8 @@
 - ``GET /snippet/search`` — passages of about 500 words from papers' title,
   abstract and body (no captions, no bibliography), optionally restricted to
   some papers (``paperIds``); the full text of papers arXiv does not have.
+- ``GET /paper/search/bulk`` — field queries in the API's boolean syntax, up to
+  1,000 papers a page with a continuation ``token`` (:meth:`S2Client.search_bulk`).
 
 Every request is paced (at most one per ``pace`` seconds), and a 429, a 5xx,
 a timeout, a dropped connection or a body that is not JSON is retried with
@@ -71,9 +73,11 @@ __all__ = [
     "PACE_WITH_KEY",
     "PACE_WITHOUT_KEY",
     "PAPER_FIELDS",
+    "SEARCH_PAGE",
     "Link",
     "LinkPage",
     "S2Client",
+    "SearchPage",
 ]
 
 log = logging.getLogger(__name__)
@@ -84,6 +88,7 @@ MAX_REACHABLE = 9999  # offset + limit never beyond this on /citations and /refe
 NESTED_BUDGET = 9999  # nested citations/references per batch response, all papers together
 NESTED_PER_PAPER = 1000  # a nested list this long may have been cut: page it instead
 MAX_SNIPPETS = 1000  # snippets per /snippet/search call
+SEARCH_PAGE = 1000  # papers per /paper/search/bulk page (the API's fixed page size)
 PACE_WITH_KEY = 1.0  # seconds between requests: the keyed limit is 1 request/s
 PACE_WITHOUT_KEY = 3.0  # the keyless pool is shared and often throttled: be gentle
 
@@ -128,6 +133,15 @@ class LinkPage:
     next: int | None  # offset of the next page; None on the last page
     links: list[Link] = field(default_factory=list)
     data_null: bool = False  # the API answered ``"data": null``
+
+
+@dataclass
+class SearchPage:
+    """One page of ``/paper/search/bulk``."""
+
+    total: int  # hits of the whole query, as the API counts them
+    token: str | None  # pass back for the next page; None on the last page
+    papers: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _key_redacted(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -326,6 +340,60 @@ class S2Client:
             raise MalformedResponse(f"the Semantic Scholar API answered GET {url} with data={_describe(data)}", url=url)
         return data
 
+    @_key_redacted
+    def search_bulk(
+        self,
+        query: str,
+        *,
+        fields: Sequence[str] = PAPER_FIELDS,
+        year: str | None = None,
+        publication_date_or_year: str | None = None,
+        fields_of_study: str | Sequence[str] | None = None,
+        sort: str | None = None,
+        token: str | None = None,
+    ) -> SearchPage:
+        """One page of ``GET /paper/search/bulk``: papers matching ``query`` (the API's boolean syntax).
+
+        Up to :data:`SEARCH_PAGE` papers a page; pass the returned ``token`` back for
+        the next page (None on the last). Filters: ``year`` (``2025``, ``2023-``,
+        ``2020-2024``), ``publication_date_or_year`` (``2025-03-01:2025-06-30``),
+        ``fields_of_study`` (``Computer Science`` or a list); ``sort`` as the API
+        takes it (``publicationDate:desc``). No nested references or citations.
+        A query or filter the API refuses (HTTP 400) is :class:`BadInput`.
+        """
+        params = {"query": query, "fields": ",".join(fields)}
+        if isinstance(fields_of_study, (list, tuple)):
+            fields_of_study = ",".join(fields_of_study)
+        for name, value in (
+            ("year", year), ("publicationDateOrYear", publication_date_or_year),
+            ("fieldsOfStudy", fields_of_study), ("sort", sort), ("token", token),
+        ):
+            if value:
+                params[name] = str(value)
+        url = f"{self.base}/paper/search/bulk"
+        body = self._request("GET", "/paper/search/bulk", params=params, refused=f"the search {query!r}")
+        if not isinstance(body, dict):
+            raise MalformedResponse(f"the Semantic Scholar API answered GET {url} with {_describe(body)}", url=url)
+        data = body.get("data")
+        data = [] if data is None else data  # zero hits may come without a data list
+        nxt = body.get("token")
+        total = body.get("total")
+        if not isinstance(data, list) or (nxt is not None and not isinstance(nxt, str)):
+            raise MalformedResponse(
+                f"the Semantic Scholar API answered GET {url} with data={_describe(data)}, token={nxt!r}", url=url
+            )
+        papers: list[dict[str, Any]] = []
+        for item in data:
+            if not isinstance(item, dict) or not (item.get("paperId") is None or isinstance(item["paperId"], str)):
+                raise MalformedResponse(
+                    f"the Semantic Scholar API answered GET {url} with an entry that is not a paper "
+                    f"({_describe(item)})",
+                    url=url,
+                )
+            if item.get("paperId"):  # a hit without an id cannot be stored or linked
+                papers.append(item)
+        return SearchPage(total=total if _is_count(total) else len(papers), token=nxt or None, papers=papers)
+
     # -- internals ----------------------------------------------------------------------------
 
     def _links(
@@ -400,7 +468,9 @@ class S2Client:
         params: dict[str, str] | None = None,
         json_body: Any = None,
         not_found: str | None = None,
+        refused: str | None = None,
     ) -> Any:
+        """One request with retries; ``refused`` names what a 400 refuses (then :class:`BadInput`)."""
         url = self.base + path
         where = f"{method} {url}"
         attempt = 0
@@ -437,6 +507,8 @@ class S2Client:
                     retry_after = _retry_after(resp.headers.get("retry-after"))
                 elif status == 404 and not_found is not None:
                     raise PaperNotFound(not_found)
+                elif status == 400 and refused is not None:
+                    raise BadInput(f"Semantic Scholar refused {refused}: {_error_text(resp)}")
                 else:
                     raise self._http_error(resp, where, url)
             limit = self.connect_attempts if problem == "connect" else self.max_attempts
@@ -492,6 +564,16 @@ class S2Client:
             "run the command again later (it resumes)",
             url=url,
         )
+
+
+def _error_text(resp: httpx.Response) -> str:
+    """The API's own words for a refusal (``{"error": ...}`` or ``{"message": ...}``), on one line."""
+    try:
+        body = resp.json()
+    except ValueError:
+        body = None
+    msg = (body.get("error") or body.get("message")) if isinstance(body, dict) else None
+    return " ".join(str(msg or f"HTTP {resp.status_code}").split())[:300]
 
 
 def _quote(paper_id: str) -> str:

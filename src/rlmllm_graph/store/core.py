@@ -255,20 +255,32 @@ def _dumps(value: Any) -> str | None:
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode() if value else None
 
 
-_UPSERT_PAPER = f"""
-INSERT INTO papers ({", ".join(PAPER_COLUMNS)})
-VALUES ({", ".join("?" for _ in PAPER_COLUMNS)})
+def _upsert_sql(kept: tuple[str, ...] = ()) -> str:
+    """Insert or merge a paper; ``kept`` columns keep a value already stored (``found_by``: the first route)."""
+    cols = PAPER_COLUMNS + kept
+    keep = "".join(f",\n  {c} = coalesce(papers.{c}, excluded.{c})" for c in kept)
+    return f"""
+INSERT INTO papers ({", ".join(cols)})
+VALUES ({", ".join("?" for _ in cols)})
 ON CONFLICT(paper_id) DO UPDATE SET
 {", ".join(f"{c} = coalesce(excluded.{c}, papers.{c})" for c in PAPER_COLUMNS[1:-3])},
   hop = CASE WHEN papers.hop IS NULL THEN excluded.hop
              WHEN excluded.hop IS NULL THEN papers.hop
              ELSE min(papers.hop, excluded.hop) END,
-  updated_at = excluded.updated_at
+  updated_at = excluded.updated_at{keep}
 """
 
 
-def upsert_papers(db: sqlite_utils.Database, papers: Iterable[Paper], *, when: str | None = None) -> int:
+_UPSERT_PAPER = _upsert_sql()
+_UPSERT_PAPER_ROUTE = _upsert_sql(("found_by",))
+
+
+def upsert_papers(
+    db: sqlite_utils.Database, papers: Iterable[Paper], *, when: str | None = None, found_by: str | None = None
+) -> int:
     """Insert or merge papers; a known value is never replaced by an unknown (null) one.
+
+    ``found_by``: the route that brought them in (``papers.found_by``), kept where one is recorded already.
 
     Authors are replaced only when the new record lists some. Returns how many
     records were written. Call inside :func:`transaction` for atomicity.
@@ -283,7 +295,7 @@ def upsert_papers(db: sqlite_utils.Database, papers: Iterable[Paper], *, when: s
             (
                 p.paper_id, p.corpus_id, p.arxiv_id, p.doi, p.title, p.abstract, p.year,
                 p.publication_date, p.venue, p.citation_count, p.reference_count, p.url,
-                _dumps(p.external_ids), p.hop, when, when,
+                _dumps(p.external_ids), p.hop, when, when, *((found_by,) if found_by else ()),
             )
         )
         if p.authors:
@@ -296,7 +308,7 @@ def upsert_papers(db: sqlite_utils.Database, papers: Iterable[Paper], *, when: s
         return 0
     conn = db.conn
     try:
-        conn.executemany(_UPSERT_PAPER, rows)
+        conn.executemany(_UPSERT_PAPER_ROUTE if found_by else _UPSERT_PAPER, rows)
         if author_rows:
             conn.executemany(
                 "INSERT INTO authors (author_id, name) VALUES (?, ?) "

@@ -253,7 +253,40 @@ def m006_numbers_no_self_citations(db: sqlite_utils.Database) -> None:
     )
 
 
-def m007_site_layout_cache(db: sqlite_utils.Database) -> None:
+def m007_queries_state(db: sqlite_utils.Database) -> None:
+    """Field queries of a crawl run, resumable page by page, and the route of each frontier paper.
+
+    - ``crawl_runs.queries``: the run's field queries (JSON), part of its parameters.
+    - ``crawl_queries``: one row per query of a run: the continuation ``token``
+      of the next page, pages read, the hits the API counts, the hits seen, kept
+      and called core, and whether the query is done.
+    - ``crawl_frontier.found_by`` / ``found_via``: how this run reached the paper
+      (written to ``papers.found_by`` / ``found_via`` when the paper is stored).
+    """
+    db.execute("ALTER TABLE crawl_runs ADD COLUMN queries TEXT")
+    db.execute("ALTER TABLE crawl_frontier ADD COLUMN found_by TEXT")
+    db.execute("ALTER TABLE crawl_frontier ADD COLUMN found_via TEXT")
+    db.execute(
+        """
+        CREATE TABLE crawl_queries (
+            run_id INTEGER NOT NULL,
+            position INTEGER NOT NULL,
+            query TEXT NOT NULL,
+            filters TEXT,                     -- JSON: year, publicationDateOrYear, fieldsOfStudy, sort
+            token TEXT,                       -- continuation token of the next page; NULL before the first
+            pages INTEGER NOT NULL DEFAULT 0,
+            total INTEGER,                    -- hits as the API counts them
+            hits INTEGER NOT NULL DEFAULT 0,  -- hits read
+            kept INTEGER NOT NULL DEFAULT 0,  -- hits stored (core or related)
+            core INTEGER NOT NULL DEFAULT 0,  -- hits the classifier calls core (they become seeds)
+            done INTEGER NOT NULL DEFAULT 0,  -- 1 last page read, 2 stopped by the page budget
+            PRIMARY KEY (run_id, position)
+        )
+        """
+    )
+
+
+def m008_site_layout_cache(db: sqlite_utils.Database) -> None:
     """The report's graph layout, cached until the graph changes (``store.site``).
 
     - ``site_layout``: one position per paper of the last layout;
@@ -273,6 +306,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     m004_manual_none,
     m005_fulltext_and_routes,
     m006_numbers_no_self_citations,
-    m007_site_layout_cache,
+    m007_queries_state,
+    m008_site_layout_cache,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -16,6 +16,7 @@ import sqlite_utils
 
 from ..errors import BadInput, PaperNotFound
 from ..records import INT64_MAX, normalise_paper_id
+from .crawl import ROUTES
 
 __all__ = [
     "compute_stats",
@@ -28,6 +29,7 @@ __all__ = [
     "load_labels",
     "load_papers",
     "resolve_paper_id",
+    "routes",
     "search_papers",
     "SEARCH_MAX_CHARS",
     "SEARCH_MAX_WORDS",
@@ -207,4 +209,20 @@ def compute_stats(db: sqlite_utils.Database) -> dict[str, Any]:
         "labelled": one("SELECT count(DISTINCT paper_id) FROM labels"),
         "labels": per_facet,
         "last_crawl": last_crawl(db),
+        "routes": routes(db),
     }
+
+
+def routes(db: sqlite_utils.Database) -> dict[str, dict[str, int]]:
+    """Coverage by route: for each ``papers.found_by`` (``unrecorded`` for papers stored before routes were
+    recorded), the papers it brought in and how many of them are labelled ``relevance=core``.
+
+    Routes come in the order of ``store.crawl.ROUTES``, then any other value.
+    """
+    rows = db.execute(
+        "SELECT coalesce(p.found_by, 'unrecorded'), count(*), count(l.paper_id) FROM papers p "
+        "LEFT JOIN labels l ON l.paper_id = p.paper_id AND l.facet = 'relevance' AND l.value = 'core' GROUP BY 1"
+    ).fetchall()
+    found = {r: {"papers": int(n), "core": int(c)} for r, n, c in rows}
+    order = [r for r in (*ROUTES, "unrecorded") if r in found] + sorted(set(found) - set(ROUTES) - {"unrecorded"})
+    return {r: found[r] for r in order}
