@@ -465,8 +465,12 @@ def test_extend_layout_moves_a_linked_ring_paper_in_and_places_new_ones():
     assert np.linalg.norm(pos[10] - old[3]) < 3 and np.linalg.norm(pos[12] - old[5]) < 3
 
 
-def test_overview_shows_coverage_by_route():
+def test_overview_shows_coverage_by_route(site):
     from rlmllm_graph.site import _routes_table
+
+    index = (site / "index.html").read_text()
+    assert "How the papers were found" in index
+    assert re.search(r'<td>imported</td><td class="num">60</td><td class="num">20</td>', index)  # 20 core papers
 
     html_ = _routes_table({"seed": {"papers": 1, "core": 1}, "query": {"papers": 40, "core": 10},
                            "<b>odd</b>": {"papers": 2, "core": 0}})
