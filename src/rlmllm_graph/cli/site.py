@@ -68,15 +68,19 @@ def serve(db_path: str, host: str, port: int, seed: int) -> None:
     """Serve the report site live from the database (read-only) until Ctrl-C.
 
     Pages are rebuilt when the database changes (a refresh or classify in
-    another terminal shows up on the next page load). Also answers
-    /api/search?q=WORDS (full-text search over titles and abstracts) and
-    /api/paper/ID (one paper with authors and labels) as JSON.
+    another terminal shows up on the next page load). The pages hold ids and
+    titles only; what they show comes from the database as JSON, so a big
+    database is never sent whole: /api/papers?offset=&limit=&sort=&order=&q=
+    (one page of the paper list), /api/paper/ID (one paper with authors and
+    labels), /api/neighbours/ID (its citations in the corpus) and
+    /api/search?q=WORDS (full-text search over titles and abstracts).
 
     \b
     Examples:
       rlmllm-graph serve                       # http://127.0.0.1:8765/
       rlmllm-graph serve --port 9000 --db data/rlmllm.db
       curl 'http://127.0.0.1:8765/api/search?q=grpo+video'
+      curl 'http://127.0.0.1:8765/api/papers?limit=50&sort=citations&order=desc'
     """
     from ..serve import make_server
 
