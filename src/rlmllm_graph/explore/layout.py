@@ -197,14 +197,20 @@ def _pack_small_components(
     yrs = years[firsts] if years is not None and len(years) == n else np.full(len(firsts), np.nan)
     ranked = np.lexsort((firsts, np.nan_to_num(yrs, nan=0.0), np.isnan(yrs)))
     r0 = radius * 1.1 + spacing if len(big) else 0.0
-    for slot, k in enumerate(ranked.tolist()):
+    slots = np.arange(len(ranked))
+    ring_r = np.sqrt(r0 * r0 + slots * spacing * spacing / np.pi * 1.2)
+    theta = slots * _GOLDEN_ANGLE
+    spot = np.column_stack([ring_r * np.cos(theta), ring_r * np.sin(theta)])
+    size = (ends - starts)[ranked]
+    single = size == 1  # most of them: an isolated paper goes straight to its spot
+    out[small_nodes[starts[ranked[single]]]] = spot[single]
+    for slot in np.flatnonzero(~single).tolist():
+        k = int(ranked[slot])
         members = small_nodes[starts[k] : ends[k]]
-        r = np.sqrt(r0 * r0 + slot * spacing * spacing / np.pi * 1.2)
-        theta = slot * _GOLDEN_ANGLE
         rel = out[members] - out[members].mean(axis=0)
         rel_len = np.linalg.norm(rel, axis=1, keepdims=True) + 1e-12
         rel = rel / rel_len * np.minimum(rel_len, spacing * 0.6)
-        out[members] = rel + np.array([r * np.cos(theta), r * np.sin(theta)])
+        out[members] = rel + spot[slot]
     return out
 
 

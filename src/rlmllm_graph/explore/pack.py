@@ -71,8 +71,12 @@ def pack(header: Mapping[str, Any], arrays: Mapping[str, np.ndarray], *, level: 
         pad = (-len(raw)) % 8
         chunks.append(raw + b"\0" * pad)
         offset += len(raw) + pad
-    head = json.dumps({**_clean(dict(header)), "arrays": index}, ensure_ascii=False, separators=(",", ":"),
-                      allow_nan=False).encode("utf-8")
+    try:  # the common case: plain JSON already (a walk over a million strings costs more than the dump)
+        text = json.dumps({**header, "arrays": index}, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError):  # numpy scalars, NaN or infinities somewhere: cleaned first
+        text = json.dumps({**_clean(dict(header)), "arrays": index}, ensure_ascii=False, separators=(",", ":"),
+                          allow_nan=False)
+    head = text.encode("utf-8")
     pre = MAGIC + struct.pack("<I", len(head)) + head
     pre += b"\0" * ((-len(pre)) % 8)
     comp = zlib.compressobj(level, zlib.DEFLATED, 31)  # wbits 31: a gzip stream, what DecompressionStream reads
