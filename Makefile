@@ -1,8 +1,11 @@
 # Two commands: `make run` (set up, crawl, classify, build the report) and `make test`.
 # Each creates .venv and installs what it needs, system packages included.
+# `make run` works without the network too: when the Semantic Scholar API cannot be reached,
+# `refresh --offline-fallback` says so and builds the database from the snapshot bundled with the package;
+# with the network it crawls, classifies and reads the full text of core and related papers (--fulltext).
 
 PYTHON ?= python3
-VENV   := .venv
+VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 BIN    := $(VENV)/bin
@@ -12,7 +15,8 @@ APT    := $(shell command -v sudo >/dev/null 2>&1 && [ "$$(id -u)" != 0 ] && ech
 .PHONY: run test bench venv test-deps clean help
 
 help:
-	@echo "make run    create .venv, crawl the survey's citation graph, classify, build the report in $(SITE)/"
+	@echo "make run    create .venv, crawl the survey's citation graph (or, offline, load the bundled snapshot),"
+	@echo "            classify, build the report in $(SITE)/"
 	@echo "make test   create .venv with test extras (and Debian's chromium), run the whole test suite"
 	@echo "make bench  run every benchmark in benchmarks/"
 
@@ -35,10 +39,12 @@ test-deps: $(VENV)/.installed-test
 	fi
 
 run: $(VENV)/.installed
-	$(BIN)/rlmllm-graph refresh
+	$(BIN)/rlmllm-graph refresh --offline-fallback --fulltext
 	$(BIN)/rlmllm-graph classify
 	$(BIN)/rlmllm-graph report --out $(SITE)
-	@echo "Open $(SITE)/index.html in a browser, or run: $(BIN)/rlmllm-graph serve"
+	@echo "The report is in $(abspath $(SITE))/: open $(abspath $(SITE))/index.html in a browser"
+	@echo "(or run: $(BIN)/rlmllm-graph serve). The database is $${RLMLLM_DB:-data/rlmllm.db};"
+	@echo "what this refresh added and changed: $(BIN)/rlmllm-graph changes"
 
 test: test-deps
 	$(PY) -m pytest -q

@@ -19,6 +19,7 @@ from .analysis import (
     compute_node_metrics,
     compute_pagerank,
 )
+from .changes import Changes, compute_changes
 from .classify import FACETS, classify_database, predict_labels
 from .crawl import CrawlReport, crawl
 from .config import DEFAULT_API_URL, DEFAULT_DB, DEFAULT_SEED, Settings, resolve_settings
@@ -31,6 +32,7 @@ from .errors import (
     StoreError,
 )
 from .explore import compute_layout, graph_to_payload
+from .feed import render_feed
 from .fulltext import FulltextReport, fetch_fulltext
 from .export import (
     ExportReport,
@@ -57,6 +59,7 @@ from .store import (
     search_papers,
 )
 from .site import build_site
+from .snapshot import SnapshotReport, load_snapshot, snapshot_info
 from .sources import S2Client
 from .sources.arxiv import ArxivClient
 from .table import build_taxonomy_table, render_table_html, render_table_markdown
@@ -78,6 +81,7 @@ __all__ = [
     "ArxivClient",
     "Author",
     "BadInput",
+    "Changes",
     "Citation",
     "CrawlReport",
     "EmptyGraph",
@@ -89,6 +93,7 @@ __all__ = [
     "RlmGraphError",
     "S2Client",
     "Settings",
+    "SnapshotReport",
     "SourceError",
     "StoreError",
     "build_citation_graph",
@@ -97,6 +102,7 @@ __all__ = [
     "build_site",
     "build_taxonomy_table",
     "classify_database",
+    "compute_changes",
     "compute_cocitation",
     "compute_communities",
     "compute_cooccurrence",
@@ -127,6 +133,7 @@ __all__ = [
     "load_citations",
     "load_labels",
     "load_papers",
+    "load_snapshot",
     "normalise_paper_id",
     "open_db",
     "plot_emerging",
@@ -135,9 +142,11 @@ __all__ = [
     "plot_timeline",
     "plot_trends",
     "predict_labels",
+    "render_feed",
     "render_table_html",
     "render_table_markdown",
     "resolve_paper_id",
     "resolve_settings",
     "search_papers",
+    "snapshot_info",
 ]

@@ -58,7 +58,7 @@ from typing import Any
 
 import sqlite_utils
 
-from . import store
+from . import changes, store
 from .config import DEFAULT_SEED
 from .errors import BadInput, MalformedResponse, PaperNotFound, RlmGraphError
 from .parse import ShapeError, paper_from_api
@@ -450,6 +450,7 @@ class _Crawl:
             raise
         with store.transaction(db):
             self._account()
+            changes.finish_run(db, self.run_id)  # what this run added and changed, for `changes`
             run = cstore.finish_run(db, self.run_id, status="done")
         self._notify("done")
         papers_total, edges_total = cstore.count_papers_and_edges(db)
@@ -512,6 +513,7 @@ class _Crawl:
                 )
             cstore.mark_found(db, [(p.paper_id, "seed", given) for given, p in zip(self.seeds, papers)])
             cstore.set_run_level(db, self.run_id, 0)
+            changes.begin_run(db, self.run_id)
             self._account()
         self._notify("seeds")
 

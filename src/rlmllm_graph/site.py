@@ -10,6 +10,7 @@
     out_dir/data/papers.js  the papers table, packed once for both pages (``explore.data``, ``explore.pack``)
     out_dir/data/graph.js   positions, citation links and facet masks as typed arrays
     out_dir/assets/         plotly.min.js (from the installed plotly), the site's scripts and styles
+    out_dir/feed.xml        an Atom feed of new core papers (``feed``), linked from index.html
     out_dir/.rlmllm-site.json  the files this report wrote (so a folder holding others' files is refused)
 
 Nothing is loaded from the network: the pages open from ``file://``.
@@ -201,13 +202,16 @@ def _page(name: str, data: SiteData, body: str, *, scripts: Sequence[str] = (), 
     base = Template(read_template("base.html"))
     return base.substitute(
         title=esc(PAGES[name][1]),
-        head="",
+        head=_FEED_LINK if name == "index.html" else "",
         nav=_nav(name),
         generated=esc(data.generated),
         body_class=esc(body_class),
         body=body,
         scripts="".join(f'<script src="{esc(s if "/" in s else "assets/" + s)}"></script>\n' for s in scripts),
     )
+
+
+_FEED_LINK = '<link rel="alternate" type="application/atom+xml" title="New core papers" href="feed.xml">'
 
 
 def _figure(fig: Any, fig_id: str) -> str:
@@ -268,6 +272,8 @@ def _index(data: SiteData) -> str:
         '<a href="trends.html">trends</a>, the <a href="papers.html">paper list</a> or the '
         '<a href="table.html">taxonomy table</a>.</p>'
     )
+    out.append('<p class="muted"><a href="feed.xml" type="application/atom+xml">Atom feed of new core papers</a> '
+               "(feed.xml, for any feed reader)</p>")
     out.append('<div class="cards">')
     out += [f'<div class="card"><div class="n">{_num(int(n))}</div><div class="k">{esc(k)}</div></div>' for n, k in cards]
     out.append("</div>")
@@ -510,8 +516,10 @@ def read_site_asset(name: str) -> bytes:
 
 
 def site_files() -> list[str]:
-    """Every path ``report`` writes, relative to its folder (pages, data, assets, the manifest)."""
-    return [*PAGES, *DATA_FILES, *(f"assets/{a}" for a in site_asset_names()), MANIFEST]
+    """Every path ``report`` writes, relative to its folder (pages, data, assets, the feed, the manifest)."""
+    from .feed import FEED_FILE
+
+    return [*PAGES, *DATA_FILES, *(f"assets/{a}" for a in site_asset_names()), FEED_FILE, MANIFEST]
 
 
 # --------------------------------------------------------------------------- build
@@ -612,7 +620,12 @@ def build_site(db: sqlite_utils.Database, out_dir: str | Path, *, seed: int = 42
             blob = read_site_asset(name)
             changed += _write(out / "assets" / name, blob)
             size += len(blob)
-        files = [*written, *blobs, *(f"assets/{a}" for a in assets)]
+        from .feed import FEED_FILE, render_feed
+
+        blob = render_feed(db).encode("utf-8")  # feed.xml: new core papers, linked from index.html
+        changed += _write(out / FEED_FILE, blob)
+        size += len(blob)
+        files = [*written, *blobs, *(f"assets/{a}" for a in assets), FEED_FILE]
         for stale in sorted(set(old) - set(files)):
             p = out / stale
             if ".." not in Path(stale).parts and p.is_file():
@@ -626,6 +639,7 @@ def build_site(db: sqlite_utils.Database, out_dir: str | Path, *, seed: int = 42
         "pages": written,
         "assets": assets,
         "data": list(DATA_FILES),
+        "feed": "feed.xml",
         "papers": data.G.number_of_nodes(),
         "edges": int(len(data.src)),
         "isolated": int(np.sum(np.bincount(np.concatenate([data.src, data.dst]),

@@ -17,6 +17,7 @@ from . import classify  # noqa: E402,F401
 from . import analysis  # noqa: E402,F401
 from . import site  # noqa: E402,F401
 from . import export  # noqa: E402,F401
+from . import changes  # noqa: E402,F401
 from . import fulltext  # noqa: E402,F401
 
 __all__ = ["cli"]

@@ -11,6 +11,7 @@ import click
 
 from ..config import DEFAULT_API_URL, DEFAULT_SEED, resolve_settings
 from ..crawl import DEFAULT_MAX_PAPERS, EXPAND_CHOICES, CrawlProgress, crawl
+from ..errors import ApiUnreachable, BadInput
 from ..queries import (
     DEFAULT_QUERY_PAGES,
     DEFAULT_QUERY_YEAR,
@@ -83,10 +84,16 @@ class _Seconds(click.ParamType):
 @click.option("--show-queries", is_flag=True, help="Print the field queries this refresh would run, and stop.")
 @click.option("--fulltext", "with_fulltext", is_flag=True,
               help="Then classify, and fetch the text of core and related papers (see 'fulltext --help').")
+@click.option("--offline", is_flag=True,
+              help="Do not call the API: merge the snapshot bundled with rlmllm-graph into the database.")
+@click.option("--offline-fallback", is_flag=True,
+              help="Crawl, but if the API cannot be reached at all, say so and merge the bundled snapshot instead "
+                   "(other API errors still fail); with --fulltext, an unreachable arXiv only skips the full text.")
 def refresh(
     seeds: tuple[str, ...], depth: int, db_path: str, api_url: str, max_papers: int, expand: str, as_json: bool,
     pace: float | None, backoff: float, timeout: float, queries: tuple[str, ...], no_default_queries: bool,
     queries_file: str | None, query_year: str | None, query_pages: int, show_queries: bool, with_fulltext: bool,
+    offline: bool, offline_fallback: bool,
 ) -> None:
     """Crawl the citation neighbourhood of the seeds from Semantic Scholar into the database.
 
@@ -118,7 +125,17 @@ def refresh(
       rlmllm-graph refresh --show-queries > my.txt && rlmllm-graph refresh --queries-file my.txt
       S2_API_KEY=... rlmllm-graph refresh --json | jq .requests
       rlmllm-graph refresh --fulltext                       # then classify and read core/related papers
+      rlmllm-graph refresh --offline                        # no network: the bundled snapshot
+      rlmllm-graph refresh --offline-fallback               # the snapshot only if the API is unreachable
+
+    --offline loads the snapshot of the field bundled with rlmllm-graph (its date
+    and counts: `rlmllm-graph refresh --offline --json`); a later refresh from
+    the API merges into it (same paper, one row, matched by arXiv id or DOI).
     """
+    if offline:
+        _refuse_crawl_options_offline(offline_fallback)
+        _load_snapshot(db_path, as_json)
+        return
     seeds = tuple(normalise_paper_id(s) for s in seeds)  # a bad id is a usage error before anything opens
     if with_fulltext:  # a bad RLMLLM_ARXIV_URL or pace is a usage error before the crawl, not after it
         from .fulltext import arxiv_env
@@ -158,26 +175,78 @@ def refresh(
                 getattr(bar, "render_progress", lambda: None)()
             done[0] = ev.requests
 
-        report = crawl(
-            client, db, seeds=seeds, depth=depth, max_papers=max_papers, expand=expand,
-            api_url=settings.api_url, progress=show if sys.stderr.isatty() else None,
-            queries=field_queries, query_pages=query_pages,
+        try:
+            report = crawl(
+                client, db, seeds=seeds, depth=depth, max_papers=max_papers, expand=expand,
+                api_url=settings.api_url, progress=show if sys.stderr.isatty() else None,
+                queries=field_queries, query_pages=query_pages,
+            )
+        except ApiUnreachable as exc:
+            if not offline_fallback:
+                raise
+            unreachable = exc
+        else:
+            unreachable = None
+    if unreachable is not None:
+        from ..snapshot import snapshot_info
+
+        click.echo(
+            f"Cannot reach the Semantic Scholar API at {settings.api_url}: building the database from the bundled "
+            f"snapshot of {snapshot_info().get('date')} instead" + (" (no full text without the network)."
+                                                                     if with_fulltext else "."),
+            err=True,
         )
+        _load_snapshot(db_path, as_json, db=db, fallback=str(unreachable))
+        return
     if with_fulltext:
         from ..classify import classify_database
         from .fulltext import render_report, run_fulltext
 
         classified = classify_database(db)
-        text = run_fulltext(db, relevance="core,related", max_papers=None, refetch=False, arxiv_url=arxiv_url,
-                            pace=arxiv_pace, timeout=arxiv_timeout, backoff=arxiv_backoff,
-                            api_url=settings.api_url)
+        try:
+            text = run_fulltext(db, relevance="core,related", max_papers=None, refetch=False, arxiv_url=arxiv_url,
+                                pace=arxiv_pace, timeout=arxiv_timeout, backoff=arxiv_backoff,
+                                api_url=settings.api_url)
+        except ApiUnreachable as exc:  # the crawl is stored; full text waits for the network
+            if not offline_fallback:
+                raise
+            click.echo(f"No full text this time: {exc}", err=True)
+            text = None
         if as_json:
-            echo_json({**report.as_dict(), "classify": classified.as_dict(), "fulltext": text.as_dict()})
+            echo_json({**report.as_dict(), "classify": classified.as_dict(),
+                       "fulltext": text.as_dict() if text is not None else None})
             return
         click.echo(report.summary())
-        render_report(text, False)
+        if text is not None:
+            render_report(text, False)
         return
     if as_json:
         echo_json(report.as_dict())
+        return
+    click.echo(report.summary())
+
+
+def _refuse_crawl_options_offline(fallback: bool) -> None:
+    """--offline takes no crawl option: one given on the command line is a usage error, not silently ignored."""
+    ctx = click.get_current_context()
+    if fallback:
+        raise BadInput("--offline and --offline-fallback: give one of them")
+    given = [
+        f"--{name.replace('_', '-')}"
+        for name in ("seeds", "depth", "api_url", "max_papers", "expand", "pace", "queries", "no_default_queries",
+                     "queries_file", "query_year", "query_pages", "show_queries", "with_fulltext")
+        if ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE
+    ]
+    if given:
+        names = ", ".join({"--seeds": "--seed", "--queries": "--query", "--with-fulltext": "--fulltext"}.get(g, g) for g in given)
+        raise BadInput(f"--offline does not crawl, so it takes no {names}")
+
+
+def _load_snapshot(db_path: str, as_json: bool, db: Any = None, fallback: str | None = None) -> None:
+    from ..snapshot import load_snapshot
+
+    report = load_snapshot(db if db is not None else open_database(db_path))
+    if as_json:
+        echo_json({"offline": True, "unreachable": fallback, **report.as_dict()})
         return
     click.echo(report.summary())

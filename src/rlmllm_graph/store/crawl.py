@@ -219,7 +219,8 @@ def find_unfinished_run(
     queries: Sequence[dict[str, Any]] = (),
 ) -> int | None:
     """The id of the newest run that did not finish, if it had these very parameters (to resume it)."""
-    rows = _rows(db, "SELECT * FROM crawl_runs ORDER BY run_id DESC LIMIT 1")
+    # a load of the bundled snapshot is a run too, but not a crawl: it does not stand in the way of resuming one
+    rows = _rows(db, "SELECT * FROM crawl_runs WHERE coalesce(kind, '') != 'snapshot' ORDER BY run_id DESC LIMIT 1")
     if not rows:
         return None
     run = rows[0]

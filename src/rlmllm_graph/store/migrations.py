@@ -286,7 +286,69 @@ def m007_queries_state(db: sqlite_utils.Database) -> None:
     )
 
 
-def m008_site_layout_cache(db: sqlite_utils.Database) -> None:
+def m008_offline_changes(db: sqlite_utils.Database) -> None:
+    """What each refresh (or snapshot load) added and changed, so ``changes`` can say it.
+
+    - ``crawl_runs.kind``: NULL for a crawl, ``snapshot`` for a load of the bundled snapshot.
+    - ``change_runs``: the runs whose changes were recorded (from this migration on).
+    - ``paper_first_run``: the run that first stored each paper; 0 for papers stored before.
+    - ``label_checkpoint``: every paper's label values at the start of the last run (as ``labels`` rows);
+      ``label_changes``: what differed at the start of the next run (before/after, comma-joined values).
+    - ``citation_counts``: in-corpus citations of a paper after a run, a row only when it changed.
+    """
+    db.execute("ALTER TABLE crawl_runs ADD COLUMN kind TEXT")
+    db.execute(
+        """
+        CREATE TABLE change_runs (
+            run_id INTEGER PRIMARY KEY,  -- crawl_runs.run_id
+            started_at TEXT,
+            finished_at TEXT,
+            papers_added INTEGER,
+            papers_merged INTEGER,       -- stand-in (snapshot) rows merged into the same paper's Semantic Scholar row
+            labels_changed INTEGER       -- label changes recorded for the run (set when the next run starts)
+        )
+        """
+    )
+    db.execute(
+        "CREATE TABLE paper_first_run (paper_id TEXT PRIMARY KEY, run_id INTEGER NOT NULL) WITHOUT ROWID"
+    )
+    db.execute("CREATE INDEX paper_first_run_run ON paper_first_run (run_id)")
+    db.execute("INSERT INTO paper_first_run (paper_id, run_id) SELECT paper_id, 0 FROM papers")
+    db.execute(
+        """
+        CREATE TABLE label_checkpoint (
+            paper_id TEXT NOT NULL,
+            facet TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (paper_id, facet, value)
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE label_changes (
+            run_id INTEGER NOT NULL,
+            paper_id TEXT NOT NULL,
+            facet TEXT NOT NULL,
+            before TEXT NOT NULL,
+            after TEXT NOT NULL,
+            PRIMARY KEY (run_id, paper_id, facet)
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE citation_counts (
+            paper_id TEXT NOT NULL,
+            run_id INTEGER NOT NULL,
+            in_corpus INTEGER NOT NULL,
+            PRIMARY KEY (paper_id, run_id)
+        ) WITHOUT ROWID
+        """
+    )
+
+
+def m009_site_layout_cache(db: sqlite_utils.Database) -> None:
     """The report's graph layout, cached until the graph changes (``store.site``).
 
     - ``site_layout``: one position per paper of the last layout;
@@ -307,6 +369,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     m005_fulltext_and_routes,
     m006_numbers_no_self_citations,
     m007_queries_state,
-    m008_site_layout_cache,
+    m008_offline_changes,
+    m009_site_layout_cache,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
