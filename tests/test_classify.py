@@ -110,7 +110,7 @@ def test_output_shape_and_order():
     out = predict_labels(recs)
     assert [o["paper_id"] for o in out] == ["p0", "p1", "p2"]
     for o in out:
-        assert set(o) == {"paper_id", "labels", "confidence", "evidence"}
+        assert set(o) == {"paper_id", "labels", "confidence", "evidence", "evidence_source"}
         assert set(o["labels"]) == set(FACETS)
         assert len(o["labels"]["relevance"]) == 1 and len(o["labels"]["strategy"]) <= 1
         for f, values in o["labels"].items():

@@ -76,7 +76,7 @@ def test_label_added_later_joins_the_table(tdb) -> None:
                                    "confidence": 1.0, "source": "manual", "evidence": None}])
     rows = build_taxonomy_table(tdb)
     assert rows[-1]["model"] == "DeepSeekMath" and rows[-1]["date"] == "2024-02"
-    assert rows[-1]["modality"] == "T" and rows[-1]["strategy"] == ""
+    assert rows[-1]["modality"] == "T" and rows[-1]["strategy"] == "not stated"
 
 
 class _Cells(html.parser.HTMLParser):

@@ -30,6 +30,7 @@ from .classify.vocabulary import ALGORITHM_NAMES
 from .records import plausible_date, plausible_year
 
 __all__ = [
+    "NOT_STATED",
     "TABLE_COLUMNS",
     "build_taxonomy_table",
     "model_name",
@@ -68,6 +69,11 @@ _DISPLAY: dict[str, dict[str, str]] = {
         "other": "Other",
     },
 }
+#: what a cell shows when no label says anything about its facet (an abstention, not a value)
+NOT_STATED = "not stated"
+#: what it shows when a person set the facet to none by hand (``label ID algorithm=none``)
+STATED_NONE = "none"
+_STATED_FACETS = ("strategy", "algorithm", "reward", "application")
 _NAME_SEPARATORS = (": ", " - ", " – ", " — ")
 _S2_ID = re.compile(r"^[0-9a-f]{40}$")
 
@@ -161,7 +167,8 @@ def build_taxonomy_table(
     :data:`TABLE_COLUMNS`: ``model`` (from the title, see :func:`model_name`),
     ``date`` (``YYYY-MM``, or the year), ``modality`` (``T&I`` …), ``strategy``
     (``RL``, ``SFT&RL``), ``algorithm``, ``reward``, ``application`` (values
-    joined by ``", "``; ``""`` when unlabelled) and ``link`` (a URL). Ties in
+    joined by ``", "``; :data:`NOT_STATED` when no label states the facet,
+    ``"none"`` when a person set it to none) and ``link`` (a URL). Ties in
     date are broken by model name, then ``paper_id``, so the order is stable.
     ``papers`` and ``labels`` are the store's frames of ``db`` when the caller
     has loaded them already.
@@ -174,6 +181,7 @@ def build_taxonomy_table(
     for pid, facet, value in zip(labels["paper_id"], labels["facet"], labels["value"]):
         if pid in core:
             facets.setdefault(pid, {}).setdefault(facet, []).append(value)
+    stated_none = store.load_manual_none(db)
     papers = store.load_papers(db) if papers is None else papers
     papers = papers[papers["paper_id"].isin(core)]
     rows: list[dict[str, Any]] = []
@@ -181,6 +189,9 @@ def build_taxonomy_table(
         paper = {k: _none(v) for k, v in rec.items()}
         pid = str(paper["paper_id"])
         f = facets.get(pid, {})
+        none = stated_none.get(pid, set())
+        cell = {facet: _display(facet, f[facet]) if f.get(facet) else (STATED_NONE if facet in none else NOT_STATED)
+                for facet in _STATED_FACETS}
         # what the importer now refuses but an older database may hold is left out
         pub, year = plausible_date(paper.get("publication_date")) or "", plausible_year(paper.get("year"))
         date = pub[:7] if len(pub) >= 7 else (str(year) if year is not None else pub)
@@ -191,10 +202,10 @@ def build_taxonomy_table(
                 "model": model_name(paper.get("title"), fallback=paper.get("arxiv_id") or pid),
                 "date": date,
                 "modality": modality_code(f.get("modality", [])),
-                "strategy": _display("strategy", f.get("strategy", [])),
-                "algorithm": _display("algorithm", f.get("algorithm", [])),
-                "reward": _display("reward", f.get("reward", [])),
-                "application": _display("application", f.get("application", [])),
+                "strategy": cell["strategy"],
+                "algorithm": cell["algorithm"],
+                "reward": cell["reward"],
+                "application": cell["application"],
                 "link": paper_link(paper),
                 "_sort": pub or (str(year) if year is not None else ""),
             }

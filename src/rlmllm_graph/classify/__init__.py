@@ -9,7 +9,8 @@ Two layers (see DESIGN.md, "Label vocabulary"):
   lexicon's hits into one logistic regression per facet value, trained on first
   use from the hand-labelled papers in ``data/labels/*.jsonl``.
 
-:mod:`.predict` combines them, :mod:`.evaluate` scores them against gold labels
+:mod:`.predict` combines them; :mod:`.relevance` then lets ``core`` stand only where the text shows RL applied to a
+(multimodal) language model. :mod:`.evaluate` scores them against gold labels
 beside a plain keyword baseline, :mod:`.database` runs them over the database
 (skipping unchanged papers; manual labels always win).
 

@@ -12,15 +12,29 @@ from typing import Any
 
 from .lexicon import Lexicon, load_lexicon
 from .model import MODEL_VERSION, EvidenceRequest, LabelledPaper, LearnedModel, labels_fingerprint, load_labelled, train_model
-from .predict import Prediction, combine, paper_text
+from .predict import TITLE_ONLY_FACTOR, Prediction, combine, paper_text
+from .relevance import gate_predictions
+from .sections import clean_sections, refine
 
 __all__ = ["Classifier", "build_classifier", "get_classifier", "predict_labels", "reset_classifier"]
 
 BATCH = 4096
 #: from this many papers on, ``predict(..., workers=None)`` uses one process per core (fork)
 PARALLEL_FROM = 20_000
+#: ... or from this many papers with full text (reading sections costs about a hundred times an abstract)
+FULLTEXT_PARALLEL_FROM = 200
+#: papers a batch (and a forked worker's chunk) holds when they have full text
+FULLTEXT_BATCH = 100
 
 _worker_classifier: Classifier | None = None
+
+#: what is classified of one paper: paper_id, title, abstract and its usable sections (None without full text)
+PaperInput = tuple[str, str | None, str | None, list[dict[str, str]] | None]
+
+
+def paper_input(record: Mapping[str, Any]) -> PaperInput:
+    pid, title, abstract = paper_text(record)
+    return pid, title, abstract, clean_sections(record.get("sections")) or None
 
 
 @contextmanager
@@ -40,16 +54,23 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _predict_chunk(chunk: list[tuple[str, str | None, str | None]]) -> list[Prediction]:
+def _predict_chunk(chunk: list[PaperInput]) -> list[Prediction]:
     assert _worker_classifier is not None
     return _worker_classifier._predict_all(chunk)
 
 
 class Classifier:
-    """Rules + learned models. ``predict`` takes records (``paper_id``, ``title``, ``abstract``)."""
+    """Rules + learned models. ``predict`` takes records (``paper_id``, ``title``, ``abstract``, optionally
+    ``sections``: a paper's full text, see :mod:`.sections`).
 
-    def __init__(self, lexicon: Lexicon, model: LearnedModel, *, trained_on: int, labels_version: str) -> None:
+    ``keep_model``: for a paper with full text, keep the learned model's abstract-only guesses for the method
+    facets where no text states them (off: such a facet is left empty, "not stated").
+    """
+
+    def __init__(self, lexicon: Lexicon, model: LearnedModel, *, trained_on: int, labels_version: str,
+                 keep_model: bool = False) -> None:
         self.lexicon = lexicon
+        self.keep_model = keep_model
         self.model = model
         self.trained_on = trained_on
         #: changes whenever the lexicon, the labels or the model code change (stored with each classified paper)
@@ -59,15 +80,20 @@ class Classifier:
     def predict(self, records: Iterable[Mapping[str, Any]], *, batch_size: int = BATCH,
                 progress: Callable[[int], Any] | None = None, workers: int | None = 1) -> list[Prediction]:
         """Labels for each record, in order. ``workers=None`` uses every core for large inputs
-        (at least :data:`PARALLEL_FROM` papers, on systems that fork); the result is the same either way."""
-        papers = [paper_text(r) for r in records]
+        (at least :data:`PARALLEL_FROM` papers, or :data:`FULLTEXT_PARALLEL_FROM` with full text, on systems
+        that fork); the result is the same either way."""
+        papers = [paper_input(r) for r in records]
+        full = sum(1 for p in papers if p[3])
+        if full and batch_size == BATCH:
+            batch_size = FULLTEXT_BATCH
         if workers is None:
-            workers = (os.cpu_count() or 1) if len(papers) >= PARALLEL_FROM else 1
+            large = len(papers) >= PARALLEL_FROM or full >= FULLTEXT_PARALLEL_FROM
+            workers = (os.cpu_count() or 1) if large else 1
         if workers > 1 and len(papers) >= 2 * batch_size and "fork" in multiprocessing.get_all_start_methods():
             return self._predict_parallel(papers, workers, batch_size, progress)
         return self._predict_all(papers, batch_size=batch_size, progress=progress)
 
-    def _predict_all(self, papers: Sequence[tuple[str, str | None, str | None]], *, batch_size: int = BATCH,
+    def _predict_all(self, papers: Sequence[PaperInput], *, batch_size: int = BATCH,
                      progress: Callable[[int], Any] | None = None) -> list[Prediction]:
         out: list[Prediction] = []
         with _gc_paused():
@@ -78,7 +104,7 @@ class Classifier:
                     progress(len(batch))
         return out
 
-    def _predict_parallel(self, papers: list[tuple[str, str | None, str | None]], workers: int, batch_size: int,
+    def _predict_parallel(self, papers: list[PaperInput], workers: int, batch_size: int,
                           progress: Callable[[int], Any] | None) -> list[Prediction]:
         global _worker_classifier
         chunks = [papers[i:i + batch_size] for i in range(0, len(papers), batch_size)]
@@ -95,18 +121,24 @@ class Classifier:
         finally:
             _worker_classifier = None
 
-    def _predict_batch(self, batch: Sequence[tuple[str, str | None, str | None]]) -> list[Prediction]:
-        titles = [t for _, t, _ in batch]
-        abstracts = [a for _, _, a in batch]
+    def _predict_batch(self, batch: Sequence[PaperInput]) -> list[Prediction]:
+        titles = [p[1] for p in batch]
+        abstracts = [p[2] for p in batch]
         scans = [self.lexicon.scan(t, a) for t, a in zip(titles, abstracts)]
         X = self.model.features(titles, abstracts, scans)
         P, R = self.model.predict_proba(X)
         wanted: list[EvidenceRequest] = []
         out = [
             combine(pid, t, a, s, self.model, i, P, R, self._keys, wanted)
-            for i, ((pid, t, a), s) in enumerate(zip(batch, scans))
+            for i, ((pid, t, a, _), s) in enumerate(zip(batch, scans))
         ]
         self.model.fill_evidence(X, wanted)
+        # core needs RL applied to a (multimodal) language model in the title and abstract: see relevance.py
+        gate_predictions(out, [(pid, t, a) for pid, t, a, _ in batch], R, self.model.rel_classes,
+                         title_only_factor=TITLE_ONLY_FACTOR)
+        for pred, (_, _, a, sections) in zip(out, batch):
+            if sections:
+                refine(pred, self.lexicon, a, sections, keep_model=self.keep_model)
         return out
 
 

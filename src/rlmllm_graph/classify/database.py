@@ -18,11 +18,16 @@ __all__ = ["ClassifyReport", "classify_database", "label_paper", "review_queue",
 
 BATCH = 5000  # papers written per transaction
 PREDICT_CHUNK = 50_000  # papers classified at once (on every core when it is large)
+SECTIONS_PAGE = 2_000  # papers whose stored sections are read at once
 
 
-def text_hash(title: str | None, abstract: str | None) -> str:
-    """What a paper was classified from: a hash of its title and abstract."""
-    return hashlib.sha1(f"{title or ''}\x1f{abstract or ''}".encode()).hexdigest()
+def text_hash(title: str | None, abstract: str | None, sections: Sequence[Mapping[str, Any]] | None = None) -> str:
+    """What a paper was classified from: a hash of its title, abstract and stored sections (title and text of
+    each). A paper without sections hashes as before full text existed, so it is not classified again for nothing."""
+    h = hashlib.sha1(f"{title or ''}\x1f{abstract or ''}".encode())
+    for sec in sections or ():
+        h.update(f"\x1e{sec.get('title') or ''}\x1f{sec.get('text') or ''}".encode())
+    return h.hexdigest()
 
 
 @dataclass
@@ -35,7 +40,8 @@ class ClassifyReport:
     labels_written: int = 0
     kept_manual: int = 0
     title_only: int = 0
-    no_text: int = 0  # papers with neither title nor abstract: given no labels (nothing to read)
+    with_full_text: int = 0
+    no_text: int = 0  # papers with neither title, abstract nor full text: given no labels (nothing to read)
     classifier_version: str = ""
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
 
@@ -50,8 +56,11 @@ def classify_database(
     force: bool = False,
     classifier: Classifier | None = None,
 ) -> ClassifyReport:
-    """Label every paper of the database whose title or abstract changed since it was last classified
-    (or every paper with ``force``, or when the classifier itself changed).
+    """Label every paper of the database whose title, abstract or stored full text changed since it was last
+    classified (or every paper with ``force``, or when the classifier itself changed).
+
+    A paper with stored sections (``store.load_sections``) is classified from them too: its method facets come
+    from what its text says it used, and each label records the section its evidence came from.
 
     Manual labels always win: facets with a manual label are never written. A paper with neither title nor
     abstract gets no labels (there is nothing to read them from). Each batch is one transaction.
@@ -61,16 +70,31 @@ def classify_database(
     report = ClassifyReport(classifier_version=clf.version)
     done = store.load_classified(db)
     todo: list[dict[str, Any]] = []
+    page: list[dict[str, Any]] = []
+
+    def check(papers: list[dict[str, Any]]) -> None:
+        texts = store.load_sections(db, [p["paper_id"] for p in papers])
+        for p in papers:
+            report.papers += 1
+            sections = texts.get(p["paper_id"])
+            h = text_hash(p["title"], p["abstract"], sections)
+            if not force and done.get(p["paper_id"]) == (h, clf.version):
+                report.unchanged += 1
+                if progress:
+                    progress(1)
+                continue
+            p["_hash"] = h
+            if sections:
+                p["sections"] = [{"title": s["title"], "text": s["text"]} for s in sections]
+            todo.append(p)
+
     for p in store.iter_papers(db, columns=("paper_id", "title", "abstract")):
-        report.papers += 1
-        h = text_hash(p["title"], p["abstract"])
-        if not force and done.get(p["paper_id"]) == (h, clf.version):
-            report.unchanged += 1
-            if progress:
-                progress(1)
-            continue
-        p["_hash"] = h
-        todo.append(p)
+        page.append(p)
+        if len(page) >= SECTIONS_PAGE:
+            check(page)
+            page = []
+    if page:
+        check(page)
     counts: dict[str, dict[str, int]] = {f: {} for f in FACETS}
     predicted: list[Any] = []
     for i in range(0, len(todo), PREDICT_CHUNK):
@@ -90,6 +114,7 @@ def classify_database(
         report.kept_manual += held
         report.no_text += len(empty)
         report.title_only += sum(1 for p in batch if not p["abstract"] and p["paper_id"] not in empty)
+        report.with_full_text += sum(1 for p in batch if p.get("sections"))
         for pr in preds:
             for f, values in pr.labels.items():
                 for v in values:
@@ -99,7 +124,7 @@ def classify_database(
 
 
 def _has_text(paper: Mapping[str, Any]) -> bool:
-    return bool((paper.get("title") or "").strip() or (paper.get("abstract") or "").strip())
+    return bool((paper.get("title") or "").strip() or (paper.get("abstract") or "").strip() or paper.get("sections"))
 
 
 def label_paper(db: sqlite_utils.Database, paper_ref: str, labels: Mapping[str, Sequence[str]]) -> dict[str, Any]:

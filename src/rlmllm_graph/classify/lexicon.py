@@ -23,7 +23,7 @@ import hashlib
 import json
 import re
 from bisect import bisect_right
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -130,6 +130,8 @@ class Lexicon:
         #: raw token -> normalised token, and raw token -> the entries that start with it (one-word entries,
         #: longer entries by their second word, each entry's rank in the lexicon's order)
         self._words: tuple[dict[str, str], dict[str, _Trigger]] = ({}, {})
+        #: for :meth:`all_hits`, per set of facets: the raw words seen, and those that start a deciding phrase
+        self._facet_words: dict[frozenset[str], tuple[set[str], dict[str, Any]]] = {}
         entries: list[_Entry] = []
         for facet, values in spec.get("facets", {}).items():
             if facet not in FACETS:
@@ -187,6 +189,87 @@ class Lexicon:
                 self._scan_text(text, where, out)
         return out
 
+    def all_hits(self, text: str, facets: Collection[str]) -> list[Hit]:
+        """Every deciding mention (an ``explicit`` phrase) of a value of ``facets`` in a long text, in order,
+        with the same negation and ignore rules as :meth:`scan` (``field`` is ``"abstract"``; offsets are
+        character offsets in ``text``). :meth:`scan` keeps the first mention of each value only; this is for
+        full text, read sentence by sentence afterwards. Where phrases overlap, the longest wins ("REINFORCE
+        leave-one-out" is RLOO, not also REINFORCE)."""
+        if "++" in text:
+            text = text.replace("++", "pp")
+        raws = words_of(text)
+        n = len(raws)
+        if not n:
+            return []
+        toks, triggers = self._normalised(raws)
+        key = frozenset(facets)
+        seen, table = self._facet_words.setdefault(key, (set(), {}))
+        if len(seen) > _MEMO_LIMIT:
+            seen.clear()  # the table stays right (it depends on the lexicon only); only the memory is bounded
+        new = set(raws).difference(seen)
+        if new:
+            for r in new:  # the deciding entries of these facets that each new word starts
+                t = triggers.get(r)
+                if t is None:
+                    continue
+                singles = tuple(e for e in t[0] if e.facet in key and e.kind == DECIDES)
+                longer = {w: es for w, es in ((w, tuple(e for e in es if e.facet in key and e.kind == DECIDES))
+                                              for w, es in t[1].items()) if es}
+                if singles or longer:
+                    table[r] = (singles, longer)
+            seen |= new
+        positions = list(compress(range(n), map(table.__contains__, raws)))
+        found: list[tuple[int, int, _Entry]] = []
+        ends: list[int] | None = None
+        negation, window, ignore_after = self.negation, self.window, self.ignore_after
+        covered = 0  # a word inside a phrase already found starts nothing ("REINFORCE leave-one-out" is RLOO only)
+        for i in positions:
+            if i < covered:
+                continue
+            singles, longer = table[raws[i]]
+            cands = list(singles)
+            if longer and i + 1 < n:
+                cands += [e for e in longer.get(toks[i + 1], ()) if tuple(toks[i + 2:i + len(e.tokens)]) == e.tokens[2:]]
+            if not cands:
+                continue
+            longest = max(len(e.tokens) for e in cands)
+            if longest > 1:
+                cands = [e for e in cands if len(e.tokens) == longest]
+            if not negation.isdisjoint(toks[max(0, i - window):i]):
+                if ends is None:
+                    ends = _sentence_ends(text)
+                si = bisect_right(ends, i)
+                lo = ends[si - 1] if si else 0
+                if not negation.isdisjoint(toks[max(lo, i - window):i]):
+                    continue
+            for e in cands:
+                j = i + len(e.tokens)
+                if i > 0 and toks[i - 1] in e.ignore_before:
+                    continue
+                if j < n and toks[j] in ignore_after:
+                    if ends is None:
+                        ends = _sentence_ends(text)
+                    if j < ends[bisect_right(ends, i)]:
+                        continue
+                found.append((i, j, e))
+                covered = max(covered, j)
+        if not found:
+            return []
+        at = _word_offsets(text, raws, sorted({i for i, _, _ in found} | {j - 1 for _, j, _ in found}))
+        return [Hit(e.facet, e.value, e.kind, "abstract", at[i][0], at[j - 1][1]) for i, j, e in found]
+
+    def _normalised(self, raws: list[str]) -> tuple[list[str], dict[str, _Trigger]]:
+        """The normalised words of ``raws``, and the memo of the words that start entries (filled for new words)."""
+        norm, triggers = self._words
+        toks = list(map(norm.get, raws))
+        if None in toks:
+            if len(norm) > _MEMO_LIMIT:
+                self._words = norm, triggers = {}, {}
+            for r in set(raws).difference(norm):
+                self._lookup(r, norm, triggers)
+            toks = list(map(norm.__getitem__, raws))
+        return toks, triggers
+
     def _lookup(self, raw: str, norm: dict[str, str], triggers: dict[str, _Trigger]) -> None:
         """Memoise a raw token's normalised form, and the lexicon entries that start with it if any:
         the one-word entries, and the longer ones by their second word (the entries first: a word
@@ -215,14 +298,7 @@ class Lexicon:
         n = len(raws)
         if not n:
             return
-        norm, triggers = self._words
-        toks = list(map(norm.get, raws))
-        if None in toks:
-            if len(norm) > _MEMO_LIMIT:
-                self._words = norm, triggers = {}, {}
-            for r in set(raws).difference(norm):
-                self._lookup(r, norm, triggers)
-            toks = list(map(norm.__getitem__, raws))
+        toks, triggers = self._normalised(raws)
         positions = list(compress(range(n), map(triggers.__contains__, raws)))
         if not positions:
             return
@@ -311,27 +387,34 @@ def _is_word_char(c: str) -> bool:
     return c.isalnum() or c == "_"
 
 
-def _token_offset(text: str, raws: list[str], i: int) -> tuple[int, int]:
-    """Character span of the ``i``-th word (``\\w+`` run) of ``text``, whose words are ``raws``.
+def _word_offsets(text: str, raws: list[str], indices: list[int]) -> dict[int, tuple[int, int]]:
+    """Character spans of the words at ``indices`` (ascending) of ``text``, whose words are ``raws``: one pass
+    from word to word, skipping the whole-word occurrences of each in between (no pass over every word)."""
+    out: dict[int, tuple[int, int]] = {}
+    pos, w = 0, 0  # the character after word w-1
+    for i in indices:
+        raw = raws[i]
+        skip = raws[w:i].count(raw)
+        size = len(raw)
+        while True:
+            p = text.find(raw, pos)
+            if p < 0:  # cannot happen: raws are the words of text
+                raise ValueError(f"word {raw!r} not found")
+            q = p + size
+            pos = q if (p == 0 or not _is_word_char(text[p - 1])) and (q == len(text) or not _is_word_char(text[q])) \
+                else p + 1
+            if pos == q:
+                if skip == 0:
+                    out[i] = (p, q)
+                    break
+                skip -= 1
+        w = i + 1
+    return out
 
-    The word is the (m+1)-th whole-word occurrence of ``raws[i]``, m being how often it occurs before ``i``.
-    """
-    raw = raws[i]
-    m = raws[:i].count(raw)
-    pos = 0
-    size = len(raw)
-    while True:
-        p = text.find(raw, pos)
-        if p < 0:  # cannot happen: raws are the words of text
-            raise ValueError(f"word {raw!r} not found")
-        q = p + size
-        if (p == 0 or not _is_word_char(text[p - 1])) and (q == len(text) or not _is_word_char(text[q])):
-            if m == 0:
-                return p, q
-            m -= 1
-            pos = q
-        else:
-            pos = p + 1
+
+def _token_offset(text: str, raws: list[str], i: int) -> tuple[int, int]:
+    """Character span of the ``i``-th word (``\\w+`` run) of ``text``, whose words are ``raws``."""
+    return _word_offsets(text, raws, [i])[i]
 
 
 def sentence_around(text: str, start: int, end: int, *, limit: int = 220) -> str:

@@ -23,12 +23,12 @@ the words that weighed most). Then the facet logic of DESIGN.md:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from ..errors import BadInput
+from ..errors import BadInput, MalformedRecord
 from .lexicon import Lexicon, Scan, sentence_around
 from .model import EvidenceRequest, LearnedModel, iter_paper_lines
 from .vocabulary import FACETS, VALUE_FREE_ALGORITHMS, empty_labels
@@ -49,23 +49,25 @@ METHOD_FACETS = ("algorithm", "reward", "strategy", "paradigm")
 
 @dataclass
 class Prediction:
-    """One paper's labels in the DESIGN ``classify --output`` shape, plus each label's source."""
+    """One paper's labels in the DESIGN ``classify --output`` shape, plus each label's source (``rules`` or
+    ``model``) and where its evidence came from (``title``, ``abstract`` or a section title)."""
 
     paper_id: str
     labels: dict[str, list[str]]
     confidence: dict[str, dict[str, float]]
     evidence: dict[str, dict[str, str]]
     source: dict[str, dict[str, str]]
+    where: dict[str, dict[str, str]] = field(default_factory=lambda: {f: {} for f in FACETS})
 
     def as_dict(self) -> dict[str, Any]:
         return {"paper_id": self.paper_id, "labels": self.labels, "confidence": self.confidence,
-                "evidence": self.evidence}
+                "evidence": self.evidence, "evidence_source": self.where}
 
     def rows(self) -> list[dict[str, Any]]:
         """One ``labels``-table row per value."""
         return [
             {"paper_id": self.paper_id, "facet": f, "value": v, "confidence": self.confidence[f][v],
-             "source": self.source[f][v], "evidence": self.evidence[f][v]}
+             "source": self.source[f][v], "evidence": self.evidence[f][v], "evidence_source": self.where[f].get(v)}
             for f in FACETS for v in self.labels[f]
         ]
 
@@ -85,15 +87,29 @@ def paper_text(record: Mapping[str, Any]) -> tuple[str, str | None, str | None]:
 
 
 def read_records(lines: Iterable[str], *, source: str) -> list[dict[str, Any]]:
-    """Parse ``classify --input`` JSONL: one ``{"paper_id", "title", "abstract"}`` object a line (other keys ignored).
+    """Parse ``classify --input`` JSONL: one ``{"paper_id", "title", "abstract", "sections"}`` object a line
+    (``sections``, optional: ``[{"title": ..., "text": ...}, ...]`` in reading order; other keys ignored).
 
     Raises :class:`MalformedRecord` naming ``source`` and the line: not JSON, not an object, no ``paper_id``,
-    or a title/abstract that is neither a string nor null.
+    a title/abstract that is neither a string nor null, or ``sections`` that is not a list of such objects.
     """
-    return [
-        {"paper_id": rec["paper_id"], "title": rec.get("title"), "abstract": rec.get("abstract")}
-        for _, rec in iter_paper_lines(lines, source=source)
-    ]
+    out = []
+    for n, rec in iter_paper_lines(lines, source=source):
+        r = {"paper_id": rec["paper_id"], "title": rec.get("title"), "abstract": rec.get("abstract")}
+        sections = rec.get("sections")
+        if sections is not None:
+            if not isinstance(sections, list):
+                raise MalformedRecord("sections must be a list of {\"title\", \"text\"} objects or null",
+                                      path=source, line=n)
+            for i, sec in enumerate(sections, start=1):
+                if not isinstance(sec, dict):
+                    raise MalformedRecord(f"section {i} is not an object with title and text", path=source, line=n)
+                for key in ("title", "text"):
+                    if sec.get(key) is not None and not isinstance(sec[key], str):
+                        raise MalformedRecord(f"section {i}: {key} must be a string or null", path=source, line=n)
+            r["sections"] = [{"title": sec.get("title"), "text": sec.get("text")} for sec in sections]
+        out.append(r)
+    return out
 
 
 def _evidence(hit_field: str, start: int, end: int, title: str | None, abstract: str | None) -> str:
@@ -130,17 +146,21 @@ def combine(
     conf: dict[str, dict[str, float]] = {f: {} for f in FACETS}
     evid: dict[str, dict[str, str]] = {f: {} for f in FACETS}
     src: dict[str, dict[str, str]] = {f: {} for f in FACETS}
+    at: dict[str, dict[str, str]] = {f: {} for f in FACETS}
+    read = "abstract" if abstract else "title"  # what the learned model read (the abstract, when there is one)
     factor = 1.0 if abstract else TITLE_ONLY_FACTOR
     prow = P[row].tolist()  # plain floats: indexing numpy scalars one by one is the slow part
     thresholds = model.threshold_list
 
-    def add(facet: str, value: str, c: float, source: str, ev: str, weights: int | None = None) -> None:
+    def add(facet: str, value: str, c: float, source: str, ev: str, weights: int | None = None,
+            where: str | None = None) -> None:
         if value in labels[facet]:
             return
         labels[facet].append(value)
         conf[facet][value] = round(float(min(1.0, c) * factor), 3)
         src[facet][value] = source
         evid[facet][value] = ev
+        at[facet][value] = where or read
         if weights is not None:
             wanted.append((evid[facet], value, row, weights))
 
@@ -151,7 +171,7 @@ def combine(
         k = keys.get((facet, value))
         p = prow[k] if k is not None else 0.0
         add(facet, value, max(RULE_CONFIDENCE, float(p)), "rules",
-            _evidence(hit.field, hit.start, hit.end, title, abstract))
+            _evidence(hit.field, hit.start, hit.end, title, abstract), where=hit.field)
         return True
 
     def learned(facet: str, value: str, threshold: float | None = None) -> bool:
@@ -196,15 +216,18 @@ def combine(
             if p >= APPLICATION_FALLBACK:
                 learned("application", v, threshold=0.0)
     if not survey:
-        _strategy(add, rule, scan, labels, P, row, keys, model)
-        _paradigm(add, scan, labels, conf, title, abstract)
+        _strategy(add, rule, scan, labels, P, row, keys, model, at)
+        _paradigm(add, scan, labels, conf, at, title, abstract)
     for f in FACETS:
         labels[f].sort(key=FACETS[f].index)
-    return Prediction(pid, labels, conf, evid, src)
+    return Prediction(pid, labels, conf, evid, src, at)
 
 
 def _strategy(add: Any, rule: Any, scan: Scan, labels: dict[str, list[str]], P: np.ndarray, row: int,
-              keys: Mapping[tuple[str, str], int], model: LearnedModel) -> None:
+              keys: Mapping[tuple[str, str], int], model: LearnedModel, at: dict[str, dict[str, str]]) -> None:
+    def at_of(algorithm: str) -> str:
+        return at["algorithm"][algorithm]
+
     k_any, k_sft = keys.get(("strategy", "*")), keys.get(("strategy", "sft+rl"))
     p_any = float(P[row, k_any]) if k_any is not None else 0.0
     p_sft = float(P[row, k_sft]) if k_sft is not None else 0.0
@@ -221,21 +244,24 @@ def _strategy(add: Any, rule: Any, scan: Scan, labels: dict[str, list[str]], P: 
     if p_any >= t_any and k_any is not None:
         add("strategy", "rl", p_any * (1 - p_sft), "model", "model", k_any)
     else:
-        add("strategy", "rl", 0.6, "rules", f"trains with {', '.join(named)}")
+        add("strategy", "rl", 0.6, "rules", f"trains with {', '.join(named)}", where=at_of(named[0]))
 
 
 def _paradigm(add: Any, scan: Scan, labels: dict[str, list[str]], conf: dict[str, dict[str, float]],
-              title: str | None, abstract: str | None) -> None:
+              at: dict[str, dict[str, str]], title: str | None, abstract: str | None) -> None:
     for value in ("value-free", "value-based"):
         hit = scan.decisive.get(("paradigm", value))
         if hit is not None:
-            add("paradigm", value, RULE_CONFIDENCE, "rules", _evidence(hit.field, hit.start, hit.end, title, abstract))
+            add("paradigm", value, RULE_CONFIDENCE, "rules", _evidence(hit.field, hit.start, hit.end, title, abstract),
+                where=hit.field)
     free = [a for a in labels["algorithm"] if a in VALUE_FREE_ALGORITHMS]
     if free:
         c = max(conf["algorithm"][a] for a in free)
-        add("paradigm", "value-free", c, "rules", f"derived from algorithm={', '.join(free)}")
+        add("paradigm", "value-free", c, "rules", f"derived from algorithm={', '.join(free)}",
+            where=at["algorithm"][free[0]])
     if "ppo" in labels["algorithm"]:
-        add("paradigm", "value-based", conf["algorithm"]["ppo"], "rules", "derived from algorithm=ppo")
+        add("paradigm", "value-based", conf["algorithm"]["ppo"], "rules", "derived from algorithm=ppo",
+            where=at["algorithm"]["ppo"])
 
 
 # -- the plain keyword baseline -------------------------------------------------------------------------------

@@ -167,8 +167,12 @@ def classify(db_path: str, input_path: str | None, output_path: str | None, gold
     the phrase or sentence that justifies it.
 
     With no file option, classifies the papers of the database, skipping those
-    whose title and abstract have not changed since they were last classified.
-    Manual labels (see `label`) are never overwritten.
+    whose title, abstract and stored full text have not changed since they were
+    last classified. A paper with full text (see `fulltext`) gets its algorithm,
+    paradigm, reward and strategy from what its method, training and appendix
+    sections say it used, not from what its introduction or related work only
+    mention; every label records where its evidence came from. Manual labels
+    (see `label`) are never overwritten.
 
     \b
     Examples:
@@ -181,9 +185,11 @@ def classify(db_path: str, input_path: str | None, output_path: str | None, gold
       rlmllm-graph classify --review 20                     # least certain first, to fix with `label`
 
     \b
-    --input lines:  {"paper_id": "...", "title": "...", "abstract": "..." or null}
+    --input lines:  {"paper_id": "...", "title": "...", "abstract": "..." or null,
+                     "sections": [{"title": "3 Method", "text": "..."}, ...] (optional)}
     --output lines: {"paper_id", "labels": {facet: [values]}, "confidence": {facet: {value: p}},
-                     "evidence": {facet: {value: "phrase"}}}
+                     "evidence": {facet: {value: "sentence"}},
+                     "evidence_source": {facet: {value: "title" | "abstract" | section title}}}
     --evaluate lines: {"paper_id", "title", "abstract", "gold": {facet: [values]}}
                       (a facet given as [] means none applies; a facet left out is not scored for that paper)
     """
@@ -245,7 +251,8 @@ def classify(db_path: str, input_path: str | None, output_path: str | None, gold
         return
     click.echo(
         f"Classified {report.classified} of {report.papers} papers ({report.unchanged} unchanged, skipped; "
-        f"{report.title_only} of the classified have no abstract); {report.labels_written} labels written"
+        f"{report.title_only} of the classified have no abstract, {report.with_full_text} have full text); "
+        f"{report.labels_written} labels written"
         + (f"; {report.kept_manual} held back where manual labels win" if report.kept_manual else "")
         + (f"; {report.no_text} with neither title nor abstract got no labels" if report.no_text else "")
     )

@@ -25,6 +25,7 @@ from .labels import (
     insert_labels,
     load_classified,
     load_manual_facets,
+    load_manual_none,
     save_classifier_labels,
     save_manual_labels,
 )
@@ -62,6 +63,7 @@ __all__ = [
     "load_citations",
     "load_labels",
     "load_manual_facets",
+    "load_manual_none",
     "load_papers",
     "load_sections",
     "load_citation_index",

@@ -1,11 +1,12 @@
 """Labels: classifier output and manual labels (``labels`` and ``classified`` tables).
 
-A label row is ``(paper_id, facet, value, confidence, source, evidence)`` with
-``source`` one of ``rules``, ``model`` (the classifier) or ``manual``. Manual
+A label row is ``(paper_id, facet, value, confidence, source, evidence, evidence_source)`` with
+``source`` one of ``rules``, ``model`` (the classifier) or ``manual``, and ``evidence_source`` where the
+evidence came from: ``title``, ``abstract``, a section title such as ``3 Method``, or ``manual``. Manual
 labels always win: the classifier never writes a facet of a paper that has a
 manual label in that facet, and a manual label replaces every label of its facet.
 A facet set to "none" by hand (no value at all) is kept in ``manual_none``.
-The ``classified`` table keeps which text (a hash of title and abstract) and
+The ``classified`` table keeps which text (a hash of title, abstract and full text) and
 which classifier version each paper was last labelled from, so unchanged papers
 are skipped.
 """
@@ -24,11 +25,13 @@ __all__ = [
     "insert_labels",
     "load_classified",
     "load_manual_facets",
+    "load_manual_none",
     "save_classifier_labels",
     "save_manual_labels",
 ]
 
-_LABEL_COLUMNS = ("paper_id", "facet", "value", "confidence", "source", "evidence")
+_LABEL_COLUMNS = ("paper_id", "facet", "value", "confidence", "source", "evidence", "evidence_source")
+_MARKS = ", ".join("?" * len(_LABEL_COLUMNS))
 CLASSIFIER_SOURCES = ("rules", "model")
 
 
@@ -39,7 +42,7 @@ def insert_labels(db: sqlite_utils.Database, rows: Iterable[Mapping[str, Any]]) 
         return 0
     try:
         db.conn.executemany(
-            f"INSERT OR REPLACE INTO labels ({', '.join(_LABEL_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?)", data
+            f"INSERT OR REPLACE INTO labels ({', '.join(_LABEL_COLUMNS)}) VALUES ({_MARKS})", data
         )
     except sqlite3.Error as exc:
         raise _translate(exc, db_path(db)) from None
@@ -65,6 +68,17 @@ def load_manual_facets(db: sqlite_utils.Database) -> dict[str, set[str]]:
             "SELECT paper_id, facet FROM labels WHERE source = 'manual' "
             "UNION SELECT paper_id, facet FROM manual_none"
         ):
+            out.setdefault(pid, set()).add(facet)
+    except sqlite3.Error as exc:
+        raise _translate(exc, db_path(db)) from None
+    return out
+
+
+def load_manual_none(db: sqlite_utils.Database) -> dict[str, set[str]]:
+    """``paper_id`` -> the facets a person set to "none" (no value, stated by hand)."""
+    out: dict[str, set[str]] = {}
+    try:
+        for pid, facet in db.execute("SELECT paper_id, facet FROM manual_none"):
             out.setdefault(pid, set()).add(facet)
     except sqlite3.Error as exc:
         raise _translate(exc, db_path(db)) from None
@@ -107,7 +121,7 @@ def save_classifier_labels(
             conn.execute("DELETE FROM _classify_ids")
         keep = [r for r in rows if r["facet"] not in manual.get(r["paper_id"], ())]
         conn.executemany(
-            f"INSERT OR IGNORE INTO labels ({', '.join(_LABEL_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?)",
+            f"INSERT OR IGNORE INTO labels ({', '.join(_LABEL_COLUMNS)}) VALUES ({_MARKS})",
             [tuple(r.get(c) for c in _LABEL_COLUMNS) for r in keep],
         )
         conn.executemany(
@@ -127,7 +141,7 @@ def save_manual_labels(db: sqlite_utils.Database, paper_id: str, labels: Mapping
     A facet given an empty list is set to "none" by hand: its labels go and the classifier leaves it empty.
     Call inside :func:`~rlmllm_graph.store.transaction`.
     """
-    rows = [(paper_id, facet, v, 1.0, "manual", note) for facet, values in labels.items() for v in values]
+    rows = [(paper_id, facet, v, 1.0, "manual", note, "manual") for facet, values in labels.items() for v in values]
     keys = [(paper_id, facet) for facet in labels]
     try:
         db.conn.executemany("DELETE FROM labels WHERE paper_id = ? AND facet = ?", keys)
@@ -137,7 +151,7 @@ def save_manual_labels(db: sqlite_utils.Database, paper_id: str, labels: Mapping
             [(paper_id, facet, now_iso()) for facet, values in labels.items() if not values],
         )
         db.conn.executemany(
-            f"INSERT OR REPLACE INTO labels ({', '.join(_LABEL_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?)", rows
+            f"INSERT OR REPLACE INTO labels ({', '.join(_LABEL_COLUMNS)}) VALUES ({_MARKS})", rows
         )
     except sqlite3.Error as exc:
         raise _translate(exc, db_path(db)) from None
