@@ -98,7 +98,7 @@ def fill_big_db(db, n: int, edges: int, *, seed: int = 1, abstract_words: int = 
                 labels.append(dict(paper_id=ids[i], facet="application", value=APPS[c % 6], confidence=0.7,
                                    source="rules", evidence="for the task", evidence_source="title"))
         store.insert_labels(db, labels)
-        db.conn.executemany(  # the label's evidence source (m005 column; insert_labels writes the classic six)
+        db.conn.executemany(  # the evidence source again: the benchmark fills its database with older code too
             "UPDATE labels SET evidence_source = ? WHERE paper_id = ? AND facet = ? AND value = ?",
             [(r["evidence_source"], r["paper_id"], r["facet"], r["value"]) for r in labels],
         )
