@@ -13,6 +13,7 @@ XSS_TITLE = 'XSS title <script>window.__xss = "title"; alert(1)</script> & </scr
 XSS_VENUE = '<img src=x onerror="window.__xss=\'venue\'">Venue'
 XSS_ABSTRACT = 'Abstract <svg onload="window.__xss=\'abstract\'"></svg> \u2028 line sep'
 XSS_AUTHOR = '<img src=y onerror="window.__xss=\'author\'">Mallory'
+XSS_WHERE = '4 Method <img src=w onerror="window.__xss=\'where\'">'
 XSS_EVIDENCE = '"><script>window.__xss="evidence"</script><img src=z onerror=window.__xss="ev2">'
 
 TOPICS = ["Visual GRPO", "Video reasoning", "Audio RL", "Medical VQA", "GUI agent", "3D scenes", "Math vision"]
@@ -80,3 +81,8 @@ def fill_db(db, tmp_path: Path, *, n: int = 60) -> None:
     ingest.import_files(db, [path])
     with store.transaction(db):
         store.insert_labels(db, make_labels(n))
+        # where each label's evidence came from (m005): the title, the abstract, a section; a payload for paper 3
+        db.conn.execute("UPDATE labels SET evidence_source = CASE WHEN source = 'manual' THEN 'manual' "
+                        "WHEN facet = 'algorithm' THEN '3.1 Training recipe' ELSE 'abstract' END")
+        db.conn.execute("UPDATE labels SET evidence_source = ? WHERE paper_id = ? AND facet = 'relevance'",
+                        [XSS_WHERE, pid(3)])

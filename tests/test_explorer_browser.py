@@ -19,7 +19,7 @@ from rlmllm_graph import store
 from rlmllm_graph.serve import make_server
 from rlmllm_graph.site import PAGES, build_site
 
-from _site_data import XSS_ABSTRACT, XSS_AUTHOR, XSS_TITLE, XSS_VENUE, fill_db, pid
+from _site_data import XSS_ABSTRACT, XSS_AUTHOR, XSS_EVIDENCE, XSS_TITLE, XSS_VENUE, XSS_WHERE, fill_db, pid
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -130,17 +130,28 @@ def test_explorer_draws_every_node(tab, site):
     page = tab.page
     assert page.evaluate("explorer.renderedNodeCount()") == 60
     assert page.text_content("#count") == "Showing 60 of 60 papers"
+    assert page.is_hidden("#isolated-toggle")  # every paper here has a link
     png = page.locator("#graph").screenshot()
     assert page.evaluate(INK, base64.b64encode(png).decode()) > 2_000  # nodes and edges drawn on the canvas
+    assert page.evaluate("explorer.state.drawnEdges") == page.evaluate("explorer.graph.header.m") > 0
     legend = page.text_content("#legend")
     assert "core" in legend and "related" in legend
+    _labels_do_not_overlap(page)
     tab.assert_clean()
+
+
+def _labels_do_not_overlap(page) -> None:
+    boxes = page.evaluate("explorer.state.labels.map(l => l.box)")
+    assert boxes
+    for k, a in enumerate(boxes):
+        for b in boxes[k + 1:]:
+            assert not (a[0] < b[2] and a[2] > b[0] and a[1] < b[3] and a[3] > b[1]), (a, b)
 
 
 def test_search_selects_and_centres_the_paper(tab, site):
     tab.open((site / "graph.html").as_uri())
     page = tab.page
-    before = page.evaluate("explorer.renderer.getCamera().getState()")
+    before = page.evaluate("explorer.camera()")
     page.fill("#search", "audio rl paper number 2")
     assert page.is_visible("#search-results")
     assert page.locator("#search-results li").first.text_content().startswith("Audio RL paper number 2:")
@@ -149,9 +160,9 @@ def test_search_selects_and_centres_the_paper(tab, site):
     assert page.evaluate("explorer.state.selected") == i
     assert page.is_visible("#details")
     assert page.text_content("#details .paper-title").startswith("Audio RL paper number 2:")
-    page.wait_for_timeout(700)  # the camera animation
-    after = page.evaluate("explorer.renderer.getCamera().getState()")
-    assert after != before and after["ratio"] <= 0.6
+    page.wait_for_timeout(800)  # the camera animation
+    after = page.evaluate("explorer.camera()")
+    assert after["zoom"] > before["zoom"] and page.evaluate(f"explorer.inView({i})")
     tab.shot("explorer-search")
     tab.assert_clean()
 
@@ -180,34 +191,33 @@ def test_filters_reduce_the_visible_nodes(tab, site):
     tab.assert_clean()
 
 
-def test_click_opens_details_with_links_and_neighbours(tab, site):
+def test_click_opens_details_with_links_labels_and_neighbours(tab, site):
     tab.open((site / "graph.html").as_uri())
     page = tab.page
     target = pid(0)  # cited by several later papers
-    xy = page.evaluate(
-        """(id) => { const r = explorer.renderer, k = String(explorer.indexOf(id));
-                     const a = explorer.graph.getNodeAttributes(k), p = r.graphToViewport({x: a.x, y: a.y});
-                     const b = document.getElementById('graph').getBoundingClientRect();
-                     return [b.left + p.x, b.top + p.y]; }""",
-        target,
-    )
-    page.mouse.click(*xy)
-    page.wait_for_selector("#details:not([hidden])", timeout=5_000)
     i = page.evaluate(f"explorer.indexOf('{target}')")
+    page.mouse.move(*page.evaluate(f"explorer.clientXY({i})"))
+    assert page.text_content("#tooltip").startswith("Visual GRPO paper number 0:")  # hover, through the grid
+    page.mouse.click(*page.evaluate(f"explorer.clientXY({i})"))
+    page.wait_for_selector("#details:not([hidden])", timeout=5_000)
     assert page.evaluate("explorer.state.selected") == i
     details = page.locator("#details")
     assert details.locator(".paper-title").text_content().startswith("Visual GRPO paper number 0:")
     assert "Author 0" in details.locator(".authors").text_content()
     assert details.locator("a", has_text="arXiv").get_attribute("href") == "https://arxiv.org/abs/2500.00000"
     assert details.locator("a", has_text="Semantic Scholar").get_attribute("href").endswith(target)
-    assert "with GRPO" in details.text_content()  # label evidence
-    cited_by = page.evaluate(f"explorer.payload.edges.filter((v, k) => k % 2 === 1 && v === {i}).length")
+    labels = details.locator("ul.labels").text_content()
+    assert "with GRPO" in labels and "from 3.1 Training recipe" in labels  # evidence and where it came from
+    assert "paradigm: not stated" in labels and "relevance: not stated" not in labels
+    cited_by = page.evaluate(f"explorer.neighbours({i}).citedBy.length")
     assert cited_by > 0
     assert page.evaluate("explorer.state.neighbours.size") >= cited_by
     assert f"Cited by ({cited_by} in this graph)" in details.text_content()
     tab.shot("explorer-details")
     page.click("#details-close")
     assert page.is_hidden("#details")
+    page.mouse.click(*page.evaluate(f"explorer.clientXY({i})"))  # a click again selects
+    assert page.evaluate("explorer.state.selected") == i
     tab.assert_clean()
 
 
@@ -217,6 +227,16 @@ def test_link_from_another_page_selects_the_paper(tab, site):
     tab.assert_clean()
 
 
+@pytest.mark.parametrize("fragment", ["#paper=%E0%A4%A", "#paper=", "#paper=%ZZ<img src=x onerror=alert(1)>",
+                                      "#paper=" + "x" * 5000])
+def test_a_malformed_paper_fragment_breaks_nothing(tab, site, fragment):
+    for name in ("graph.html", "papers.html"):
+        tab.open((site / name).as_uri() + fragment)
+        assert tab.page.is_hidden("#details")
+        tab.assert_clean()
+    assert tab.page.evaluate("paperList.shown()") == 60
+
+
 def test_xss_payloads_do_not_execute(tab, site):
     page = tab.page
     tab.open((site / "graph.html").as_uri() + f"#paper={pid(3)}")
@@ -224,25 +244,31 @@ def test_xss_payloads_do_not_execute(tab, site):
     assert page.text_content("#details .paper-title") == XSS_TITLE  # shown as text
     assert XSS_VENUE in page.text_content("#details")
     assert XSS_AUTHOR in page.text_content("#details .authors")
+    assert XSS_EVIDENCE in page.text_content("#details ul.labels") and XSS_WHERE in page.text_content("#details")
     page.click("#details details.abstract summary")
     assert XSS_ABSTRACT.replace("\u2028", "").split("</svg>")[0][:30] in page.text_content("#details details.abstract")
+    page.mouse.move(*page.evaluate("explorer.clientXY(explorer.state.selected)"))
+    assert page.text_content("#tooltip").startswith(XSS_TITLE)
     page.fill("#search", "XSS title")
+    assert page.locator("#search-results li").first.text_content().startswith(XSS_TITLE)
     page.press("#search", "Enter")
-    assert page.locator("#details script, #details img, #details svg").count() == 0
+    assert page.locator("#details script, #details img, #details svg, #search-results img, #tooltip img").count() == 0
     tab.assert_clean()
     tab.open((site / "papers.html").as_uri())
     page.fill("#paper-search", "xss")
-    for el in page.locator("details.evidence").all():
-        if el.is_visible():
-            el.locator("summary").click()
-    assert page.locator("#papers tbody script, #papers tbody img, #papers tbody svg").count() == 0
+    assert page.text_content("#paper-count") == "1 of 60 papers"
+    assert page.locator("#papers .vrow .c-title a").first.text_content() == XSS_TITLE
+    page.click("#papers .vrow .c-venue")
+    assert page.text_content("#details .paper-title") == XSS_TITLE
+    assert XSS_EVIDENCE in page.text_content("#details ul.labels") and XSS_WHERE in page.text_content("#details")
+    assert page.locator("#papers script, #papers img, #papers svg, #details img, #details svg, #details script").count() == 0
     tab.assert_clean()
     for name in ("index.html", "table.html", "trends.html"):
         tab.open((site / name).as_uri())
         tab.assert_clean()
 
 
-def test_papers_page_sorts_and_filters(tab, site):
+def test_papers_page_sorts_filters_and_shows_details(tab, site):
     tab.open((site / "papers.html").as_uri())
     page = tab.page
     page.fill("#paper-search", "number 13:")
@@ -250,10 +276,15 @@ def test_papers_page_sorts_and_filters(tab, site):
     page.fill("#paper-search", "GUI agent paper")  # every word, anywhere in the row
     assert page.text_content("#paper-count") == "8 of 60 papers"
     page.fill("#paper-search", "")
-    page.click("#papers thead th:nth-child(4)")  # citations
-    first = page.locator("#papers tbody tr").first.get_attribute("data-id")
-    page.click("#papers thead th:nth-child(4)")
-    assert page.locator("#papers tbody tr").first.get_attribute("data-id") != first
+    page.click("#papers-head [data-sort=citations]")
+    first = page.locator("#papers .vrow").first.get_attribute("data-id")
+    assert first == pid(0)  # the most cited
+    page.click("#papers-head [data-sort=citations]")
+    assert page.locator("#papers .vrow").first.get_attribute("data-id") == pid(59)
+    page.click(f"#papers .vrow[data-id='{pid(59)}'] .c-date")
+    details = page.text_content("#details")
+    assert "Medical VQA paper number 59" in details and "strategy: not stated" in details  # an "other" paper
+    assert "from abstract" in details
     tab.assert_clean()
 
 
@@ -268,8 +299,26 @@ def test_served_site_in_the_browser(tab, site, tmp_path):
         host, port = srv.server_address[:2]
         tab.open(f"http://{host}:{port}/trends.html")
         tab.assert_clean()
-        tab.open(f"http://{host}:{port}/graph.html")
+        # served, the pages hold ids and titles only: rows and details come from the database as they are shown
+        page = tab.page
+        tab.open(f"http://{host}:{port}/papers.html")
+        assert page.evaluate("paperList.live") is True and page.evaluate("paperList.shown()") == 60
+        assert page.evaluate("paperList.domRows()") < 60 + 1
+        page.click("#papers-head [data-sort=citations]")
+        page.wait_for_selector(f"#papers .vrow[data-id='{pid(0)}']", timeout=5_000)
+        assert page.locator("#papers .vrow").first.get_attribute("data-id") == pid(0)  # the most cited
+        page.fill("#paper-search", "xss")
+        page.wait_for_selector("#paper-count:has-text('1 papers match')", timeout=5_000)
+        page.click("#papers .vrow .c-date")
+        page.wait_for_selector("#details:not([hidden])", timeout=5_000)
+        assert page.text_content("#details .paper-title") == XSS_TITLE
+        assert XSS_WHERE in page.text_content("#details") and "paradigm: not stated" in page.text_content("#details")
+        assert page.locator("#details img, #details script, #papers img").count() == 0
+        tab.assert_clean()
+        tab.open(f"http://{host}:{port}/graph.html#paper={pid(3)}")
         assert tab.page.evaluate("explorer.renderedNodeCount()") == 60
+        page.wait_for_selector("#details ul.labels", timeout=5_000)
+        assert XSS_EVIDENCE in page.text_content("#details ul.labels") and XSS_AUTHOR in page.text_content("#details")
         # served live, the search also finds words of the abstracts (full-text index, bound parameters)
         tab.page.fill("#search", "train model 7")
         item = tab.page.locator("#search-results li", has_text="in abstract").first
@@ -292,4 +341,88 @@ def test_taxonomy_table_links_to_the_explorer(tab, site):
     tab.page.wait_for_selector("#details:not([hidden])", timeout=10_000)
     assert tab.page.evaluate("explorer.state.selected") == tab.page.evaluate(
         f"explorer.indexOf('{href.split('=', 1)[1]}')")
+    tab.assert_clean()
+
+
+# ---------------------------------------------------------------- 20,000 papers
+
+
+BIG = 20_000
+
+
+@pytest.fixture(scope="module")
+def big_site(tmp_path_factory) -> Path:
+    from _big_site_data import fill_big_db
+
+    tmp = tmp_path_factory.mktemp("big")
+    db = store.open_db(tmp / "big.db")
+    fill_big_db(db, BIG, 40_000, abstract_words=30)
+    with store.transaction(db):  # canaries in a title and a label of the big site too
+        db.conn.execute("UPDATE papers SET title = ? WHERE rowid = 7", [XSS_TITLE + " big"])
+        db.conn.execute("UPDATE labels SET evidence = ? WHERE rowid = 7", [XSS_EVIDENCE])
+    build_site(db, tmp / "site")
+    db.conn.close()
+    return tmp / "site"
+
+
+def test_big_explorer_shows_the_connected_part_then_every_node(tab, big_site):
+    tab.open((big_site / "graph.html").as_uri())
+    page = tab.page
+    isolated = page.evaluate("explorer.graph.header.isolated")
+    degree = page.evaluate("Array.from(explorer.graph.arrays.degree).filter(d => d === 0).length")
+    assert isolated == degree and 1000 < isolated < BIG // 3
+    assert page.evaluate("explorer.renderedNodeCount()") == BIG - isolated  # the connected part by default
+    assert page.text_content("#count") == f"Showing {BIG - isolated:,} of {BIG:,} papers"
+    assert page.text_content("#isolated-label").startswith(f"Show {isolated:,} unconnected papers")
+    _labels_do_not_overlap(page)
+    page.check("#show-isolated")
+    assert page.evaluate("explorer.renderedNodeCount()") == BIG
+    assert page.text_content("#count") == f"Showing {BIG:,} of {BIG:,} papers"
+    assert page.evaluate("explorer.redraw().nodes") == BIG
+    png = page.locator("#graph").screenshot()
+    assert page.evaluate(INK, base64.b64encode(png).decode()) > 20_000
+    page.uncheck("#show-isolated")
+    assert page.evaluate("explorer.renderedNodeCount()") == BIG - isolated
+    tab.assert_clean()
+
+
+def test_big_explorer_search_finds_and_centres_a_paper(tab, big_site):
+    tab.open((big_site / "graph.html").as_uri())
+    page = tab.page
+    i = page.evaluate("explorer.papers.c.title.findIndex(t => t.endsWith(' 12345'))")
+    title = page.evaluate(f"explorer.papers.title({i})")
+    page.fill("#search", title[-30:])
+    page.press("#search", "Enter")
+    assert page.evaluate("explorer.state.selected") == i
+    page.wait_for_timeout(800)
+    assert page.evaluate(f"explorer.inView({i})")
+    cam = page.evaluate("explorer.camera()")
+    assert cam["zoom"] > cam["home"]["zoom"] * 1.5
+    n_links = page.evaluate(f"explorer.neighbours({i}).cites.length + explorer.neighbours({i}).citedBy.length")
+    assert page.evaluate("explorer.state.drawnEdges") == n_links > 0  # the selected paper's links only
+    page.click("#details-close")
+    page.wait_for_timeout(300)
+    assert page.evaluate("explorer.state.drawnEdges") > n_links  # zoomed in: the links of the papers in view
+    tab.assert_clean()
+
+
+def test_big_paper_list_scrolls_to_the_last_row_and_sorts(tab, big_site):
+    tab.open((big_site / "papers.html").as_uri())
+    page = tab.page
+    assert page.evaluate("paperList.shown()") == BIG
+    assert page.evaluate("paperList.domRows()") < 100  # only the rows in view are in the page
+    page.evaluate("paperList.scrollToEnd()")
+    last = page.evaluate("paperList.rowOrder().slice(-1)[0]")
+    page.wait_for_selector(f"#papers .vrow[data-id='{last}']", timeout=5_000)
+    assert page.locator(f"#papers .vrow[data-id='{last}']").is_visible()
+    page.click("#papers-head [data-sort=citations]")
+    values = page.evaluate("paperList.values('citations')")
+    assert len(values) == BIG and values == sorted(values, reverse=True)  # most cited first
+    assert page.locator("#papers .vrow").first.get_attribute("data-id") == page.evaluate("paperList.rowOrder()[0]")
+    page.click("#papers-head [data-sort=citations]")
+    assert page.evaluate("paperList.values('citations')") == sorted(values)
+    page.fill("#paper-search", "xss")
+    assert page.text_content("#paper-count") in (f"1 of {BIG:,} papers", f"2 of {BIG:,} papers")  # title, evidence
+    page.click("#papers .vrow .c-date")
+    assert page.locator("#papers img, #papers script, #details img, #details script").count() == 0
     tab.assert_clean()

@@ -144,7 +144,7 @@ def test_fallback_unreachable_api_builds_the_site_from_the_snapshot(invoke, db_p
     site = tmp_path / "site"
     rep = invoke("report", "--out", str(site))
     assert rep.exit_code == 0, rep.stderr
-    assert f"({info['papers']} papers, {info['citations']} citations)" in rep.stdout
+    assert f"({info['papers']:,} papers, {info['citations']:,} citations, " in rep.stdout
     index = (site / "index.html").read_text()
     assert '<link rel="alternate" type="application/atom+xml"' in index and 'href="feed.xml"' in index
     entries = ET.parse(site / "feed.xml").getroot().findall(f"{ATOM}entry")

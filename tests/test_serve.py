@@ -73,7 +73,8 @@ def test_pages(server, path):
 def test_assets(server):
     status, headers, body = get(server, "/assets/plotly.min.js")
     assert status == 200 and headers["Content-Type"].startswith("text/javascript") and len(body) > 1_000_000
-    assert get(server, "/assets/sigma.min.js")[0] == 200
+    assert get(server, "/assets/explorer.js")[0] == 200
+    assert get(server, "/assets/sigma.min.js")[0] == 404  # the old renderer is gone
     assert get(server, "/assets/style.css")[1]["Content-Type"].startswith("text/css")
     assert get(server, "/assets/../site.py")[0] == 404
     assert get(server, "/assets/%2e%2e/serve.py")[0] == 404
@@ -119,12 +120,17 @@ def test_read_only_methods(server):
 def test_pages_follow_the_database(db, db_path, tmp_path):
     fill_db(db, tmp_path, n=5)
     server = _start(db_path)
-    assert "Brand new paper" not in get(server, "/papers.html")[2].decode()
+    from rlmllm_graph.explore.pack import unpack_js
+
+    def titles() -> list[str]:
+        return unpack_js(get(server, "/data/papers.js")[2])[0]["columns"]["title"]
+
+    assert "Brand new paper on video GRPO" not in titles()
     rec = {"paperId": "e" * 40, "title": "Brand new paper on video GRPO", "year": 2026, "authors": []}
     (tmp_path / "new.jsonl").write_text(json.dumps(rec) + "\n")
     ingest.import_files(db, [tmp_path / "new.jsonl"])  # the writer is another connection
     try:
-        assert "Brand new paper" in get(server, "/papers.html")[2].decode()
+        assert "Brand new paper on video GRPO" in titles()
     finally:
         _stop(server)
 
@@ -252,3 +258,45 @@ def test_a_runaway_query_is_interrupted(own_server, monkeypatch, capfd):
     assert status == 503 and "took too long" in error
     assert "Traceback" not in capfd.readouterr().err
     assert get(srv, "/api/search?q=video")[0] == 200
+
+
+def test_data_files_are_served(server):
+    from rlmllm_graph.explore.pack import unpack_js
+
+    status, headers, body = get(server, "/data/papers.js")
+    assert status == 200 and headers["Content-Type"].startswith("text/javascript")
+    head, _ = unpack_js(body)
+    assert head["n"] == 60 and XSS_TITLE in head["columns"]["title"]
+    status, _, body = get(server, "/data/graph.js")
+    assert status == 200 and unpack_js(body)[0]["n"] == 60
+
+
+def test_api_papers_pages_sorts_and_searches(server):
+    status, _, body = get(server, "/api/papers?offset=0&limit=7&sort=citations&order=desc")
+    page = json.loads(body)
+    assert status == 200 and page["total"] == 60 and len(page["papers"]) == 7
+    assert [p["paper_id"] for p in page["papers"]] == [pid(i) for i in range(7)]  # citations (60 - i) * 3
+    assert page["papers"][0]["labels"][0] == ["algorithm", "grpo"]
+    every = []
+    for offset in range(0, 60, 25):  # paging walks every paper once
+        every += json.loads(get(server, f"/api/papers?offset={offset}&limit=25&sort=title&order=asc")[2])["papers"]
+    assert len({p["paper_id"] for p in every}) == 60
+    titles = [p["title"].lower() for p in every]
+    assert titles == sorted(titles)
+    found = json.loads(get(server, "/api/papers?q=model+7&limit=5")[2])
+    assert found["total"] >= 1 and any(p["paper_id"] == pid(7) for p in found["papers"])
+    for bad in ("limit=0", "limit=abc", "offset=-1", "sort=rowid;drop", "order=sideways", "limit=100000"):
+        status, headers, body = get(server, f"/api/papers?{bad}")
+        assert status == 400 and headers["Content-Type"].startswith("application/json"), bad
+        assert "error" in json.loads(body)
+
+
+def test_api_neighbours(server):
+    status, _, body = get(server, f"/api/neighbours/{pid(0)}?limit=3")
+    nb = json.loads(body)
+    assert status == 200 and nb["paper_id"] == pid(0) and nb["cites"] == [] and nb["cites_total"] == 0
+    assert nb["cited_by_total"] > 3 and len(nb["cited_by"]) == 3
+    counts = [p["citation_count"] for p in nb["cited_by"]]
+    assert counts == sorted(counts, reverse=True)
+    assert get(server, "/api/neighbours/" + "0" * 40)[0] == 404
+    assert get(server, f"/api/neighbours/{pid(0)}?limit=x")[0] == 400

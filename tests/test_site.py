@@ -14,7 +14,8 @@ from rlmllm_graph import store
 from rlmllm_graph.analysis import compute_node_metrics
 from rlmllm_graph.explore import compute_layout, graph_to_payload, json_for_script
 from rlmllm_graph.graph import build_citation_graph
-from rlmllm_graph.site import PAGES, build_site, read_site_asset, site_asset_names
+from rlmllm_graph.explore.pack import pack_js, unpack_js
+from rlmllm_graph.site import DATA_FILES, MANIFEST, PAGES, build_site, read_site_asset, site_asset_names, site_files
 
 from _site_data import XSS_ABSTRACT, XSS_AUTHOR, XSS_EVIDENCE, XSS_TITLE, XSS_VENUE, fill_db, pid
 
@@ -135,7 +136,11 @@ def test_build_site_writes_every_page_and_asset(site):
         assert (site / "assets" / name).stat().st_size > 0
     assert (site / "assets" / "plotly.min.js").stat().st_size > 1_000_000
     licences = (site / "assets" / "THIRD_PARTY_LICENSES.txt").read_text()
-    assert "sigma.js" in licences and "graphology" in licences and "MIT" in licences
+    assert "plotly.js" in licences and "MIT" in licences
+    for name in DATA_FILES:
+        assert (site / name).read_bytes().startswith(b'(window.RLM_DATA = window.RLM_DATA || {})["')
+    manifest = json.loads((site / MANIFEST).read_text())
+    assert sorted(manifest["files"]) == sorted(f for f in site_files() if f != MANIFEST)
 
 
 def test_pages_load_nothing_from_the_network(site):
@@ -144,7 +149,7 @@ def test_pages_load_nothing_from_the_network(site):
         srcs = re.findall(r'<script[^>]*\bsrc="([^"]+)"', text) + re.findall(r'<link[^>]*\bhref="([^"]+)"', text)
         assert srcs, name
         for src in srcs:
-            assert src.startswith("assets/") or src == "feed.xml", (name, src)  # feed.xml: the Atom feed
+            assert src.startswith(("assets/", "data/")) or src == "feed.xml", (name, src)  # feed.xml: the Atom feed
             assert (site / src).exists(), (name, src)
         assert "cdn." not in text.lower() and "//unpkg" not in text and "googleapis" not in text
 
@@ -153,7 +158,7 @@ def test_pages_have_no_inline_executable_script(site):
     for name in PAGES:
         text = (site / name).read_text()
         for tag in re.findall(r"<script\b[^>]*>", text):
-            assert 'src="assets/' in tag or 'type="application/json"' in tag, (name, tag)
+            assert 'src="assets/' in tag or 'src="data/' in tag or 'type="application/json"' in tag, (name, tag)
 
 
 def test_pages_carry_a_content_security_policy_without_inline_scripts(site):
@@ -174,27 +179,30 @@ def test_untrusted_paper_text_is_escaped_everywhere(site):
             assert payload not in text, (name, payload)
         # every <script> in the page is ours (payloads cannot open one)
         assert len(re.findall(r"<script\b", text)) == len(re.findall(r"</script>", text))
-    papers = (site / "papers.html").read_text()
-    assert "XSS title &lt;script&gt;window.__xss" in papers
-    assert "&lt;img src=x onerror=" in papers  # the venue, shown as text
+    # the data files carry the text only inside one base64 string: nothing there can close it
+    for name in DATA_FILES:
+        blob = (site / name).read_bytes()
+        body = blob[blob.index(b'= "') + 3 : blob.rindex(b'"')]
+        assert re.fullmatch(rb"[A-Za-z0-9+/=]+", body)
+    head, _ = unpack_js((site / "data" / "papers.js").read_bytes())
+    i3 = head["columns"]["id"].index(pid(3))
+    assert head["columns"]["title"][i3] == XSS_TITLE and head["columns"]["venue"][i3] == XSS_VENUE  # verbatim
 
 
 def test_pages_show_counts_top_papers_labels_and_table(site):
     index = (site / "index.html").read_text()
     assert ">60</div>" in index and "Top papers by PageRank" in index and "Emerging topics" in index
     assert "No crawl recorded yet" in index
-    papers = (site / "papers.html").read_text()
-    assert papers.count("<tr data-id=") == 60
-    assert 'class="chip chip-algorithm"' in papers and "with GRPO" in papers
-    assert f'href="graph.html#paper={pid(0)}"' in papers
-    assert "https://arxiv.org/abs/2500.00000" in papers
+    head, arrays = unpack_js((site / "data" / "papers.js").read_bytes())
+    assert head["n"] == 60 and len(head["columns"]["id"]) == 60 and len(arrays["lab_start"]) == 61
+    i0 = head["columns"]["id"].index(pid(0))
+    assert head["columns"]["arxiv"][i0] == "2500.00000" and head["columns"]["authors"][i0] == "Author 0, Coauthor 0"
     table = (site / "table.html").read_text()
     assert 'class="taxonomy-table"' in table and table.count("<tr data-paper-id=") == 20  # core papers
     trends = (site / "trends.html").read_text()
     assert trends.count("data-figure=") >= 4
-    graph = (site / "graph.html").read_text()
-    m = re.search(r'<script type="application/json" id="graph-data">(.*?)</script>', graph, re.S)
-    assert json.loads(m.group(1))["n"] == 60
+    ghead, garrays = unpack_js((site / "data" / "graph.js").read_bytes())
+    assert ghead["n"] == 60 and len(garrays["x"]) == 60 and ghead["m"] == len(garrays["src"]) > 0
 
 
 def test_api_key_never_reaches_the_pages(site_db, tmp_path, monkeypatch):
@@ -221,8 +229,11 @@ def test_site_builds_without_labels_or_citations(db, tmp_path):
     ingest.import_files(db, [tmp_path / "one.jsonl"])
     result = build_site(db, tmp_path / "s")
     assert result["papers"] == 2 and result["edges"] == 0
-    papers = (tmp_path / "s" / "papers.html").read_text()
-    assert "Lonely paper" in papers and "(untitled)" in papers
+    head, arrays = unpack_js((tmp_path / "s" / "data" / "papers.js").read_bytes())
+    assert sorted(head["columns"]["title"]) == ["", "Lonely paper"]  # the page says "(untitled)"
+    assert list(arrays["citations"]) == [-1, -1]  # unknown, not zero
+    ghead, _ = unpack_js((tmp_path / "s" / "data" / "graph.js").read_bytes())
+    assert ghead["m"] == 0 and ghead["isolated"] == 2
     for name in PAGES:
         assert ">nan<" not in (tmp_path / "s" / name).read_text().lower()
     assert "No core papers yet" in (tmp_path / "s" / "table.html").read_text()
@@ -273,16 +284,6 @@ def test_help_has_examples(runner, command):
     assert "Examples:" in r.output and f"rlmllm-graph {command}" in r.output
 
 
-def test_big_paper_tables_lay_out_the_first_rows_only(db, tmp_path):
-    fill_db(db, tmp_path, n=520)
-    build_site(db, tmp_path / "big")
-    papers = (tmp_path / "big" / "papers.html").read_text()
-    rows = re.findall(r"<tr data-id=\"[0-9a-f]+\"( hidden)?>", papers)
-    assert len(rows) == 520
-    assert [bool(h) for h in rows] == [False] * 500 + [True] * 20  # site.js shows more on demand
-    assert 'id="paper-more"' in papers
-
-
 def test_overview_lists_papers_new_since_the_last_refresh(site_db, tmp_path):
     from rlmllm_graph.store import crawl as crawl_store
 
@@ -313,15 +314,41 @@ def test_unsure_labels_are_marked_and_every_chip_says_how_sure(site_db, tmp_path
         store.save_manual_labels(site_db, pid(2), {"reward": ["process"]})
     out = tmp_path / "site2"
     build_site(site_db, out)
-    papers = (out / "papers.html").read_text()
-    row1 = re.search(rf'<tr data-id="{pid(1)}".*?</tr>', papers, re.S).group(0)
-    assert ('<span class="chip chip-application chip-unsure" title="model, confidence 0.41 · cue &lt;b&gt;clinical'
-            '&lt;/b&gt;">application: medical?</span>') in row1
-    assert '<span class="chip chip-application" title="model, confidence 0.60">application: perception</span>' in row1
-    assert 'title="model, confidence 0.95' in row1 and row1.count("chip-unsure") == 1
-    row2 = re.search(rf'<tr data-id="{pid(2)}".*?</tr>', papers, re.S).group(0)
-    assert '<span class="chip chip-reward" title="manual label">reward: process</span>' in row2
-    assert "classify --review 20" in papers
+    assert "classify --review 20" in (out / "papers.html").read_text()
+    labels = _labels(out)
+    assert labels[pid(1)][("application", "medical")] == (41, "model", "cue <b>clinical</b>", "")
+    assert labels[pid(1)][("application", "perception")] == (60, "model", "", "")
+    assert labels[pid(1)][("algorithm", "ppo")][:2] == (95, "model")
+    assert labels[pid(2)][("reward", "process")][1] == "manual"
+
+
+def _labels(site: Path) -> dict[str, dict[tuple[str, str], tuple[int | None, str, str, str]]]:
+    """paper id -> (facet, value) -> (confidence %, source, evidence, evidence source), decoded from the data file."""
+    head, a = unpack_js((site / "data" / "papers.js").read_bytes())
+    out: dict[str, dict[tuple[str, str], tuple[int | None, str, str, str]]] = {}
+    for i, paper in enumerate(head["columns"]["id"]):
+        for k in range(int(a["lab_start"][i]), int(a["lab_start"][i + 1])):
+            f = head["facets"][a["lab_facet"][k]]
+            conf = int(a["lab_conf"][k])
+            out.setdefault(paper, {})[(f["name"], f["values"][a["lab_value"][k]])] = (
+                None if conf == 255 else conf, head["sources"][a["lab_source"][k]], head["evidence"][k],
+                head["where"][a["lab_where"][k]])
+    return out
+
+
+def test_labels_carry_their_evidence_source(site_db, tmp_path):
+    site_db.conn.execute("UPDATE labels SET evidence_source = 'abstract' WHERE paper_id = ? AND facet = 'algorithm'",
+                         [pid(0)])
+    site_db.conn.execute("UPDATE labels SET evidence_source = '3.2 Training <i>recipe</i>' WHERE paper_id = ? "
+                         "AND facet = 'modality'", [pid(0)])
+    build_site(site_db, tmp_path / "src")
+    labels = _labels(tmp_path / "src")[pid(0)]
+    assert labels[("algorithm", "grpo")] == (95, "model", "with GRPO", "abstract")
+    assert labels[("modality", "image")][3] == "3.2 Training <i>recipe</i>"  # verbatim; the page sets textContent
+    assert labels[("relevance", "core")][3] == "abstract"
+    site_db.conn.execute("UPDATE labels SET evidence_source = NULL WHERE paper_id = ?", [pid(0)])
+    build_site(site_db, tmp_path / "src")
+    assert _labels(tmp_path / "src")[pid(0)][("relevance", "core")][3] == ""  # not recorded
 
 
 def test_report_never_writes_over_the_database(site_db, db_path, runner, tmp_path):
@@ -344,3 +371,110 @@ def test_report_never_writes_over_the_database(site_db, db_path, runner, tmp_pat
         assert store.paper_count(check) == 60
         check.conn.close()
     assert not (out / "graph.html").exists()
+
+
+# ---------------------------------------------------------------- packed data, layout cache, the output folder
+
+
+def test_pack_round_trip_keeps_types_text_and_alignment():
+    arrays = {"a": np.arange(5, dtype=np.uint8), "f": np.array([0.5, -1.25], np.float32),
+              "u": np.array([2**32 - 1], np.uint32), "i": np.array([-3, 4], np.int16)}
+    js = pack_js("t", {"s": ["</script>", "\u2028", None], "x": float("nan")}, arrays)
+    head, back = unpack_js(js)
+    assert head["s"] == ["</script>", "\u2028", None] and head["x"] is None
+    for k, v in arrays.items():
+        assert back[k].dtype == v.dtype and back[k].tolist() == v.tolist()
+    with pytest.raises(ValueError):
+        pack_js("t", {}, {"c": np.array([1 + 2j])})
+    with pytest.raises(ValueError):
+        pack_js("bad name", {}, {})
+
+
+def test_layout_is_cached_until_the_graph_changes(site_db, db_path, tmp_path):
+    from rlmllm_graph.records import Paper
+
+    first = build_site(site_db, tmp_path / "a")
+    assert first["layout"] == "computed" and first["layout_cached"]
+    ro = store.open_db(db_path, readonly=True)  # what `report` opens
+    try:
+        again = build_site(ro, tmp_path / "a")
+    finally:
+        ro.conn.close()
+    assert again["layout"] == "cached" and again["written"] == 0  # nothing changed, nothing rewritten
+    _, g1 = unpack_js((tmp_path / "a" / "data" / "graph.js").read_bytes())
+    # a small refresh: one new paper citing paper 0 is placed beside it, the rest keep their places
+    with store.transaction(site_db):
+        store.upsert_papers(site_db, [Paper(paper_id="n" * 40, title="New paper", year=2025)])
+        store.upsert_citations(site_db, [("n" * 40, pid(0), None, None)])
+    grown = build_site(site_db, tmp_path / "a")
+    assert grown["layout"] == "extended" and grown["papers"] == 61
+    head, a2 = unpack_js((tmp_path / "a" / "data" / "papers.js").read_bytes())
+    _, g2 = unpack_js((tmp_path / "a" / "data" / "graph.js").read_bytes())
+    ids = head["columns"]["id"]
+    new, zero = ids.index("n" * 40), ids.index(pid(0))
+    old_ids = [i for i in ids if i != "n" * 40]
+    assert [g2["x"][ids.index(i)] for i in old_ids] == list(g1["x"])  # every old paper stays put
+    span = float(np.ptp(g1["x"]))
+    assert abs(g2["x"][new] - g2["x"][zero]) < span / 4 and abs(g2["y"][new] - g2["y"][zero]) < span / 4
+    assert build_site(site_db, tmp_path / "a", seed=7)["layout"] == "computed"  # another seed: laid out anew
+
+
+def test_report_refuses_a_folder_holding_other_files_unless_forced(site_db, invoke, tmp_path):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "thesis.tex").write_text("precious")
+    r = invoke("report", "--out", str(out))
+    assert r.exit_code == 2
+    assert r.stderr.splitlines() == [
+        f"Error: {out} holds files report did not write (thesis.tex); "
+        "choose an empty folder or pass --force to write into it anyway"
+    ]
+    assert sorted(p.name for p in out.iterdir()) == ["thesis.tex"]
+    r = invoke("report", "--out", str(out), "--force")
+    assert r.exit_code == 0, r.stderr
+    assert (out / "thesis.tex").read_text() == "precious" and (out / "graph.html").exists()
+    assert "thesis.tex" not in json.loads((out / MANIFEST).read_text())["files"]
+    # once written, the folder is ours: a rebuild needs no --force, and drops files it no longer writes
+    manifest = json.loads((out / MANIFEST).read_text())
+    (out / "assets" / "sigma.min.js").write_text("old renderer")
+    (out / MANIFEST).write_text(json.dumps({"files": manifest["files"] + ["assets/sigma.min.js"]}))
+    (out / "thesis.tex").unlink()
+    r = invoke("report", "--out", str(out))
+    assert r.exit_code == 0, r.stderr
+    assert not (out / "assets" / "sigma.min.js").exists()
+
+
+def test_report_refuses_a_file_as_out(site_db, invoke, tmp_path):
+    target = tmp_path / "file.txt"
+    target.write_text("x")
+    r = invoke("report", "--out", str(target))
+    assert r.exit_code == 2 and len(r.stderr.strip().splitlines()) == 1
+    assert target.read_text() == "x"
+
+
+def test_extend_layout_moves_a_linked_ring_paper_in_and_places_new_ones():
+    from rlmllm_graph.explore.layout import extend_layout
+
+    # papers 0-9 a chain near the centre; 10 and 11 isolated on the outer ring; 12 is new
+    old = np.array([[k, 0.0] for k in range(10)] + [[100.0, 0.0], [0.0, 100.0], [0.0, 0.0]])
+    known = np.array([True] * 12 + [False])
+    src = np.array(list(range(9)) + [10, 12])  # the refresh links 10 to paper 3, and 12 cites paper 5
+    dst = np.array(list(range(1, 10)) + [3, 5])
+    pos = extend_layout(old, known, src, dst, seed=1)
+    assert np.array_equal(pos[:10], old[:10]) and np.array_equal(pos[11], old[11])  # the rest stay put
+    assert np.linalg.norm(pos[10] - old[3]) < 3 and np.linalg.norm(pos[12] - old[5]) < 3
+
+
+def test_overview_shows_coverage_by_route(site):
+    from rlmllm_graph.site import _routes_table
+
+    index = (site / "index.html").read_text()
+    assert "How the papers were found" in index
+    assert re.search(r'<td>imported</td><td class="num">60</td><td class="num">20</td>', index)  # 20 core papers
+
+    html_ = _routes_table({"seed": {"papers": 1, "core": 1}, "query": {"papers": 40, "core": 10},
+                           "<b>odd</b>": {"papers": 2, "core": 0}})
+    assert "How the papers were found" in html_
+    assert '<td>field queries</td><td class="num">40</td><td class="num">10</td><td class="num">25%</td>' in html_
+    assert "&lt;b&gt;odd&lt;/b&gt;" in html_ and "<b>odd" not in html_
+    assert _routes_table(None) == "" and _routes_table({}) == ""

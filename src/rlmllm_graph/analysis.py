@@ -292,8 +292,14 @@ def _community_names(G: nx.Graph, communities: dict[Any, int]) -> dict[int, str]
 
 
 @not_implemented_for("undirected")
-def compute_node_metrics(G: nx.DiGraph, *, seed: int = 42) -> pd.DataFrame:
+def compute_node_metrics(
+    G: nx.DiGraph, *, seed: int = 42, matrix: tuple[list[Any], sp.csr_array] | None = None
+) -> pd.DataFrame:
     """Per-paper network metrics, one row per node.
+
+    ``matrix`` is ``(nodes, A)`` as :func:`~rlmllm_graph.graph.citation_matrix`
+    returns it, for a caller that has it already (``G`` may then hold the nodes
+    only: the report builds the matrix straight from the citations table).
 
     Returns
     -------
@@ -304,7 +310,7 @@ def compute_node_metrics(G: nx.DiGraph, *, seed: int = 42) -> pd.DataFrame:
         (int, deterministic for ``seed``; ``-1`` for unconnected papers) and
         ``community_name`` (str). An empty graph gives an empty frame.
     """
-    return _node_metrics(G, *citation_matrix(G), seed=seed)
+    return _node_metrics(G, *(matrix if matrix is not None else citation_matrix(G)), seed=seed)
 
 
 def _node_metrics(G: nx.DiGraph, order: list[Any], A: sp.csr_array, *, seed: int) -> pd.DataFrame:

@@ -70,7 +70,8 @@ def _column(frame: pd.DataFrame, name: str, *, integer: bool = False) -> list[An
 
 
 def build_citation_graph(
-    db: sqlite_utils.Database, *, papers: pd.DataFrame | None = None, labels: pd.DataFrame | None = None
+    db: sqlite_utils.Database, *, papers: pd.DataFrame | None = None, labels: pd.DataFrame | None = None,
+    edges: bool = True,
 ) -> nx.DiGraph:
     """The citation graph of the database: papers as nodes, ``citing → cited`` edges.
 
@@ -82,6 +83,9 @@ def build_citation_graph(
         :func:`~rlmllm_graph.store.load_papers` and
         :func:`~rlmllm_graph.store.load_labels` of ``db`` when the caller has
         them already (``report`` loads them once for every page).
+    edges : bool, default True
+        False gives the nodes only (``report`` keeps a million citations as
+        index arrays, not as networkx edges).
 
     Returns
     -------
@@ -97,7 +101,7 @@ def build_citation_graph(
         :class:`~rlmllm_graph.errors.EmptyGraph` on it).
     """
     papers = store.load_papers(db) if papers is None else papers
-    citations = store.load_citations(db, stored_only=True)
+    citations = store.load_citations(db, stored_only=True) if edges else None
     labels = store.load_labels(db) if labels is None else labels
     authors = store.load_authors(db)
 
@@ -121,6 +125,8 @@ def build_citation_graph(
         for pid, *values in zip(ids, *cols)
     )
 
+    if citations is None:
+        return G
     flags = [None if f is None else bool(f) for f in _column(citations, "is_influential")]
     G.add_edges_from(
         (a, b, {"is_influential": f})

@@ -45,6 +45,7 @@ __all__ = [
     "prepare_folder",
     "refuse_database_path",
     "write_bytes",
+    "write_if_changed",
     "write_text",
 ]
 
@@ -209,6 +210,22 @@ def write_text(path: PathLike, text: str, *, protect: PathLike | None = None) ->
     with open_text(path, protect=protect) as fh:
         fh.write(text)
     return Path(path)
+
+
+def write_if_changed(path: PathLike, data: bytes, *, protect: PathLike | None = None) -> bool:
+    """Write ``data`` to ``path`` by the rules above unless it already holds exactly these bytes.
+
+    Returns whether it wrote (a rebuild that changes little rewrites little).
+    """
+    p = Path(path)
+    try:
+        if p.is_file() and p.stat().st_size == len(data) and p.read_bytes() == data:
+            refuse_database_path(p, protect)  # an unchanged file is still never taken for the database
+            return False
+    except OSError:
+        pass
+    write_bytes(p, data, protect=protect)
+    return True
 
 
 def write_bytes(path: PathLike, data: bytes, *, protect: PathLike | None = None) -> Path:

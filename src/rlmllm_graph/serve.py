@@ -8,9 +8,12 @@ a ``refresh`` or ``classify`` in another terminal shows on the next load.
 Routes (GET and HEAD only; POST, PUT, DELETE and PATCH are 405, other methods 501)::
 
     /, /index.html, /trends.html, /graph.html, /papers.html, /table.html
-    /assets/<file>          plotly.js, sigma.js, graphology, the site's scripts and styles
+    /assets/<file>          plotly.js, the explorer, the paper list and the site's other scripts and styles
     /api/search?q=&limit=   full-text search (store.search_papers: bound parameters)
+    /data/papers.js, /data/graph.js   the packed papers table and graph the pages load
     /api/paper/<id>         one paper with authors and labels (store.get_paper)
+    /api/papers?offset=&limit=&sort=&order=&q=   one page of the paper list (store.page_papers)
+    /api/neighbours/<id>?limit=                  a paper's citations in the corpus (store.paper_neighbours)
     /api/stats              store.compute_stats
 
 The connection is opened read-only by the caller; no route writes. Each request
@@ -50,7 +53,7 @@ import sqlite_utils
 
 from . import store
 from .errors import BadInput, DatabaseLocked, PaperNotFound, RlmGraphError
-from .site import PAGES, read_site_asset, render_site, site_asset_names
+from .site import DATA_FILES, PAGES, read_site_asset, render_site, site_asset_names
 
 __all__ = ["SiteServer", "make_server"]
 
@@ -217,11 +220,13 @@ class SiteServer(ThreadingHTTPServer):
             if self._pages is None or sig != self._signature:
                 try:
                     if self._path is None:
-                        pages = render_site(self.db, seed=self.seed, generated="live from the database")
+                        pages = render_site(self.db, seed=self.seed, generated="live from the database",
+                                         cache_layout=False, text=False)
                     else:
                         db = self._open()
                         try:
-                            pages = render_site(db, seed=self.seed, generated="live from the database")
+                            pages = render_site(db, seed=self.seed, generated="live from the database",
+                                         cache_layout=False, text=False)
                         finally:
                             db.conn.close()
                 except Exception as exc:
@@ -354,6 +359,12 @@ class _Handler(BaseHTTPRequestHandler):
             name = path.lstrip("/")
             if name in PAGES:
                 self._send(200, self.server.page(name).encode("utf-8"), _TYPES[".html"], head=head)
+            elif name in DATA_FILES:
+                self._send(200, self.server.page(name).encode("ascii"), _TYPES[".js"], head=head)
+            elif name == "api/papers":
+                self._api_papers(url.query, head=head)
+            elif name.startswith("api/neighbours/"):
+                self._api_neighbours(name[len("api/neighbours/"):], url.query, head=head)
             elif name.startswith("assets/"):
                 asset = name[len("assets/"):]
                 if asset not in site_asset_names():
@@ -371,19 +382,9 @@ class _Handler(BaseHTTPRequestHandler):
                     return
                 self._json(200, {"query": q, "results": self.server.query(store.search_papers, q, limit=limit)}, head=head)
             elif name.startswith("api/paper/"):
-                ref = name[len("api/paper/"):]
-                shown = ref if len(ref) <= ID_SHOWN else ref[: ID_SHOWN - 1] + "…"
-                try:
-                    pid = self.server.query(store.resolve_paper_id, ref)  # a CorpusId beyond 64 bits: not found
-                except PaperNotFound:
-                    self._error(HTTPStatus.NOT_FOUND, _one_line(f"paper not found: {shown}"), head=head)
-                    return
-                except BadInput:  # not a paper id at all: quoted in part only
-                    self._error(HTTPStatus.BAD_REQUEST, _one_line(
-                        f"not a paper id: {shown} (expected a Semantic Scholar id, ARXIV:…, CorpusId:…, DOI:… "
-                        "or an arXiv URL)"), head=head)
-                    return
-                self._json(200, self.server.query(store.get_paper, pid), head=head)
+                pid = self._paper_id(name[len("api/paper/"):], head=head)
+                if pid is not None:
+                    self._json(200, self.server.query(store.get_paper, pid), head=head)
             elif name == "api/stats":
                 self._json(200, self.server.query(store.compute_stats), head=head)
             elif name == "favicon.ico":
@@ -411,6 +412,53 @@ class _Handler(BaseHTTPRequestHandler):
                 else:
                     message = f"internal error: {type(exc).__name__}: {exc}"
                 self._fail(HTTPStatus.INTERNAL_SERVER_ERROR, _one_line(message), exc, head=head)
+
+    def _paper_id(self, ref: str, *, head: bool) -> str | None:
+        """The stored id for ``ref``, or None after answering 404 (not stored) or 400 (not an id, quoted in part)."""
+        shown = ref if len(ref) <= ID_SHOWN else ref[: ID_SHOWN - 1] + "…"
+        try:
+            return str(self.server.query(store.resolve_paper_id, ref))  # a CorpusId beyond 64 bits: not found
+        except PaperNotFound:
+            self._error(HTTPStatus.NOT_FOUND, _one_line(f"paper not found: {shown}"), head=head)
+        except BadInput:  # not a paper id at all: quoted in part only
+            self._error(HTTPStatus.BAD_REQUEST, _one_line(
+                f"not a paper id: {shown} (expected a Semantic Scholar id, ARXIV:…, CorpusId:…, DOI:… "
+                "or an arXiv URL)"), head=head)
+        return None
+
+    def _int_param(self, qs: dict[str, list[str]], key: str, default: int, lo: int, hi: int) -> int:
+        """A whole-number query parameter within [lo, hi]; BadInput (400) otherwise."""
+        raw = (qs.get(key) or [str(default)])[0]
+        try:
+            value = int(raw)
+        except ValueError:
+            raise BadInput(f"{key} must be a whole number") from None
+        if not lo <= value <= hi:
+            raise BadInput(f"{key} must be between {lo} and {hi}")
+        return value
+
+    def _api_papers(self, query: str, *, head: bool) -> None:
+        """``/api/papers?offset=&limit=&sort=date|title|venue|citations|year&order=desc|asc&q=``: one page of the list."""
+        qs = parse_qs(query)
+        order = (qs.get("order") or ["desc"])[0]
+        if order not in ("asc", "desc"):
+            raise BadInput("order must be asc or desc")
+        page = self.server.query(
+            store.page_papers,
+            offset=self._int_param(qs, "offset", 0, 0, 10**9),
+            limit=self._int_param(qs, "limit", 100, 1, 1000),
+            sort=(qs.get("sort") or ["date"])[0],
+            descending=order == "desc",
+            query=(qs.get("q") or [""])[0],
+        )
+        self._json(200, page, head=head)
+
+    def _api_neighbours(self, ref: str, query: str, *, head: bool) -> None:
+        """``/api/neighbours/<id>?limit=``: what a paper cites and what cites it, inside the corpus."""
+        limit = self._int_param(parse_qs(query), "limit", 50, 1, 1000)
+        pid = self._paper_id(ref, head=head)
+        if pid is not None:
+            self._json(200, self.server.query(store.paper_neighbours, pid, limit=limit), head=head)
 
     def _fail(self, status: HTTPStatus, message: str, exc: BaseException, *, head: bool) -> None:
         """Answer ``status`` with ``message`` as JSON and log one line (the cause, no traceback)."""

@@ -2,27 +2,34 @@
 
 ``build_site(db, out_dir)`` writes a self-contained static site::
 
-    out_dir/index.html     counts, what is new since the last refresh, top papers, emerging topics
-    out_dir/trends.html    stacked areas per facet over time, modality x algorithm heat map, core timeline
-    out_dir/graph.html     the graph explorer (sigma.js on WebGL, layout precomputed in Python)
-    out_dir/papers.html    every paper with label chips and evidence, sortable and searchable
-    out_dir/table.html     the survey-style taxonomy table
-    out_dir/assets/        plotly.min.js (from the installed plotly), sigma.js, graphology, site scripts
+    out_dir/index.html      counts, what is new since the last refresh, top papers, emerging topics
+    out_dir/trends.html     stacked areas per facet over time, modality x algorithm heat map, core timeline
+    out_dir/graph.html      the graph explorer (our own WebGL layer; layout precomputed, cached in the database)
+    out_dir/papers.html     every paper, virtual scrolling, search and sort; details with labels and evidence
+    out_dir/table.html      the survey-style taxonomy table
+    out_dir/data/papers.js  the papers table, packed once for both pages (``explore.data``, ``explore.pack``)
+    out_dir/data/graph.js   positions, citation links and facet masks as typed arrays
+    out_dir/assets/         plotly.min.js (from the installed plotly), the site's scripts and styles
+    out_dir/feed.xml        an Atom feed of new core papers (``feed``), linked from index.html
+    out_dir/.rlmllm-site.json  the files this report wrote (so a folder holding others' files is refused)
 
 Nothing is loaded from the network: the pages open from ``file://``.
 ``rlmllm_graph.serve`` serves the same pages live (:func:`render_site`).
 
 Paper text (titles, abstracts, venues, authors, evidence) is untrusted. HTML
-is built with :func:`html.escape` on every value; data for scripts is JSON in
-``<script type="application/json">`` blocks escaped by
-:func:`~rlmllm_graph.explore.json_for_script`; the pages carry no inline
-executable script, and a Content-Security-Policy allows scripts from the site
-only.
+is built with :func:`html.escape` on every value; the two big pages carry no
+paper text at all: it travels base64-encoded inside ``data/*.js`` (an alphabet
+that cannot end a string or a script) and the scripts put it into the DOM with
+``textContent`` only. Plotly figures are JSON in ``<script
+type="application/json">`` blocks; the pages carry no inline executable
+script, and a Content-Security-Policy allows scripts from the site only.
 """
 
 from __future__ import annotations
 
 import html
+import json
+import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,16 +40,22 @@ from string import Template
 from typing import Any
 
 import networkx as nx
+import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 import sqlite_utils
 
 from . import output, store
 from .errors import BadInput, EmptyGraph, StoreError
-from .explore import FACET_ORDER, JS_ESCAPES, asset_names, graph_to_payload, json_for_script, read_asset, read_template
+from .explore import FACET_ORDER, JS_ESCAPES, asset_names, read_asset, read_template
+from .explore.pack import pack_js
 
 __all__ = [
+    "DATA_FILES",
+    "MANIFEST",
     "PAGES",
     "SiteData",
+    "data_files",
     "build_site",
     "load_site_data",
     "read_site_asset",
@@ -60,9 +73,12 @@ PAGES: dict[str, tuple[str, str]] = {
     "table.html": ("Taxonomy table", "Taxonomy table"),
 }
 
+#: The packed data the pages load once (``explore.pack``): the papers table and the graph.
+DATA_FILES: tuple[str, ...] = ("data/papers.js", "data/graph.js")
+#: What ``report`` wrote into its folder, so a later run knows its own files from anyone else's.
+MANIFEST = ".rlmllm-site.json"
+
 _PLOTLY = "plotly.min.js"
-#: Rows of papers.html laid out at first (site.js shows more on demand; 10,000 rows take seconds).
-_PAGE_ROWS = 500
 
 def _missing(v: Any) -> bool:
     if v is None:
@@ -95,16 +111,27 @@ class SiteData:
     generated: str = ""
     seed: int = 42
     timings: dict[str, float] = field(default_factory=dict)
+    site_labels: pd.DataFrame | None = None
+    src: Any = None
+    dst: Any = None
+    positions: Any = None
+    layout: dict[str, Any] = field(default_factory=dict)
 
 
-def load_site_data(db: sqlite_utils.Database, *, seed: int = 42, generated: str | None = None) -> SiteData:
+def load_site_data(
+    db: sqlite_utils.Database, *, seed: int = 42, generated: str | None = None, cache_layout: bool = True
+) -> SiteData:
     """Load and analyse the database for the pages. Raises EmptyGraph when it holds no papers.
 
-    Raises BadInput when ``seed`` is negative (the layout's random generator takes 0 or more).
+    The explorer's layout comes from the database's cache when the graph has
+    not changed (``explore.cache``), and is saved there otherwise unless
+    ``cache_layout`` is false. Raises BadInput when ``seed`` is negative (the
+    layout's random generator takes 0 or more).
     """
     if seed < 0:
         raise BadInput(f"the seed must be 0 or more, not {seed}")
     from .analysis import compute_node_metrics
+    from .explore.cache import cached_layout
     from .graph import build_citation_graph
     from .table import build_taxonomy_table
     from .trends import compute_trends_report
@@ -112,20 +139,35 @@ def load_site_data(db: sqlite_utils.Database, *, seed: int = 42, generated: str 
     timings: dict[str, float] = {}
     t = time.perf_counter()
     papers = store.load_papers(db)
-    labels = store.load_labels(db)
-    G = build_citation_graph(db, papers=papers, labels=labels)
+    site_labels = store.load_site_labels(db)  # with where each label's evidence came from
+    labels = site_labels.drop(columns=["evidence_source"])
+    # nodes in networkx (titles, authors, labels), a million citations as index arrays
+    G = build_citation_graph(db, papers=papers, labels=labels, edges=False)
     if G.number_of_nodes() == 0:
         raise EmptyGraph(
             "nothing to report: the database holds no papers yet "
             "(fill it with `rlmllm-graph refresh` or `rlmllm-graph import`)"
         )
+    order = list(G.nodes)
+    n = len(order)
+    src, dst = store.load_citation_index(db, pd.Index(order))
+    A = sp.csr_array((np.ones(len(src)), (src, dst)), shape=(n, n))
+    A.sum_duplicates()
+    A.data[:] = 1.0
+    coo = A.tocoo()
+    src, dst = coo.row.astype(np.int64), coo.col.astype(np.int64)
     timings["graph"] = time.perf_counter() - t
     t = time.perf_counter()
-    metrics = compute_node_metrics(G, seed=seed)
+    metrics = compute_node_metrics(G, seed=seed, matrix=(order, A))
     timings["metrics"] = time.perf_counter() - t
     t = time.perf_counter()
     trends = compute_trends_report(db, papers=papers, labels=labels)
     timings["trends"] = time.perf_counter() - t
+    t = time.perf_counter()
+    years = pd.to_numeric(papers.set_index("paper_id")["year"].reindex(order), errors="coerce").to_numpy(float)
+    positions, layout = cached_layout(db, [str(v) for v in order], src, dst, years=years, seed=seed,
+                                      save=cache_layout)
+    timings["layout"] = time.perf_counter() - t
     return SiteData(
         G=G,
         metrics=metrics,
@@ -137,6 +179,11 @@ def load_site_data(db: sqlite_utils.Database, *, seed: int = 42, generated: str 
         generated=generated or "built " + datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         seed=seed,
         timings=timings,
+        site_labels=site_labels,
+        src=src,
+        dst=dst,
+        positions=positions,
+        layout=layout,
     )
 
 
@@ -160,15 +207,11 @@ def _page(name: str, data: SiteData, body: str, *, scripts: Sequence[str] = (), 
         generated=esc(data.generated),
         body_class=esc(body_class),
         body=body,
-        scripts="".join(f'<script src="assets/{esc(s)}"></script>\n' for s in scripts),
+        scripts="".join(f'<script src="{esc(s if "/" in s else "assets/" + s)}"></script>\n' for s in scripts),
     )
 
 
 _FEED_LINK = '<link rel="alternate" type="application/atom+xml" title="New core papers" href="feed.xml">'
-
-
-def _json_block(block_id: str, obj: Any) -> str:
-    return f'<script type="application/json" id="{esc(block_id)}">{json_for_script(obj)}</script>\n'
 
 
 def _figure(fig: Any, fig_id: str) -> str:
@@ -254,6 +297,7 @@ def _index(data: SiteData) -> str:
         else:
             out.append('<p class="muted">No new papers in the last refresh.</p>')
 
+    out.append(_routes_table(s.get("routes")))
     out.append('<div class="twocol"><div>')
     out.append("<h2>Top papers by PageRank</h2>")
     top = data.metrics.sort_values(["pagerank", "in_corpus_citations"], ascending=False, kind="stable").head(15)
@@ -264,6 +308,29 @@ def _index(data: SiteData) -> str:
     out.append(_emerging_table(data))
     out.append("</div></div>")
     out.append("</main>")
+    return "\n".join(out)
+
+
+#: How each route that brings papers in reads on the overview (``papers.found_by``).
+_ROUTE_NAMES = {
+    "seed": "seed papers", "cites-seed": "cite a seed", "cited-by-seed": "cited by a seed",
+    "query": "field queries", "expansion": "expanding the crawl", "import": "imported", "snapshot": "bundled snapshot",
+    "unrecorded": "not recorded (stored before routes were kept)",
+}
+
+
+def _routes_table(routes: Any) -> str:
+    """Coverage by route (``compute_stats(db)["routes"]``): papers each route brought in, and how many are core."""
+    if not isinstance(routes, Mapping) or not routes:
+        return ""
+    out = ["<h2>How the papers were found</h2>",
+           '<table class="data routes"><thead><tr><th>Route</th><th class="num">Papers</th>'
+           '<th class="num">Core</th><th class="num">Core share</th></tr></thead><tbody>']
+    for route, c in routes.items():
+        n, core = int(c.get("papers", 0)), int(c.get("core", 0))
+        out.append(f'<tr><td>{esc(_ROUTE_NAMES.get(str(route), route))}</td><td class="num">{_num(n)}</td>'
+                   f'<td class="num">{_num(core)}</td><td class="num">{(core / n if n else 0):.0%}</td></tr>')
+    out.append("</tbody></table>")
     return "\n".join(out)
 
 
@@ -357,90 +424,36 @@ def _trends(data: SiteData) -> str:
 
 
 def _graph(data: SiteData) -> str:
-    abstracts = dict(zip(data.papers["paper_id"].tolist(), data.papers["abstract"].tolist()))
-    payload = graph_to_payload(data.G, data.metrics, labels=data.labels, abstracts=abstracts, seed=data.seed)
-    return read_template("graph.html") + _json_block("graph-data", payload)
+    return read_template("graph.html")
 
 
 def _papers(data: SiteData) -> str:
-    m = data.metrics
+    return read_template("papers.html").replace("$UNSURE", f"{UNSURE:.1f}")
+
+
+def data_files(data: SiteData, *, text: bool = True) -> dict[str, bytes]:
+    """The packed data files (:data:`DATA_FILES`) for ``data``: the papers table and the explorer's graph.
+
+    With ``text=False`` the papers table carries ids, titles, years and numbers
+    only (``serve``: the pages ask the database for the rest as they show it).
+    """
+    from .explore.data import graph_data, papers_data
+
+    order = [str(v) for v in data.G.nodes]
+    papers = data.papers.set_index("paper_id", drop=False).reindex(order)
+    papers["paper_id"] = order
     authors = {n: a.get("authors") or [] for n, a in data.G.nodes(data=True)}
-    by_paper: dict[str, list[dict[str, Any]]] = {}
-    for r in data.labels.to_dict("records"):
-        by_paper.setdefault(r["paper_id"], []).append(r)
-    facet_rank = {f: i for i, f in enumerate(FACET_ORDER)}
-    out = [
-        '<main class="page">',
-        "<h1>Papers</h1>",
-        f'<p class="muted">Hover a label for its confidence and evidence. <span class="chip chip-unsure">dashed?</span> '
-        f"labels have confidence under {UNSURE:.1f} (often papers known only by a title): check them, and fix wrong "
-        "ones with <code>rlmllm-graph label</code>; <code>rlmllm-graph classify --review 20</code> lists the least "
-        "certain papers.</p>",
-        '<div class="toolbar"><input id="paper-search" type="search" placeholder="Filter by title, author, venue or label…" '
-        'aria-label="Filter papers"><span id="paper-count" class="muted"></span></div>',
-        '<table class="data sortable" id="papers"><thead><tr>'
-        '<th data-type="text">Title</th><th data-type="text">Date</th><th data-type="text">Venue</th>'
-        '<th class="num" data-type="num">Citations</th><th class="num" data-type="num">Cited here</th>'
-        '<th class="num" data-type="num">PageRank</th><th data-type="text">Labels</th></tr></thead><tbody>',
-    ]
-    papers = data.papers.sort_values(["publication_date", "year"], ascending=False, na_position="last")
-    for k, r in enumerate(papers.to_dict("records")):
-        pid = r["paper_id"]
-        names = authors.get(pid, [])
-        who = ", ".join(names[:6]) + (f", … (+{len(names) - 6})" if len(names) > 6 else "")
-        links = []
-        if not _missing(r.get("arxiv_id")) and r.get("arxiv_id"):
-            links.append(f'<a href="https://arxiv.org/abs/{esc(r["arxiv_id"])}" rel="noopener noreferrer">arXiv</a>')
-        links.append(f'<a href="https://www.semanticscholar.org/paper/{esc(pid)}" rel="noopener noreferrer">S2</a>')
-        labs = sorted(by_paper.get(pid, []), key=lambda x: (facet_rank.get(x["facet"], 99), x["facet"], x["value"]))
-        chips = "".join(_label_chip(x) for x in labs)
-        ev = [x for x in labs if x.get("evidence")]
-        evidence = (
-            '<details class="evidence"><summary>why</summary>'
-            + "".join(
-                f'<q class="evidence"><b>{esc(x["facet"])}: {esc(x["value"])}</b> ({esc(x.get("source"))}) '
-                f'{esc(x["evidence"])}</q>'
-                for x in ev
-            )
-            + "</details>"
-            if ev
-            else ""
-        )
-        pr = m.at[pid, "pagerank"] if pid in m.index else 0.0
-        ic = m.at[pid, "in_corpus_citations"] if pid in m.index else 0
-        date = _year(r.get("year")) if _missing(r.get("publication_date")) else r["publication_date"]
-        out.append(
-            f'<tr data-id="{esc(pid)}"{" hidden" if k >= _PAGE_ROWS else ""}><td>{_paper_cell(r)}<div class="muted" style="font-size:.8rem">{esc(who)}'
-            f'{" · " if who else ""}{" ".join(links)}</div></td>'
-            f'<td class="nowrap" data-sort="{esc(date)}">{esc(date)}</td><td>{esc(r.get("venue"))}</td>'
-            f'<td class="num" data-sort="{_num(r.get("citation_count"), "{:.0f}") or 0}">{_num(r.get("citation_count"), "{:,.0f}")}</td>'
-            f'<td class="num" data-sort="{int(ic)}">{int(ic)}</td>'
-            f'<td class="num" data-sort="{float(pr):.8f}">{float(pr):.4f}</td>'
-            f"<td>{chips}{evidence}</td></tr>"
-        )
-    out.append('</tbody></table><p><button id="paper-more" type="button" hidden>Show more</button></p></main>')
-    return "\n".join(out)
+    labels = data.site_labels if data.site_labels is not None else data.labels
+    head, arrays = papers_data(papers, labels, authors=authors, metrics=data.metrics, text=text)
+    ghead, garrays = graph_data(order, data.src, data.dst, data.positions, labels, metrics=data.metrics)
+    return {
+        "data/papers.js": pack_js("papers", head, arrays),
+        "data/graph.js": pack_js("graph", {**ghead, "generated": data.generated}, garrays),
+    }
 
 
 #: a classifier label below this confidence is drawn dashed, with a "?": worth a person's check
 UNSURE = 0.6
-
-
-def _label_chip(x: dict[str, Any]) -> str:
-    """One label as a chip; the tooltip says how sure, who said so and why."""
-    conf = None if _missing(x.get("confidence")) else round(float(x["confidence"]), 2)  # as the tooltip shows it
-    manual = x.get("source") == "manual"
-    unsure = not manual and conf is not None and conf < UNSURE
-    if manual:
-        how = "manual label"
-    elif conf is None:
-        how = str(x.get("source") or "classifier")
-    else:
-        how = f"{x.get('source') or 'classifier'}, confidence {conf:.2f}"
-    why = "" if _missing(x.get("evidence")) or x.get("evidence") == "manual" else str(x["evidence"])
-    tip = f"{how} · {why}" if why else how
-    return (f'<span class="chip chip-{esc(x["facet"])}{" chip-unsure" if unsure else ""}" title="{esc(tip)}">'
-            f'{esc(x["facet"])}: {esc(x["value"])}{"?" if unsure else ""}</span>')
 
 
 def _table(data: SiteData) -> str:
@@ -459,8 +472,8 @@ def _table(data: SiteData) -> str:
 _RENDERERS: dict[str, tuple[Callable[[SiteData], str], tuple[str, ...], str]] = {
     "index.html": (_index, ("site.js",), ""),
     "trends.html": (_trends, (_PLOTLY, "site.js"), ""),
-    "graph.html": (_graph, ("graphology.umd.min.js", "sigma.min.js", "explorer.js"), "explorer"),
-    "papers.html": (_papers, ("site.js",), ""),
+    "graph.html": (_graph, ("data/papers.js", "data/graph.js", "data.js", "explorer.js"), "explorer"),
+    "papers.html": (_papers, ("data/papers.js", "data.js", "papers.js"), "paper-list"),
     "table.html": (_table, ("site.js",), ""),
 }
 
@@ -471,10 +484,17 @@ def render_page(name: str, data: SiteData) -> str:
     return _page(name, data, fn(data), scripts=scripts, body_class=body_class)
 
 
-def render_site(db: sqlite_utils.Database, *, seed: int = 42, generated: str | None = None) -> dict[str, str]:
-    """Every page as HTML, keyed by file name (what ``report`` writes and ``serve`` serves)."""
-    data = load_site_data(db, seed=seed, generated=generated)
-    return {name: render_page(name, data) for name in PAGES}
+def render_site(db: sqlite_utils.Database, *, seed: int = 42, generated: str | None = None,
+                cache_layout: bool = True, text: bool = True) -> dict[str, str]:
+    """Every page and data file as text, keyed by its path in the site (what ``serve`` serves).
+
+    ``text=False``: the papers data without abstracts, authors, labels and
+    evidence (see :func:`data_files`).
+    """
+    data = load_site_data(db, seed=seed, generated=generated, cache_layout=cache_layout)
+    out = {name: render_page(name, data) for name in PAGES}
+    out.update({name: blob.decode("ascii") for name, blob in data_files(data, text=text).items()})
+    return out
 
 
 # --------------------------------------------------------------------------- assets
@@ -494,54 +514,133 @@ def read_site_asset(name: str) -> bytes:
     return read_asset(name)
 
 
+def site_files() -> list[str]:
+    """Every path ``report`` writes, relative to its folder (pages, data, assets, the feed, the manifest)."""
+    from .feed import FEED_FILE
+
+    return [*PAGES, *DATA_FILES, *(f"assets/{a}" for a in site_asset_names()), FEED_FILE, MANIFEST]
+
+
 # --------------------------------------------------------------------------- build
 
 
-def build_site(db: sqlite_utils.Database, out_dir: str | Path, *, seed: int = 42,
-               protect: str | Path | None = None) -> dict[str, Any]:
-    """Write the static site into ``out_dir`` (created if needed; our files are overwritten).
+def _foreign_files(out: Path) -> list[str]:
+    """Files under ``out`` that the last ``report`` there did not write (by its manifest)."""
+    if not out.exists():
+        return []
+    ours: set[str] = set()
+    try:
+        manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+        ours = {str(f) for f in manifest.get("files", [])} | {MANIFEST}
+    except (OSError, ValueError, AttributeError):
+        pass
+    found = []
+    for root, dirs, files in os.walk(out):
+        dirs.sort()
+        for f in sorted(files):
+            rel = Path(root, f).relative_to(out).as_posix()
+            if rel not in ours:
+                found.append(rel)
+    return found
 
-    Files are written through :mod:`rlmllm_graph.output`, never onto the database
-    (``protect``, default the file ``db`` lives in): a page that would land on it
-    is a BadInput before anything is written.
-    Returns ``{"out": str, "pages": [...], "assets": [...], "papers": n, "edges": m,
-    "seconds": total, "timings": {...}}``. Raises EmptyGraph on a database with
-    no papers, StoreError when ``out_dir`` cannot be written.
+
+def _write(path: Path, blob: bytes, protect: str | Path | None) -> bool:
+    """Write ``blob`` to ``path`` through :mod:`rlmllm_graph.output`; False when it already holds it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return output.write_if_changed(path, blob, protect=protect)
+
+
+def build_site(db: sqlite_utils.Database, out_dir: str | Path, *, seed: int = 42, force: bool = False,
+               cache_layout: bool = True, protect: str | Path | None = None) -> dict[str, Any]:
+    """Write the static site into ``out_dir`` (created if needed; our own files are overwritten).
+
+    A folder that holds files an earlier ``report`` did not write (by the
+    manifest it keeps, ``.rlmllm-site.json``) is refused with BadInput unless
+    ``force``. Files whose bytes did not change are left alone, so a rebuild
+    after a small refresh rewrites little; files of an earlier report that
+    this one no longer writes are removed. Files are written through
+    :mod:`rlmllm_graph.output`, never onto the database (``protect``, default the
+    file ``db`` lives in): a file that would land on it is a BadInput before
+    anything is written.
+
+    Returns ``{"out": str, "pages": [...], "assets": [...], "data": [...], "papers": n,
+    "edges": m, "written": files changed, "bytes": site size, "layout": "cached"|"extended"|"computed",
+    "seconds": total, "timings": {...}}``. Raises EmptyGraph on a database with no papers,
+    StoreError when ``out_dir`` cannot be written.
     """
     t0 = time.perf_counter()
     out = Path(out_dir)
     protect = store.database_file(db) if protect is None else protect
-    assets = site_asset_names()
+    for name in site_files():
+        output.refuse_database_path(out / name, protect)
+    if out.exists() and not out.is_dir():
+        raise BadInput(f"--out {out} is a file, not a folder")
+    foreign = _foreign_files(out)
+    if foreign and not force:
+        more = f" and {len(foreign) - 1} more" if len(foreign) > 1 else ""
+        raise BadInput(f"{out} holds files report did not write ({foreign[0]}{more}); "
+                       "choose an empty folder or pass --force to write into it anyway")
     try:
-        from .feed import FEED_FILE
-
-        output.prepare_folder(out, [*PAGES, FEED_FILE], protect=protect)
-        output.prepare_folder(out / "assets", assets, protect=protect)
+        old = json.loads((out / MANIFEST).read_text(encoding="utf-8")).get("files", [])
+    except (OSError, ValueError, AttributeError):
+        old = []
+    try:
+        out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise StoreError(f"cannot create {out}: {exc.strerror or exc}") from None
-    data = load_site_data(db, seed=seed)
+    data = load_site_data(db, seed=seed, cache_layout=cache_layout)
     timings = dict(data.timings)
-    written = []
+    written: list[str] = []
+    changed = 0
+    files: list[str] = []
+    size = 0
     try:
+        t = time.perf_counter()
+        blobs = data_files(data)
+        timings["data"] = time.perf_counter() - t
         for name in PAGES:
             t = time.perf_counter()
-            output.write_text(out / name, render_page(name, data), protect=protect)
+            blob = render_page(name, data).encode("utf-8")
+            changed += _write(out / name, blob, protect)
+            size += len(blob)
             timings[name] = time.perf_counter() - t
             written.append(name)
+        for name, blob in blobs.items():
+            changed += _write(out / name, blob, protect)
+            size += len(blob)
+        assets = site_asset_names()
         for name in assets:
-            output.write_bytes(out / "assets" / name, read_site_asset(name), protect=protect)
-        from .feed import write_feed
+            blob = read_site_asset(name)
+            changed += _write(out / "assets" / name, blob, protect)
+            size += len(blob)
+        from .feed import FEED_FILE, render_feed
 
-        feed = write_feed(db, out, protect=protect).name  # feed.xml: new core papers, linked from index.html
+        blob = render_feed(db).encode("utf-8")  # feed.xml: new core papers, linked from index.html
+        changed += _write(out / FEED_FILE, blob, protect)
+        size += len(blob)
+        files = [*written, *blobs, *(f"assets/{a}" for a in assets), FEED_FILE]
+        for stale in sorted(set(old) - set(files)):
+            p = out / stale
+            if ".." not in Path(stale).parts and p.is_file():
+                p.unlink()
+        manifest = {"tool": "rlmllm-graph report", "files": files}
+        _write(out / MANIFEST, (json.dumps(manifest, indent=1) + "\n").encode(), protect)
     except OSError as exc:
         raise StoreError(f"cannot write the site into {out}: {exc.strerror or exc}") from None
     return {
         "out": str(out),
         "pages": written,
         "assets": assets,
-        "feed": feed,
+        "data": list(DATA_FILES),
+        "feed": "feed.xml",
         "papers": data.G.number_of_nodes(),
-        "edges": data.G.number_of_edges(),
+        "edges": int(len(data.src)),
+        "isolated": int(np.sum(np.bincount(np.concatenate([data.src, data.dst]),
+                                           minlength=data.G.number_of_nodes()) == 0)),
+        "written": changed,
+        "bytes": size,
+        "layout": data.layout.get("layout"),
+        "layout_cached": bool(data.layout.get("saved")),
         "seconds": round(time.perf_counter() - t0, 3),
         "timings": {k: round(v, 3) for k, v in timings.items()},
     }

@@ -1,16 +1,18 @@
-"""The graph explorer: a citation graph as a JSON payload for ``graph.html``.
+"""The graph explorer and the paper list: their data, layout, templates and scripts.
 
-``graph_to_payload(G, metrics)`` turns the citation graph (from
-:func:`rlmllm_graph.graph.build_citation_graph`) and its node metrics (from
-:func:`rlmllm_graph.analysis.compute_node_metrics`) into one JSON-ready dict:
-columnar node arrays (compact at 10,000 nodes), precomputed layout positions,
-edges as index pairs, and every facet as value lists per node. The page
-(``templates/graph.html`` + ``static/explorer.js``, drawn by sigma.js on
-WebGL) reads it from an inline ``<script type="application/json">`` block, so
-it works from ``file://`` with no network.
+The report writes the explorer's data as packed typed arrays
+(:mod:`~rlmllm_graph.explore.data`, :mod:`~rlmllm_graph.explore.pack`),
+laid out once in Python (:mod:`~rlmllm_graph.explore.layout`) and cached in
+the database (:mod:`~rlmllm_graph.explore.cache`); ``static/explorer.js``
+draws it with its own small WebGL layer and ``static/papers.js`` lists the
+papers with virtual scrolling.
+
+``graph_to_payload(G, metrics)`` gives the same graph as one JSON-ready dict
+(columnar node arrays, layout positions, edges as index pairs, every facet as
+value lists per node), for notebooks and other tools.
 
 Paper text is untrusted: :func:`json_for_script` escapes ``<``, ``>``, ``&``
-and U+2028/U+2029 so a title cannot close the script block, and the page puts
+and U+2028/U+2029 so a title cannot close a script block, and the pages put
 text into the DOM with ``textContent`` only.
 """
 
@@ -27,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ..classify.vocabulary import FACET_ORDER, FACETS, ordered_facets
+from .data import community_masks, cut_text
 from .layout import compute_layout
 
 __all__ = [
@@ -40,9 +43,6 @@ __all__ = [
     "read_template",
 ]
 
-
-#: Communities with their own colour; the rest are grouped as "other communities".
-_MAX_COMMUNITIES = 12
 
 #: what makes text safe inside an HTML <script> block: no "</script>", "<!--" or JS line terminators
 JS_ESCAPES: dict[int, str] = {
@@ -85,12 +85,6 @@ def _clean(v: Any) -> Any:
 def _text(v: Any) -> str | None:
     v = _clean(v)
     return None if v is None else str(v)
-
-
-def _cut(text: str | None, limit: int) -> str | None:
-    if not text:
-        return None
-    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + " …"
 
 
 def _ordered_values(facet: str, seen: set[str]) -> list[str]:
@@ -191,7 +185,7 @@ def graph_to_payload(
         "pagerank": [float(x) for x in metric("pagerank", 0.0)],
         "in_corpus": [int(x) for x in metric("in_corpus_citations", 0)],
         "community": [int(x) for x in metric("community", -1)],
-        "abstract": [_cut(_text((abstracts or {}).get(v)), abstract_chars) for v in order],
+        "abstract": [cut_text(_text((abstracts or {}).get(v)), abstract_chars) for v in order],
         "x": [round(float(x), 3) for x in pos[:, 0]] if n else [],
         "y": [round(float(y), 3) for y in pos[:, 1]] if n else [],
     }
@@ -230,23 +224,10 @@ def graph_to_payload(
 
 def _community_facet(community: list[int], m: pd.DataFrame | None) -> dict[str, Any]:
     """The biggest communities by name (others grouped), as a facet to colour or filter by."""
-    names: dict[int, str] = {}
-    if m is not None and "community_name" in m:
-        for c, name in zip(community, m["community_name"].tolist()):
-            if c >= 0 and c not in names and _text(name):
-                names[c] = str(name)
-    sizes: dict[int, int] = {}
-    for c in community:
-        if c >= 0:
-            sizes[c] = sizes.get(c, 0) + 1
-    biggest = [c for c, k in sorted(sizes.items(), key=lambda kv: (-kv[1], kv[0])) if k > 1][:_MAX_COMMUNITIES]
-    values = [names.get(c) or f"community {c}" for c in biggest]
-    slot = {c: k for k, c in enumerate(biggest)}
-    rest = any(c >= 0 and c not in slot for c in community)
-    if rest:
-        values.append("other communities")
-    members = [[slot[c]] if c in slot else ([len(biggest)] if c >= 0 and rest else []) for c in community]
-    return {"name": "community", "values": values, "members": members}
+    names = m["community_name"].tolist() if m is not None and "community_name" in m else None
+    values, mask = community_masks(np.asarray(community, dtype=np.int64), names)
+    return {"name": "community", "values": values,
+            "members": [[int(x).bit_length() - 1] if x else [] for x in mask.tolist()]}
 
 
 def _decade_free_year_facet(years: list[int | None]) -> dict[str, Any]:

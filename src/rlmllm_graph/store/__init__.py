@@ -31,6 +31,7 @@ from .labels import (
 )
 from .migrations import SCHEMA_VERSION
 from .sections import load_sections, pack_text, save_sections, unpack_text
+from .site import load_citation_index, load_layout, load_site_labels, page_papers, paper_neighbours, save_layout
 from .read import (
     compute_stats,
     database_file,
@@ -67,6 +68,12 @@ __all__ = [
     "load_manual_none",
     "load_papers",
     "load_sections",
+    "load_citation_index",
+    "load_layout",
+    "load_site_labels",
+    "page_papers",
+    "paper_neighbours",
+    "save_layout",
     "now_iso",
     "pack_text",
     "open_db",

@@ -350,6 +350,19 @@ def m008_offline_changes(db: sqlite_utils.Database) -> None:
     )
 
 
+def m009_site_layout_cache(db: sqlite_utils.Database) -> None:
+    """The report's graph layout, cached until the graph changes (``store.site``).
+
+    - ``site_layout``: one position per paper of the last layout;
+    - ``site_layout_meta``: what it was computed for (a signature of the papers
+      and their links, the seed, the layout version, how many papers the last
+      full computation placed), as key/value text.
+    """
+    db.execute("CREATE TABLE IF NOT EXISTS site_layout (paper_id TEXT PRIMARY KEY, x REAL NOT NULL, y REAL NOT NULL) "
+               "WITHOUT ROWID")
+    db.execute("CREATE TABLE IF NOT EXISTS site_layout_meta (key TEXT PRIMARY KEY, value TEXT)")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     m001_initial,
     m002_crawl_state,
@@ -359,5 +372,6 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     m006_numbers_no_self_citations,
     m007_queries_state,
     m008_offline_changes,
+    m009_site_layout_cache,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -153,9 +153,10 @@ def get_paper(db: sqlite_utils.Database, paper_id: str) -> dict[str, Any]:
         )
     ]
     paper["labels"] = [
-        dict(zip(("facet", "value", "confidence", "source", "evidence"), r))
+        dict(zip(("facet", "value", "confidence", "source", "evidence", "evidence_source"), r))
         for r in db.execute(
-            "SELECT facet, value, confidence, source, evidence FROM labels WHERE paper_id = ? ORDER BY facet, value",
+            "SELECT facet, value, confidence, source, evidence, evidence_source FROM labels WHERE paper_id = ? "
+            "ORDER BY facet, value",
             [paper_id],
         )
     ]
