@@ -243,3 +243,13 @@ def test_check_output_file(tmp_path: Path) -> None:
         output.check_output_file("", option="--output")
     with pytest.raises(BadInput, match="is a folder"):
         output.check_output_file(str(tmp_path))
+
+
+def test_write_if_changed_rewrites_only_what_changed(tmp_path: Path) -> None:
+    target = tmp_path / "page.html"
+    assert output.write_if_changed(target, b"<p>1</p>") is True
+    before = target.stat().st_mtime_ns
+    assert output.write_if_changed(target, b"<p>1</p>") is False and target.stat().st_mtime_ns == before
+    assert output.write_if_changed(target, b"<p>2</p>") is True and target.read_bytes() == b"<p>2</p>"
+    with pytest.raises(BadInput, match="is the database"):  # even when the bytes happen to match
+        output.write_if_changed(target, b"<p>2</p>", protect=target)
