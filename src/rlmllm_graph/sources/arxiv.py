@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import logging
 import math
-import random
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -40,7 +39,7 @@ import httpx
 
 from ..config import DEFAULT_ARXIV_URL, check_api_url
 from ..errors import ApiUnreachable, BadInput, RateLimited, ResponseTooLarge, SourceError
-from .semanticscholar import _retry_after
+from .pacing import PacedClient, retry_after_seconds
 
 __all__ = [
     "ARXIV_BACKOFF",
@@ -116,7 +115,7 @@ class Fetched:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class ArxivClient:
+class ArxivClient(PacedClient):
     """A polite arXiv client over an (injectable) ``httpx.Client``.
 
     Parameters
@@ -166,38 +165,24 @@ class ArxivClient:
             raise BadInput(f"timeout must be a finite number of seconds above 0, not {timeout!r}")
         if max_bytes < 1:
             raise BadInput(f"max_bytes must be at least 1, not {max_bytes!r}")
-        self.pace = pace
         self.timeout = timeout
         self.deadline = 4 * timeout
         self.max_bytes = max_bytes
         self.max_attempts = max(1, max_attempts)
         self.connect_attempts = max(1, connect_attempts)
-        self.backoff = backoff
-        self.backoff_max = backoff_max
-        self.retry_after_max = retry_after_max
-        self._own_http = http is None
-        self.http = http or httpx.Client(
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 15.0)),
-            headers={"user-agent": user_agent()},
-            follow_redirects=True,
+        self._init_pacing(
+            http,
+            lambda: httpx.Client(
+                timeout=httpx.Timeout(timeout, connect=min(timeout, 15.0)),
+                headers={"user-agent": user_agent()},
+                follow_redirects=True,
+            ),
+            pace=pace, backoff=backoff, backoff_max=backoff_max, retry_after_max=retry_after_max,
+            sleep=sleep, seed=seed,
         )
-        self._sleep = sleep
-        self._rng = random.Random(seed)
-        self._next_at = 0.0
-        self.requests = 0  # HTTP requests sent, retries included
-        self.retries = 0
-
-    # -- lifecycle ----------------------------------------------------------------------------
-
-    def close(self) -> None:
-        if self._own_http:
-            self.http.close()
 
     def __enter__(self) -> ArxivClient:
         return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"ArxivClient({self.root!r}, pace={self.pace})"
@@ -272,7 +257,7 @@ class ArxivClient:
                                    requests=used, headers=headers)
                 if status in _RETRY_STATUS:
                     problem = str(status)
-                    retry_after = _retry_after(headers.get("retry-after"))
+                    retry_after = retry_after_seconds(headers.get("retry-after"))
                 elif status == 403:
                     raise SourceError(
                         f"arXiv refused GET {url} (HTTP 403): it may have blocked automated access from here; "
@@ -312,21 +297,6 @@ class ArxivClient:
                     raise httpx.ReadTimeout(f"the answer took more than {self.deadline:g}s")
                 chunks.append(chunk)
             return resp.status_code, final, headers, b"".join(chunks)
-
-    def _wait_for_pace(self) -> None:
-        if self.pace <= 0:
-            return
-        now = time.monotonic()
-        if now < self._next_at:
-            self._sleep(self._next_at - now)
-            now = time.monotonic()
-        self._next_at = now + self.pace
-
-    def _delay(self, attempt: int, retry_after: float | None) -> float:
-        if retry_after is not None:
-            return min(retry_after, self.retry_after_max)
-        d = min(self.backoff_max, self.backoff * 2 ** (attempt - 1))
-        return d / 2 + self._rng.uniform(0, d / 2)
 
     def _give_up(self, problem: str, url: str, attempts: int, detail: str) -> SourceError:
         if problem == "connect":
