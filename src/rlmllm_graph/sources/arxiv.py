@@ -39,8 +39,7 @@ import httpx
 
 from ..config import DEFAULT_ARXIV_URL, check_api_url, setting
 from ..errors import ApiUnreachable, BadInput, RateLimited, ResponseTooLarge, SourceError
-from .paced import PacedClient
-from .semanticscholar import _retry_after
+from .pacing import PacedClient, retry_after_seconds
 
 __all__ = [
     "ARXIV_BACKOFF",
@@ -167,22 +166,24 @@ class ArxivClient(PacedClient):
             raise BadInput(f"timeout must be a finite number of seconds above 0, not {timeout!r}")
         if max_bytes < 1:
             raise BadInput(f"max_bytes must be at least 1, not {max_bytes!r}")
-        self.pace = pace
         self.timeout = timeout
         self.deadline = 4 * timeout
         self.max_bytes = max_bytes
         self.max_attempts = max(1, max_attempts)
         self.connect_attempts = max(1, connect_attempts)
-        self.backoff = backoff
-        self.backoff_max = backoff_max
-        self.retry_after_max = retry_after_max
-        self._own_http = http is None
-        self.http = http or httpx.Client(
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 15.0)),
-            headers={"user-agent": user_agent()},
-            follow_redirects=True,
+        self._init_pacing(
+            http,
+            lambda: httpx.Client(
+                timeout=httpx.Timeout(timeout, connect=min(timeout, 15.0)),
+                headers={"user-agent": user_agent()},
+                follow_redirects=True,
+            ),
+            pace=pace, backoff=backoff, backoff_max=backoff_max, retry_after_max=retry_after_max,
+            sleep=sleep, seed=seed,
         )
-        self._start_pacing(sleep, seed)
+
+    def __enter__(self) -> ArxivClient:
+        return self
 
     def __repr__(self) -> str:
         return f"ArxivClient({self.root!r}, pace={self.pace})"
@@ -257,7 +258,7 @@ class ArxivClient(PacedClient):
                                    requests=used, headers=headers)
                 if status in _RETRY_STATUS:
                     problem = str(status)
-                    retry_after = _retry_after(headers.get("retry-after"))
+                    retry_after = retry_after_seconds(headers.get("retry-after"))
                 elif status == 403:
                     raise SourceError(
                         f"arXiv refused GET {url} (HTTP 403): it may have blocked automated access from here; "
@@ -297,11 +298,6 @@ class ArxivClient(PacedClient):
                     raise httpx.ReadTimeout(f"the answer took more than {self.deadline:g}s")
                 chunks.append(chunk)
             return resp.status_code, final, headers, b"".join(chunks)
-
-    def _delay(self, attempt: int, retry_after: float | None) -> float:
-        if retry_after is not None:
-            return min(retry_after, self.retry_after_max)
-        return self._backoff_delay(attempt)
 
     def _give_up(self, problem: str, url: str, attempts: int, detail: str) -> SourceError:
         if problem == "connect":

@@ -37,7 +37,6 @@ crashes on ``"data": null`` and retries only 429 on a fixed schedule.
 
 from __future__ import annotations
 
-import email.utils
 import functools
 import logging
 import math
@@ -68,7 +67,7 @@ from ..errors import (
     SourceError,
 )
 from ..records import INT64_MAX
-from .paced import PacedClient
+from .pacing import PacedClient, retry_after_seconds
 
 __all__ = [
     "LINK_FIELDS",
@@ -177,6 +176,7 @@ def _key_redacted(method: Callable[..., Any]) -> Callable[..., Any]:
 
 
 class S2Client(PacedClient):
+
     """A client for the Semantic Scholar Graph API v1 over an (injectable) ``httpx.Client``.
 
     Parameters
@@ -199,6 +199,8 @@ class S2Client(PacedClient):
         at most ``backoff_max``; a ``Retry-After`` header wins (up to
         ``retry_after_max``).
     """
+
+    retry_after_jitter = 0.25  # a little random extra on Retry-After: clients throttled together do not return together
 
     def __init__(
         self,
@@ -235,16 +237,18 @@ class S2Client(PacedClient):
         self._headers = {"x-api-key": api_key} if api_key else {}
         if timeout is None:
             timeout = httpx.Timeout(DEFAULT_TIMEOUT, connect=10.0)
-        self._own_http = http is None
-        self.http = http or httpx.Client(timeout=timeout, headers={"user-agent": "rlmllm-graph"})
         self.timeout = timeout
-        self.pace = (PACE_WITH_KEY if api_key else PACE_WITHOUT_KEY) if pace is None else max(0.0, pace)
         self.max_attempts = max(1, max_attempts)
         self.connect_attempts = max(1, connect_attempts)
-        self.backoff = max(0.0, backoff)
-        self.backoff_max = backoff_max
-        self.retry_after_max = retry_after_max
-        self._start_pacing(sleep, seed)
+        self._init_pacing(
+            http,
+            lambda: httpx.Client(timeout=timeout, headers={"user-agent": "rlmllm-graph"}),
+            pace=(PACE_WITH_KEY if api_key else PACE_WITHOUT_KEY) if pace is None else pace,
+            backoff=backoff, backoff_max=backoff_max, retry_after_max=retry_after_max, sleep=sleep, seed=seed,
+        )
+
+    def __enter__(self) -> S2Client:
+        return self
 
     def __repr__(self) -> str:  # never shows the key
         return f"S2Client({self.api_url!r}, key={'yes' if self._headers else 'no'}, pace={self.pace})"
@@ -435,11 +439,6 @@ class S2Client(PacedClient):
             nxt = None
         return LinkPage(offset=offset, next=nxt, links=links)
 
-    def _delay(self, attempt: int, retry_after: float | None) -> float:
-        if retry_after is not None:
-            return min(retry_after, self.retry_after_max) + self._rng.uniform(0, self.backoff / 4)
-        return self._backoff_delay(attempt)
-
     def _request(
         self,
         method: str,
@@ -484,7 +483,7 @@ class S2Client(PacedClient):
                         problem = "malformed"
                 elif status in _RETRY_STATUS:
                     problem = str(status)
-                    retry_after = _retry_after(resp.headers.get("retry-after"))
+                    retry_after = retry_after_seconds(resp.headers.get("retry-after"))
                 elif status == 404 and not_found is not None:
                     raise PaperNotFound(not_found)
                 elif status == 400 and refused is not None:
@@ -559,24 +558,6 @@ def _error_text(resp: httpx.Response) -> str:
 def _quote(paper_id: str) -> str:
     # DOIs hold "/": the API takes them unescaped in the path, as in /paper/DOI:10.1/x/references
     return quote(paper_id, safe=":/")
-
-
-def _retry_after(value: str | None) -> float | None:
-    """``Retry-After`` as seconds: delta-seconds or an HTTP date; None when absent or unreadable."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when is None:
-        return None
-    return max(0.0, when.timestamp() - time.time())
 
 
 def _is_count(value: Any) -> bool:
