@@ -58,3 +58,16 @@ def write_jsonl(path: Path, records: list) -> Path:
         for r in records:
             fh.write((r if isinstance(r, str) else json.dumps(r)) + "\n")
     return path
+
+
+#: Environment that makes the API clients fast in tests: no pacing, tiny back-off, short time-outs.
+FAST_S2 = {"RLMLLM_S2_PACE": "0", "RLMLLM_S2_BACKOFF": "0.001", "RLMLLM_S2_TIMEOUT": "5"}
+
+
+@pytest.fixture
+def fast_s2(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Semantic Scholar client at full speed, with no key and no API URL from the caller's environment."""
+    for k, v in FAST_S2.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.delenv("S2_API_KEY", raising=False)
+    monkeypatch.delenv("S2_API_URL", raising=False)

@@ -14,21 +14,17 @@ import threading
 
 import pytest
 
+from conftest import FAST_S2
+
 from fake_s2 import FakeS2, expected_crawl, make_graph, snapshot
 from rlmllm_graph import store
 from rlmllm_graph.crawl import crawl
 from rlmllm_graph.errors import DatabaseLocked
 from rlmllm_graph.sources import S2Client
 
-FAST = {"RLMLLM_S2_PACE": "0", "RLMLLM_S2_BACKOFF": "0.001", "RLMLLM_S2_TIMEOUT": "5"}
 
 
-@pytest.fixture(autouse=True)
-def fast_client(monkeypatch):
-    for k, v in FAST.items():
-        monkeypatch.setenv(k, v)
-    monkeypatch.delenv("S2_API_KEY", raising=False)
-    monkeypatch.delenv("S2_API_URL", raising=False)
+pytestmark = pytest.mark.usefixtures("fast_s2")
 
 
 @pytest.fixture(scope="module")
@@ -195,7 +191,7 @@ def test_sigkill_at_any_moment_then_resume_gives_the_same_database(tmp_path):
     assert clean.requests > 60
 
     path = tmp_path / "killed.db"
-    env = {**os.environ, **FAST}
+    env = {**os.environ, **FAST_S2}
     env.pop("S2_API_KEY", None)
     plan: dict[str, object] = {}
 

@@ -126,7 +126,7 @@ def test_skip_invalid_reports_lines(invoke, tmp_path):
     f = write_jsonl(tmp_path / "bad.jsonl", [{"paperId": "new1", "title": "New"}, "{oops", {"x": 1}])
     r = invoke("import", str(f), "--skip-invalid")
     assert r.exit_code == 0
-    assert "1 papers added" in r.stdout and "2 lines skipped" in r.stdout
+    assert "1 paper added" in r.stdout and "2 lines skipped" in r.stdout
     assert f"{f}:2:" in r.stderr and f"{f}:3:" in r.stderr
 
 
@@ -140,7 +140,7 @@ def test_skip_invalid_skips_implausible_values(invoke, tmp_path, db_path):
     ])
     r = invoke("import", str(f), "--skip-invalid")
     assert r.exit_code == 0, r.stderr
-    assert "1 papers added" in r.stdout and "4 lines skipped" in r.stdout
+    assert "1 paper added" in r.stdout and "4 lines skipped" in r.stdout
     assert all(f"{f}:{n}:" in r.stderr for n in (2, 3, 4, 5))
     conn = sqlite3.connect(db_path)
     assert conn.execute("SELECT paper_id, year, publication_date FROM papers").fetchall() == [

@@ -229,7 +229,7 @@ def test_an_empty_import_file_warns(invoke, tmp_path):
     r = invoke("import", str(empty), str(full))
     assert r.exit_code == 0
     assert r.stderr.strip() == f"warning: {empty}: holds no records; nothing imported from it"
-    assert "1 papers added" in r.stdout
+    assert "1 paper added" in r.stdout
 
 
 def test_papers_without_title_or_abstract_get_no_labels(db, tmp_path):

@@ -16,6 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from conftest import FAST_S2
+
 from fake_s2 import FakePaper, FakeS2, QuerySyntaxError, parse_query, query_matches, snapshot
 from rlmllm_graph import store
 from rlmllm_graph.crawl import crawl
@@ -30,17 +32,11 @@ from rlmllm_graph.queries import (
 )
 from rlmllm_graph.sources import S2Client
 
-FAST = {"RLMLLM_S2_PACE": "0", "RLMLLM_S2_BACKOFF": "0.001", "RLMLLM_S2_TIMEOUT": "5"}
 SEED = "ARXIV:2504.21277"
 QUERY = "reinforcement + visual"
 
 
-@pytest.fixture(autouse=True)
-def fast_client(monkeypatch):
-    for k, v in FAST.items():
-        monkeypatch.setenv(k, v)
-    monkeypatch.delenv("S2_API_KEY", raising=False)
-    monkeypatch.delenv("S2_API_URL", raising=False)
+pytestmark = pytest.mark.usefixtures("fast_s2")
 
 
 def client(fake: FakeS2) -> S2Client:
@@ -479,7 +475,7 @@ def test_a_refresh_killed_while_paging_a_query_resumes_from_the_stored_token(tmp
     assert clean.queries[0]["pages"] == 6  # 17 hits, 3 a page
 
     path = tmp_path / "killed.db"
-    env = {**os.environ, **FAST}
+    env = {**os.environ, **FAST_S2}
     env.pop("S2_API_KEY", None)
     plan: dict = {}
 

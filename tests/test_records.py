@@ -132,3 +132,9 @@ def test_unexpected_errors_are_one_line(runner, monkeypatch, tmp_path):
     r = runner.invoke(cli, ["stats", "--db", str(tmp_path / "x.db")])
     assert r.exit_code == 1
     assert r.stderr.strip().count("\n") == 0 and "unexpected ValueError: something odd with two lines" in r.stderr
+
+
+def test_papers_count_is_singular_for_one_and_groups_thousands():
+    from rlmllm_graph.records import papers_count
+
+    assert [papers_count(n) for n in (0, 1, 2, 1024)] == ["0 papers", "1 paper", "2 papers", "1,024 papers"]

@@ -21,11 +21,17 @@ __all__ = [
     "normalise_arxiv_id",
     "normalise_doi",
     "normalise_paper_id",
+    "papers_count",
     "plausible_date",
     "plausible_year",
 ]
 
 PaperId = str  # a Semantic Scholar paper id (40 hex digits) or a prefixed external id
+
+
+def papers_count(n: int) -> str:
+    """``"1 paper"``, ``"2 papers"``, ``"1,024 papers"``: how every message counts papers."""
+    return f"{n:,} paper" if n == 1 else f"{n:,} papers"
 
 #: The publication years a record may carry; a year outside them is a malformed value. Wide enough for
 #: any scholarly paper, narrow enough that dates and pandas periods of every stored year are valid.

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import BadInput, ModelNotTrained
+from ..records import papers_count
 from .classifier import Classifier, build_classifier
 from .lexicon import Lexicon, load_lexicon
 from .model import LabelledPaper, iter_paper_lines, load_labelled, read_labelled
@@ -164,9 +165,6 @@ def _errors(gold: Sequence[LabelledPaper], pred: Sequence[Mapping[str, Sequence[
     return out
 
 
-def _papers(n: int) -> str:
-    return f"{n} paper" if n == 1 else f"{n} papers"
-
 
 def _score_all(gold: Sequence[LabelledPaper], ours: Sequence[Mapping[str, Sequence[str]]],
                base: Sequence[Mapping[str, Sequence[str]]]) -> tuple[dict[str, FacetScore], dict[str, FacetScore],
@@ -180,7 +178,7 @@ def _score_all(gold: Sequence[LabelledPaper], ours: Sequence[Mapping[str, Sequen
         if not fs.scored:
             warnings.append(f"{facet}: no gold paper annotates it; not scored")
         elif fs.papers < MIN_PAPERS:
-            warnings.append(f"{facet}: scored on only {_papers(fs.papers)} (fewer than {MIN_PAPERS}); "
+            warnings.append(f"{facet}: scored on only {papers_count(fs.papers)} (fewer than {MIN_PAPERS}); "
                             "its figures say little")
     return o, b, _errors(gold, ours), warnings
 

@@ -10,6 +10,7 @@ import click
 
 from ..classify.vocabulary import FACET_ORDER, FACETS
 from ..config import MAX_RECENT_MONTHS, setting
+from ..records import papers_count
 from .common import (
     cli,
     database_file,
@@ -188,7 +189,7 @@ def _render_trends(rep: trends_mod.TrendsReport) -> None:
     counts = rep.paper_counts
     span = f"{counts['period'].iloc[0]} to {counts['period'].iloc[-1]}" if len(counts) else "no dated papers"
     undated = f" ({rep.undated} without a date or year, left out of the periods)" if rep.undated else ""
-    echo(f"{_papers(len(rep.papers))}, {span}{undated}")
+    echo(f"{papers_count(len(rep.papers))}, {span}{undated}")
     if not rep.facets or all(df.empty for df in rep.trends.values()):
         echo("No labels to chart yet: run `rlmllm-graph classify` first.")
         return
@@ -215,9 +216,6 @@ def _render_trends(rep: trends_mod.TrendsReport) -> None:
     _render_emerging(rep)
 
 
-def _papers(n: int) -> str:
-    return f"{n} paper" if n == 1 else f"{n} papers"
-
 
 def _render_emerging(rep: trends_mod.TrendsReport) -> None:
     from .. import plots
@@ -238,7 +236,7 @@ def _render_emerging(rep: trends_mod.TrendsReport) -> None:
         echo("  nothing rises significantly")
     for r in rising.itertuples(index=False):
         echo(f"  {r.facet}={r.value}: {r.before_share:.0%} → {r.recent_share:.0%} "
-             f"({plots._ratio_text(r.growth, r.note)}, {_papers(r.recent)} recent, q={r.q_value:.2g})")
+             f"({plots._ratio_text(r.growth, r.note)}, {papers_count(r.recent)} recent, q={r.q_value:.2g})")
     risers = em[(~em["rising"]) & (em["recent_share"] > em["before_share"])].head(3)
     for r in risers.itertuples(index=False):
         echo(f"  (not significant) {r.facet}={r.value}: {r.before_share:.0%} → {r.recent_share:.0%} "

@@ -15,6 +15,7 @@ import click
 from .. import classify as clf
 from .. import output, store
 from ..errors import BadInput
+from ..records import papers_count
 from .common import cli, database_file, db_option, echo_json, json_option, open_database, progress_bar
 
 
@@ -43,9 +44,6 @@ def _read_lines(path: str) -> list[str]:
         raise BadInput(f"{path}: cannot read ({e})") from None
 
 
-def _papers(n: int) -> str:
-    return f"{n} paper" if n == 1 else f"{n} papers"
-
 
 def _values(values: list[str]) -> str:
     return ",".join(values) if values else "none"
@@ -54,7 +52,7 @@ def _values(values: list[str]) -> str:
 def _render_evaluation(ev: clf.Evaluation) -> None:
     scored = "the labels given" if ev.trained_on is None else f"classifier trained on {ev.trained_on} labelled papers"
     click.echo(
-        f"{ev.kind}: {_papers(ev.papers)} ({ev.with_abstract} with abstract, {ev.papers - ev.with_abstract} title "
+        f"{ev.kind}: {papers_count(ev.papers)} ({ev.with_abstract} with abstract, {ev.papers - ev.with_abstract} title "
         f"only); {scored}"
     )
     ours = "ours" if ev.trained_on is not None else "given"
@@ -93,9 +91,9 @@ def _render_evaluation(ev: clf.Evaluation) -> None:
         by_paper.setdefault(e["paper_id"], []).append(e)
     click.echo("")
     if not by_paper:
-        click.echo(f"Wrong: none of the {_papers(ev.papers)}.")
+        click.echo(f"Wrong: none of the {papers_count(ev.papers)}.")
     else:
-        click.echo(f"Wrong: {_papers(len(by_paper))} of {ev.papers} ({len(ev.errors)} facet"
+        click.echo(f"Wrong: {papers_count(len(by_paper))} of {ev.papers} ({len(ev.errors)} facet"
                    f"{'' if len(ev.errors) == 1 else 's'}; gold → {ours}):")
     for pid, errs in by_paper.items():
         title = " ".join(str(errs[0]["title"] or "(untitled)").split())

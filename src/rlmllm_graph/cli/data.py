@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from .. import ingest, store
+from ..records import papers_count
 from .common import cli, db_option, echo_json, json_option, open_database, progress_bar
 
 
@@ -47,7 +48,7 @@ def import_(files: tuple[Path, ...], db_path: str, skip_invalid: bool, as_json: 
         echo_json(report.as_dict())
         return
     click.echo(
-        f"Imported {len(files)} file(s): {report.papers_added} papers added, {report.papers_updated} updated; "
+        f"Imported {len(files)} file(s): {papers_count(report.papers_added)} added, {report.papers_updated:,} updated; "
         f"{report.citations_added} citations added; {report.authors_added} authors added"
         + (f"; {len(report.skipped)} lines skipped" if report.skipped else "")
         + (f"; {report.unresolved_citations} citation records name papers not in the database"
