@@ -395,6 +395,18 @@ def test_stats_show_coverage_by_route(invoke, db_path, tmp_path):
 # -- errors -------------------------------------------------------------------------------------------
 
 
+def _with_files(args, tmp_path):
+    """The CLI arguments with a last ``FILE:<text>`` written to a query file, and ``missing.txt`` under tmp_path."""
+    args = list(args)
+    if args[-1].startswith("FILE:"):
+        f = tmp_path / "q.txt"
+        f.write_text(args[-1][5:])
+        args[-1] = str(f)
+    elif args[-1] == "missing.txt":
+        args[-1] = str(tmp_path / "missing.txt")
+    return args
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
@@ -406,13 +418,7 @@ def test_stats_show_coverage_by_route(invoke, db_path, tmp_path):
 )
 def test_bad_queries_and_filters_are_one_line_and_exit_2_before_anything_opens(args, message, invoke, db_path,
                                                                                 tmp_path):
-    args = list(args)
-    if args[-1].startswith("FILE:"):
-        f = tmp_path / "q.txt"
-        f.write_text(args[-1][5:])
-        args[-1] = str(f)
-    elif args[-1] == "missing.txt":
-        args[-1] = str(tmp_path / "missing.txt")
+    args = _with_files(args, tmp_path)
     with FakeS2(field_world()) as fake:
         r = invoke("refresh", "--api-url", fake.url, *args)
         assert fake.count() == 0
@@ -431,11 +437,7 @@ def test_bad_queries_and_filters_are_one_line_and_exit_2_before_anything_opens(a
 )
 def test_a_query_or_filter_the_api_refuses_is_one_line_exit_2_and_loses_nothing(args, message, invoke, db_path,
                                                                                  tmp_path):
-    args = list(args)
-    if args[-1].startswith("FILE:"):
-        f = tmp_path / "q.txt"
-        f.write_text(args[-1][5:])
-        args[-1] = str(f)
+    args = _with_files(args, tmp_path)
     with FakeS2(field_world()) as fake:
         r = invoke("refresh", "--api-url", fake.url, "--no-default-queries", *args)
     assert r.exit_code == 2

@@ -28,7 +28,6 @@ the request (``/html/2503.06749v2``) or from the e-print's file name
 from __future__ import annotations
 
 import logging
-import math
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -39,7 +38,7 @@ import httpx
 
 from ..config import DEFAULT_ARXIV_URL, check_api_url, setting
 from ..errors import ApiUnreachable, BadInput, RateLimited, ResponseTooLarge, SourceError
-from .pacing import PacedClient, retry_after_seconds
+from .pacing import PacedClient, check_seconds, retry_after_seconds
 
 __all__ = [
     "ARXIV_BACKOFF",
@@ -158,12 +157,7 @@ class ArxivClient(PacedClient):
         seed: int | None = None,
     ) -> None:
         self.root = check_arxiv_url(root)
-        for name, value in (("pace", pace), ("backoff", backoff), ("backoff_max", backoff_max),
-                            ("retry_after_max", retry_after_max)):
-            if not (math.isfinite(value) and value >= 0):
-                raise BadInput(f"{name} must be a finite number of seconds, at least 0, not {value!r}")
-        if not (math.isfinite(timeout) and timeout > 0):
-            raise BadInput(f"timeout must be a finite number of seconds above 0, not {timeout!r}")
+        check_seconds(timeout, pace=pace, backoff=backoff, backoff_max=backoff_max, retry_after_max=retry_after_max)
         if max_bytes < 1:
             raise BadInput(f"max_bytes must be at least 1, not {max_bytes!r}")
         self.timeout = timeout

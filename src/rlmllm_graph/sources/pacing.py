@@ -8,6 +8,7 @@ what the server's ``Retry-After`` asks, capped.
 from __future__ import annotations
 
 import email.utils
+import math
 import random
 import time
 from collections.abc import Callable
@@ -15,7 +16,21 @@ from typing import Any
 
 import httpx
 
-__all__ = ["PacedClient", "retry_after_seconds"]
+from ..errors import BadInput
+
+__all__ = ["PacedClient", "check_seconds", "retry_after_seconds"]
+
+
+def check_seconds(timeout: object = None, **durations: float | None) -> None:
+    """Refuse (:class:`BadInput`) a duration that is not finite and at least 0, or a ``timeout`` not above 0.
+
+    ``None`` means "the default" and passes; a ``timeout`` that is not a number (an ``httpx.Timeout``) too.
+    """
+    for name, value in durations.items():
+        if value is not None and not (math.isfinite(value) and value >= 0):
+            raise BadInput(f"{name} must be a finite number of seconds, at least 0, not {value!r}")
+    if isinstance(timeout, (int, float)) and not (math.isfinite(timeout) and timeout > 0):
+        raise BadInput(f"timeout must be a finite number of seconds above 0, not {timeout!r}")
 
 
 def retry_after_seconds(value: str | None) -> float | None:

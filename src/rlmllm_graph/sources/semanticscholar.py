@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -67,7 +66,7 @@ from ..errors import (
     SourceError,
 )
 from ..records import INT64_MAX
-from .pacing import PacedClient, retry_after_seconds
+from .pacing import PacedClient, check_seconds, retry_after_seconds
 
 __all__ = [
     "LINK_FIELDS",
@@ -225,12 +224,7 @@ class S2Client(PacedClient):
             raise BadInput(
                 f"not an API URL: {api_url!r} ({exc}; expected http(s)://host, e.g. {DEFAULT_API_URL})"
             ) from None
-        for name, value in (("pace", pace), ("backoff", backoff), ("backoff_max", backoff_max),
-                            ("retry_after_max", retry_after_max)):
-            if value is not None and not (math.isfinite(value) and value >= 0):
-                raise BadInput(f"{name} must be a finite number of seconds, at least 0, not {value!r}")
-        if isinstance(timeout, (int, float)) and not (math.isfinite(timeout) and timeout > 0):
-            raise BadInput(f"timeout must be a finite number of seconds above 0, not {timeout!r}")
+        check_seconds(timeout, pace=pace, backoff=backoff, backoff_max=backoff_max, retry_after_max=retry_after_max)
         api_key = check_api_key(api_key)
         self.api_url = root
         self.base = root + "/graph/v1"
